@@ -1,0 +1,1 @@
+"""Bayesian inference shared by studies (HMC, VI, ensembles, predictive)."""

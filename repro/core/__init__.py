@@ -1,0 +1,1 @@
+"""Infrastructure every study uses; nothing paper-specific lives here."""

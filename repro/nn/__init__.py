@@ -1,0 +1,1 @@
+"""Flax (linen) modules shared by studies."""

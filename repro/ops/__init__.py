@@ -1,0 +1,1 @@
+"""Pure functions shared by studies: losses, attacks, metrics, references."""

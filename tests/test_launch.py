@@ -1,0 +1,133 @@
+"""The launcher: errors exit 2 with one line, results are atomic."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from repro import launch, registry
+from repro.core import report
+
+
+@pytest.fixture
+def fake_study(monkeypatch):
+  monkeypatch.setattr(registry, "STUDIES", registry.STUDIES + ("fake",))
+  original = registry.module_name
+  monkeypatch.setattr(
+      registry, "module_name",
+      lambda s: "tests.fake_study" if s == "fake" else original(s))
+  return "fake"
+
+
+def run_cli(capsys, *args):
+  """Runs the launcher in-process; returns (exit code, stdout, stderr)."""
+  launch.FLAGS.unparse_flags()
+  argv = launch._parse_flags(["repro.launch", *args])
+  code = 0
+  try:
+    launch.run_main(argv)
+  except SystemExit as e:
+    code = e.code
+  out = capsys.readouterr()
+  return code, out.out, out.err
+
+
+def test_run_writes_summary_report_and_index(fake_study, tmp_path, capsys):
+  workdir = str(tmp_path / "results")
+  code, _, err = run_cli(capsys, "--study=fake", "--preset=smoke",
+                         f"--workdir={workdir}", "--set=lr=0.2", "--seed=3")
+  assert code == 0, err
+  run_dir = os.path.join(workdir, "fake", "smoke")
+  assert sorted(os.listdir(run_dir)) == [
+      "curve.png", "metrics.jsonl", "report.md", "summary.json"]
+  summary = json.load(open(os.path.join(run_dir, "summary.json")))
+  assert summary["study"] == "fake" and summary["seed"] == 3
+  assert summary["config"]["lr"] == 0.2 and summary["config"]["steps"] == 50
+  verdicts = {c["id"]: c["verdict"] for c in summary["claims"]}
+  assert verdicts == {"F1": "PASS", "F2": "FAIL", "F3": "ERROR"}
+  assert {"versions", "device_count", "commit"} <= set(summary["env"])
+  lines = open(os.path.join(run_dir, "metrics.jsonl")).read().splitlines()
+  assert len(lines) == 50 and json.loads(lines[0])["step"] == 0
+  markdown = open(os.path.join(run_dir, "report.md")).read()
+  assert "| F1 | SGD reaches the minimum |" in markdown
+  assert "![loss curve](curve.png)" in markdown
+  index = open(os.path.join(workdir, "README.md")).read()
+  assert "| fake | smoke | 1/3 | F2, F3 |" in index
+  assert not [p for p in os.listdir(os.path.join(workdir, "fake"))
+              if p.startswith(".")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--study=fake", "--preset=fast"], "unknown preset 'fast'"),
+    (["--study=fake", "--set=lrr=1"], "unknown config key 'lrr'"),
+    (["--study=fake", "--set=steps=1.5"], "expected a int"),
+    (["--study=nope"], "unknown study 'nope'"),
+    (["--study=fake", "--set=lr=100"], "NaN/inf"),
+    (["--study=fake", "extra"], "unexpected arguments"),
+])
+def test_user_errors_exit_2_and_write_nothing(fake_study, tmp_path, capsys,
+                                             args, message):
+  workdir = tmp_path / "results"
+  code, _, err = run_cli(capsys, *args, f"--workdir={workdir}")
+  assert code == 2
+  assert err.startswith("error: ") and message in err
+  assert len(err.strip().splitlines()) == 1
+  assert not list(workdir.glob("*/*/summary.json"))
+  assert not list(workdir.glob("*/.*"))
+
+
+def test_crash_keeps_previous_results_and_leaves_no_staging(fake_study,
+                                                            tmp_path):
+  workdir = str(tmp_path)
+  launch.run_study("fake", "smoke", workdir=workdir)
+  before = open(os.path.join(workdir, "fake/smoke/summary.json")).read()
+  with pytest.raises(RuntimeError, match="simulated crash"):
+    launch.run_study("fake", "smoke", seed=1, workdir=workdir,
+                     overrides=["fail_after_figure=true"])
+  after = open(os.path.join(workdir, "fake/smoke/summary.json")).read()
+  assert before == after
+  assert sorted(os.listdir(os.path.join(workdir, "fake"))) == ["smoke"]
+
+
+def test_list_shows_studies_and_claims(fake_study, capsys):
+  code, out, _ = run_cli(capsys, "--list")
+  assert code == 0
+  assert "fake  — A fake study" in out and "F1: SGD reaches the minimum" in out
+  assert "config keys: data_dir, fail_after_figure, lr, seed, steps" in out
+
+
+def cli(*args, cwd):
+  return subprocess.run([sys.executable, "-m", "repro.launch", *args],
+                        capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--study=nope"], "unknown study 'nope'"),
+    (["--study=robust_erm", "--accelerator=gpu"], "no GPU is visible"),
+    (["--study=robust_erm", "--accelerator=tpu"], "no TPU is visible"),
+    (["--study=robust_erm", "--accelerator=quantum"], "unknown --accelerator"),
+    (["--bogus_flag"], "Unknown command line flag 'bogus_flag'"),
+])
+def test_cli_errors_in_a_real_process(tmp_path, args, message):
+  result = cli(*args, f"--workdir={tmp_path}", cwd=tmp_path)
+  assert result.returncode == 2, result.stderr
+  assert "Traceback" not in result.stderr
+  error_lines = [line for line in result.stderr.splitlines()
+                 if line.startswith("error: ")]
+  assert len(error_lines) == 1 and message in error_lines[0]
+  assert not os.listdir(tmp_path)
+
+
+def test_index_lists_every_run(tmp_path):
+  for study, preset in [("b", "cpu"), ("a", "smoke"), ("a", "cpu")]:
+    os.makedirs(tmp_path / study / preset)
+    report.write_json(str(tmp_path / study / preset / "summary.json"), {
+        "study": study, "preset": preset, "wall_time_s": 1.0,
+        "claims": [{"id": "X", "verdict": "PASS"}], "env": {}})
+  index = open(report.write_index(str(tmp_path))).read()
+  rows = [line for line in index.splitlines() if line.startswith("| a") or
+          line.startswith("| b")]
+  assert [r.split("|")[1:3] for r in rows] == [
+      [" a ", " smoke "], [" a ", " cpu "], [" b ", " cpu "]]
