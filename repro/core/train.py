@@ -24,7 +24,7 @@ from repro.core import checkpoint as checkpoint_lib
 from repro.core.errors import UserError
 from repro.core.rng import step_key
 
-LossFn = Callable[[Any, jax.Array], tuple[jax.Array, dict]]
+LossFn = Callable[..., tuple[jax.Array, dict]]
 
 
 class TrainState(NamedTuple):
@@ -41,22 +41,22 @@ def init_state(optimizer: optax.GradientTransformation, params) -> TrainState:
 
 def make_chunk(loss_fn: LossFn, optimizer: optax.GradientTransformation,
                chunk_steps: int):
-  """Returns ``chunk(state, key) -> (state, history)`` scanning steps.
+  """Returns ``chunk(state, key, data) -> (state, history)`` scanning steps.
 
-  ``loss_fn(params, key)`` returns ``(loss, aux)`` where ``aux`` is a dict of
-  scalars recorded per step next to ``loss``.
+  ``loss_fn(params, key, *data)`` returns ``(loss, aux)`` where ``aux`` is a
+  dict of scalars recorded per step next to ``loss``.
   """
   grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
-  def one_step(key, state: TrainState, step):
-    (loss, aux), grads = grad_fn(state.params, step_key(key, step))
+  def one_step(key, data, state: TrainState, step):
+    (loss, aux), grads = grad_fn(state.params, step_key(key, step), *data)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     return TrainState(params, opt_state, state.step + 1), {"loss": loss, **aux}
 
-  def chunk(state: TrainState, key: jax.Array):
+  def chunk(state: TrainState, key: jax.Array, data: tuple = ()):
     steps = state.step + jnp.arange(chunk_steps, dtype=jnp.int32)
-    return jax.lax.scan(functools.partial(one_step, key), state, steps)
+    return jax.lax.scan(functools.partial(one_step, key, data), state, steps)
 
   return chunk
 
@@ -67,6 +67,7 @@ def fit(loss_fn: LossFn,
         key: jax.Array,
         num_steps: int,
         *,
+        data: tuple = (),
         replicated: bool = False,
         chunk_steps: int | None = None,
         checkpoint_dir: str | None = None,
@@ -74,14 +75,18 @@ def fit(loss_fn: LossFn,
   """Trains ``params`` for ``num_steps`` steps; returns state and history.
 
   Args:
-    loss_fn: ``(params, key) -> (loss, aux_dict)`` for one replica.
+    loss_fn: ``(params, key, *data) -> (loss, aux_dict)`` for one replica.
     optimizer: an optax transformation.
     params: initial parameters; with ``replicated`` every leaf has a leading
       replica axis (seeds, members), and ``key`` is one key per replica.
     key: the ``train`` stream key (``[R]`` keys when replicated).
     num_steps: total number of steps, counted from step 0.
-    replicated: vmap over the leading axis of ``params`` and ``key``. Shard
-      that axis first (``parallel.shard_replicas``) to spread it over devices.
+    data: extra arrays passed to ``loss_fn`` (a training set, an epsilon);
+      when replicated, each has the leading replica axis too, so replicas
+      may train on different data.
+    replicated: vmap over the leading axis of ``params``, ``key`` and
+      ``data``. Shard that axis first (``parallel.shard_replicas``) to spread
+      it over devices.
     chunk_steps: steps per compiled chunk (default: about 20 chunks).
     checkpoint_dir: if given, resume from its latest checkpoint and save one
       after every chunk.
@@ -121,7 +126,7 @@ def fit(loss_fn: LossFn,
                  disable=None, leave=False) as bar:
     while done < num_steps:
       size = min(chunk_steps, num_steps - done)
-      state, chunk_history = compiled_chunk(size)(state, key)
+      state, chunk_history = compiled_chunk(size)(state, key, tuple(data))
       chunk_history = jax.device_get(chunk_history)
       _check_finite(chunk_history["loss"], done, description)
       history.append(chunk_history)

@@ -75,3 +75,16 @@ def test_resume_from_checkpoint_is_identical(tmp_path):
   np.testing.assert_array_equal(full.params, resumed.params)
   np.testing.assert_array_equal(full_history["loss"], resumed_history["loss"])
   assert int(resumed.step) == 60
+
+
+def shifted(params, key, target):
+  del key
+  return jnp.sum((params - target) ** 2), {}
+
+
+def test_replicas_train_on_their_own_data():
+  targets = jnp.array([[1.0, 1.0], [-2.0, 4.0]])
+  state, _ = train.fit(shifted, optax.sgd(0.25), jnp.zeros((2, 2)),
+                       rng.replica_keys(rng.stream(0, "train"), 2), 30,
+                       data=(targets,), replicated=True)
+  np.testing.assert_allclose(state.params, targets, rtol=1e-6)

@@ -1,0 +1,54 @@
+"""The homogeneous ReLU MLP: shapes, init bounds, homogeneity."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from repro.nn.mlp import MLP
+
+
+def test_scalar_output_and_uniform_fan_in_init():
+  model = MLP(hidden_sizes=(300,), init_scale=0.01)
+  params = jax.jit(model.init)(jax.random.key(0), jnp.zeros((1, 8, 8, 1)))
+  first = params["params"]["dense_0"]["kernel"]
+  second = params["params"]["dense_1"]["kernel"]
+  assert first.shape == (64, 300) and second.shape == (300, 1)
+  assert "bias" not in params["params"]["dense_0"]
+  for kernel, fan_in in ((first, 64), (second, 300)):
+    bound = 0.01 / np.sqrt(fan_in)
+    assert float(jnp.abs(kernel).max()) <= bound
+    # Uniform on [-b, b]: the extremes are reached and the std is b/sqrt(3).
+    assert float(jnp.abs(kernel).max()) > 0.95 * bound
+    assert float(kernel.std()) == pytest.approx(bound / np.sqrt(3), rel=0.1)
+  out = jax.jit(model.apply)(params, jnp.ones((5, 8, 8, 1)))
+  assert out.shape == (5,)
+
+
+def test_bias_free_network_is_two_homogeneous():
+  x = jax.random.normal(jax.random.key(2), (6, 10))
+
+  @jax.jit
+  def outputs(key):
+    results = []
+    for hidden, scale in (((32,), 3.0), ((16, 16), 2.0)):
+      model = MLP(hidden_sizes=hidden)
+      params = model.init(key, x)
+      scaled = jax.tree.map(lambda p, s=scale: s * p, params)
+      results.append((model.apply(scaled, x), model.apply(params, x)))
+    return results
+
+  (shallow_scaled, shallow), (deep_scaled, deep) = outputs(jax.random.key(1))
+  np.testing.assert_allclose(shallow_scaled, 9.0 * shallow, rtol=1e-5)
+  np.testing.assert_allclose(deep_scaled, 8.0 * deep, rtol=1e-5)
+
+
+def test_biases_and_several_outputs():
+  model = MLP(hidden_sizes=(4, 5), num_outputs=3, use_bias=True)
+  params = jax.jit(model.init)(jax.random.key(4), jnp.zeros((1, 7)))
+  shapes = jax.tree.map(jnp.shape, params["params"])
+  assert shapes["dense_2"] == {"kernel": (5, 3), "bias": (3,)}
+  bias = params["params"]["dense_0"]["bias"]
+  assert float(jnp.abs(bias).max()) <= 1 / np.sqrt(7)
+  assert float(jnp.abs(bias).max()) > 0
+  assert jax.jit(model.apply)(params, jnp.ones((2, 7))).shape == (2, 3)

@@ -1,0 +1,135 @@
+"""PGD: feasibility of its points, exactness on linear models, options."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from repro.nn.mlp import MLP
+from repro.ops import attacks
+from repro.ops import robust_linear as rl
+
+
+@functools.lru_cache
+def _network():
+  model = MLP(hidden_sizes=(16,), num_outputs=3, init_scale=3.0)
+  params = jax.jit(model.init)(jax.random.key(0), jnp.zeros((1, 12)))
+  return lambda x: model.apply(params, x)
+
+
+def _images(n=32, d=12, seed=0):
+  x = jax.random.uniform(jax.random.key(seed), (n, d))
+  # Pixels exactly at the box edges, where a wrong projection shows.
+  return x.at[:, 0].set(1.0).at[:, 1].set(0.0)
+
+
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_pgd_points_stay_in_the_ball_and_the_box(norm):
+  x = _images()
+  labels = jnp.arange(32) % 3
+  eps = 0.3 if norm == "linf" else 1.0
+  x_adv = jax.jit(functools.partial(
+      attacks.pgd, _network(), eps=eps, num_steps=7, step_size=eps / 2,
+      norm=norm, random_init=True, num_restarts=2))(
+          x, labels, key=jax.random.key(1))
+  delta = np.asarray(x_adv - x)
+  size = (np.abs(delta).max(1) if norm == "linf"
+          else np.linalg.norm(delta, axis=1))
+  assert np.all(size <= eps + 1e-6)
+  assert float(x_adv.min()) >= 0.0 and float(x_adv.max()) <= 1.0
+  assert np.abs(delta).max() > 0.5 * min(eps, 0.3)  # it did move
+
+
+def test_bright_pixels_can_decrease():
+  # Pitfall 10: the buggy projection min(max(d, x - eps), x + eps) forces
+  # d >= 1 - eps at a pixel x = 1, so bright pixels could never darken.
+  w = jnp.ones(5)
+  x = jnp.ones((2, 5))
+  y = jnp.ones(2)
+  x_adv = jax.jit(lambda: attacks.pgd(
+      lambda z: z @ w, x, y, eps=0.25, num_steps=5, step_size=0.1,
+      loss_fn=attacks.exponential_loss))()
+  np.testing.assert_allclose(x_adv, 0.75, atol=1e-6)
+
+
+@pytest.mark.parametrize("norm,random_init", [("linf", True),
+                                              ("l2", False)])
+def test_pgd_on_a_linear_model_reaches_the_closed_form(norm, random_init):
+  with jax.enable_x64(True):
+    generator = np.random.default_rng(0)
+    w = jnp.asarray(generator.standard_normal(6))
+    x = jnp.asarray(generator.standard_normal((50, 6)))
+    y = jnp.asarray(np.where(generator.random(50) < 0.5, 1.0, -1.0))
+    eps = 0.4
+    x_adv = jax.jit(lambda: attacks.pgd(
+        lambda z: z @ w, x, y, eps=eps, num_steps=100,
+        step_size=2.5 * eps / 100, norm=norm, loss_fn=attacks.logistic_loss,
+        key=jax.random.key(0), random_init=random_init, clip_min=None,
+        clip_max=None))()
+    np.testing.assert_allclose(y * (x_adv @ w),
+                               rl.robust_margin(w, x, y, eps, norm),
+                               atol=1e-10)
+
+
+def test_restarts_keep_the_worst_case_per_example():
+  network = _network()
+  x = _images(seed=2)
+  labels = jnp.arange(32) % 3
+  common = dict(eps=0.1, num_steps=3, step_size=0.02)
+  single = jax.jit(lambda: attacks.pgd(network, x, labels, **common))()
+  restarted = jax.jit(lambda: attacks.pgd(
+      network, x, labels, key=jax.random.key(5), num_restarts=3,
+      **common))()
+  loss = jax.jit(lambda z: attacks.cross_entropy_loss(network(z), labels))
+  # The zero-start run is one candidate, so no example can get better.
+  assert np.all(np.asarray(loss(restarted)) >= np.asarray(loss(single))
+                - 1e-6)
+  assert np.any(np.asarray(loss(restarted)) > np.asarray(loss(single)))
+
+
+def test_targeted_attack_raises_the_target_logit():
+  network = _network()
+  x = _images(seed=3)
+  target = jnp.full(32, 2)
+  x_adv = jax.jit(lambda: attacks.pgd(network, x, target, eps=0.3,
+                                      num_steps=10, step_size=0.05,
+                                      targeted=True))()
+  loss = jax.jit(lambda z: attacks.cross_entropy_loss(network(z), target))
+  before, after = loss(x), loss(x_adv)
+  assert np.all(np.asarray(after) <= np.asarray(before) + 1e-6)
+  assert float(jnp.mean(after)) < float(jnp.mean(before))
+
+
+def test_zero_radius_returns_the_input_and_vmaps_over_eps():
+  network = _network()
+  x = _images(n=4)
+  labels = jnp.arange(4) % 3
+  attack = lambda eps: attacks.pgd(network, x, labels, eps=eps, num_steps=3,
+                                   step_size=eps / 3)
+  out = jax.jit(jax.vmap(attack))(jnp.array([0.0, 0.2]))
+  np.testing.assert_array_equal(out[0], x)
+  assert float(jnp.abs(out[1] - x).max()) == pytest.approx(0.2, abs=1e-6)
+
+
+def test_project_clips_ball_then_box():
+  x = jnp.array([[0.9, 0.1, 0.5]])
+  delta = jnp.array([[0.5, -0.5, 0.05]])
+  np.testing.assert_allclose(attacks.project(delta, x, 0.2, "linf"),
+                             [[0.1, -0.1, 0.05]], atol=1e-7)
+  projected = attacks.project(jnp.array([[3.0, 4.0, 0.0]]),
+                              jnp.full((1, 3), 0.5), 1.0, "l2", None, None)
+  np.testing.assert_allclose(projected, [[0.6, 0.8, 0.0]], atol=1e-7)
+
+
+def test_random_start_lies_in_the_ball():
+  x = jnp.zeros((200, 10))
+  linf, l2 = jax.jit(lambda: (
+      attacks.random_start(jax.random.key(0), x, 0.3, "linf"),
+      attacks.random_start(jax.random.key(1), x, 0.3, "l2")))()
+  assert float(jnp.abs(linf).max()) <= 0.3
+  assert float(jnp.linalg.norm(l2, axis=1).max()) <= 0.3 + 1e-6
+  with pytest.raises(ValueError):
+    attacks.pgd(_network(), x[:, :12], jnp.zeros(200, int), eps=0.1,
+                num_steps=1, step_size=0.1, random_init=True)
