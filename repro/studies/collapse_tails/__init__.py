@@ -1,0 +1,17 @@
+"""A Tale of Tails: Model Collapse as a Change of Scaling Laws.
+
+Dohmatob, Feng, Yang, Charton, Kempe (ICML 2024), arXiv 2402.07043. Claim:
+AI-generated data cuts or narrows the heavy tail of Zipfian data, which
+changes the scaling law: the error plateaus at the cut mass, scales more
+slowly under narrowing, grows over generations, and recovers after a
+grokking-like plateau when clean data is mixed in.
+"""
+
+from repro.studies.collapse_tails.claims import CLAIMS
+from repro.studies.collapse_tails.config import get_config
+from repro.studies.collapse_tails.experiment import run
+
+TITLE = "A Tale of Tails: Model Collapse as a Change of Scaling Laws"
+ARXIV = "2402.07043"
+
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
