@@ -1,0 +1,18 @@
+"""Model Collapse Demystified: The Case of Regression.
+
+Dohmatob, Feng, Kempe (NeurIPS 2024), arXiv 2402.07712. Claim: when each
+model is trained on data labelled by the previous one, the test error of
+ridge regression grows linearly in the number of generations (exactly, in
+closed form), collapses exponentially fast for over-parameterised
+generators, turns fast scaling laws into slow ones, and is mitigated by a
+regularisation that grows with the generations.
+"""
+
+from repro.studies.collapse_regression.claims import CLAIMS
+from repro.studies.collapse_regression.config import get_config
+from repro.studies.collapse_regression.experiment import run
+
+TITLE = "Model Collapse Demystified: The Case of Regression"
+ARXIV = "2402.07712"
+
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
