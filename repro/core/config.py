@@ -105,14 +105,20 @@ def _unknown_key_message(config: ml_collections.ConfigDict, key: str) -> str:
   return f"--set: unknown config key {key!r}; known keys: {known}"
 
 
-def flatten_keys(config: ml_collections.ConfigDict, prefix: str = ""):
-  """Yields every leaf key of ``config`` as a dotted path."""
+def leaves(config: ml_collections.ConfigDict, prefix: str = ""):
+  """Yields ``(dotted key, value)`` for every leaf of ``config``."""
   for name, value in config.items():
     path = f"{prefix}{name}"
     if isinstance(value, ml_collections.ConfigDict):
-      yield from flatten_keys(value, path + ".")
+      yield from leaves(value, path + ".")
     else:
-      yield path
+      yield path, value
+
+
+def flatten_keys(config: ml_collections.ConfigDict):
+  """Yields every leaf key of ``config`` as a dotted path."""
+  for path, _ in leaves(config):
+    yield path
 
 
 def to_jsonable(config: ml_collections.ConfigDict) -> dict:
