@@ -13,7 +13,7 @@ import tensorflow_datasets as tfds
 from repro.core.errors import UserError
 from repro.data import sources
 
-CATALOG = ("mnist", "fashion_mnist", "cifar10", "svhn_cropped")
+CATALOG = ("mnist", "fashion_mnist", "cifar10", "cifar100", "svhn_cropped")
 
 
 def prepare_command(name: str, data_dir: str) -> str:
