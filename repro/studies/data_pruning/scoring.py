@@ -1,0 +1,120 @@
+"""Query models and pruning scores of every method (paper notes, Sec. 3).
+
+* EL2N / GraNd: ``query_seeds`` models trained on the full data for
+  ``query_epoch_fraction`` of the final-model epochs (constant learning
+  rate: early training), scores averaged over them, eval mode.
+* Forgetting / dynamic uncertainty / CoreSet / DRoP recalls: one
+  full-length query run (the full-data schedule); training-pass records;
+  k-center on its final penultimate features; DRoP's class recalls are the
+  validation recalls at its best-validation-accuracy epoch (v1: "a
+  preliminary model trained on the whole dataset"; notes pitfall 12).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from repro.core import rng
+from repro.ops import pruning_scores
+from repro.studies.data_pruning import training
+
+SCORE_METHODS = ("el2n", "grand", "forgetting", "dynamic_uncertainty",
+                 "coreset")
+
+
+def compute_scores(model, group, scores_config, arrays: dict,
+                   seed: int) -> dict:
+  """All pruning scores of one dataset and the DRoP validation recalls.
+
+  Returns:
+    ``{"scores": {method: [N]}, "val_recall": [K], "query": {...}}`` with
+    numpy arrays.
+  """
+  num_train = len(arrays["train_y"])
+  full_subset = np.arange(num_train, dtype=np.int32)
+  init_key = rng.stream(seed, "query_init")
+  train_key = rng.stream(seed, "query_train")
+
+  # The EL2N / GraNd query models (constant LR, short) and the
+  # full-length query run train together, one epoch per scan block.
+  num_query = scores_config.query_seeds
+  query_epochs = max(1, int(round(scores_config.query_epoch_fraction *
+                                  group.epochs)))
+  logging.info("data_pruning %s: %d EL2N/GraNd query models x %d epochs "
+               "and one full-length query run (%d epochs)", arrays["name"],
+               num_query, query_epochs, group.epochs)
+  plan = training.make_plan(
+      [full_subset] * (num_query + 1), [query_epochs] * num_query +
+      [group.epochs], group.batch_size, group.lr_drops,
+      constant_lr=[True] * num_query + [False])
+  all_vars, history = training.train_replicas(
+      model, group, arrays, jax.random.split(init_key, num_query + 1),
+      jax.random.split(train_key, num_query + 1), plan, group.epochs,
+      num_train // group.batch_size, record=True,
+      replica_chunk=group.replica_chunk, description="query models")
+  train_x = jnp.asarray(arrays["train_x"])
+  train_y = jnp.asarray(arrays["train_y"])
+  el2n = _el2n_fn(model, num_query, group.eval_batch)(all_vars, train_x,
+                                                     train_y)
+  grand_fn = _grand_fn(model, scores_config.grand_batch)
+  grand = np.mean([np.asarray(grand_fn(all_vars, i, train_x, train_y))
+                   for i in range(num_query)], axis=0)
+
+  # The full-length run (the last replica): training-pass records,
+  # penultimate features for k-center, validation recalls for DRoP.
+  history = jax.tree.map(lambda leaf: leaf[num_query:], history)
+  embeddings = jax.jit(lambda v, x: model.features(
+      jax.tree.map(lambda leaf: leaf[num_query], v), x))(all_vars, train_x)
+  correct = history["correct"][0]
+  true_prob = history["true_prob"][0]
+  forgetting = jax.jit(pruning_scores.forgetting_counts)(correct)
+  uncertainty = jax.jit(pruning_scores.dynamic_uncertainty,
+                        static_argnums=1)(true_prob,
+                                          scores_config.du_window)
+  coreset = jax.jit(pruning_scores.k_center_scores)(embeddings)
+  val_recall = history["val_recall"][0]            # [E, K]
+  best_epoch = int(np.argmax(val_recall.mean(-1)))
+  return {
+      "scores": {
+          "el2n": np.asarray(el2n, np.float64),
+          "grand": np.asarray(grand, np.float64),
+          "forgetting": np.asarray(forgetting, np.float64),
+          "dynamic_uncertainty": np.asarray(uncertainty, np.float64),
+          "coreset": np.asarray(coreset, np.float64),
+      },
+      "val_recall": val_recall[best_epoch],
+      "query": {"best_epoch": best_epoch,
+                "val_acc_curve": val_recall.mean(-1),
+                "full_query_test_recall": history["test_recall"][0],
+                "never_learned_fraction": float(np.mean(~correct.any(0)))},
+  }
+
+
+def _el2n_fn(model, num_query: int, batch_size: int):
+  """Jitted EL2N of the first ``num_query`` models, averaged (eval mode)."""
+  @jax.jit
+  def el2n(variables, inputs, labels):
+    variables = jax.tree.map(lambda leaf: leaf[:num_query], variables)
+    logits = jax.vmap(lambda v: training.predict(model, v, inputs,
+                                                 batch_size))(variables)
+    return pruning_scores.el2n_over_models(logits, labels)
+  return el2n
+
+
+def _grand_fn(model, batch_size: int):
+  """Jitted GraNd over all parameters, eval mode, of model ``index``."""
+  @jax.jit
+  def grand(all_variables, index, inputs, labels):
+    variables = jax.tree.map(lambda leaf: leaf[index], all_variables)
+    state = {k: v for k, v in variables.items() if k != "params"}
+
+    def loss(params, x, y):
+      logits = model.eval_apply({"params": params, **state}, x[None])
+      return training.cross_entropy(logits, y[None])
+
+    return pruning_scores.grad_norms(loss, variables["params"], inputs,
+                                     labels, batch_size)
+  return grand
