@@ -91,7 +91,26 @@ def _ascent_direction(grad: jax.Array, norm: str) -> jax.Array:
   return grad / jnp.maximum(_per_example_norm(grad, 2), 1e-12)
 
 
-def pgd(logits_fn: Callable[[jax.Array], jax.Array],
+def eot_gradient(logits_fn: Callable[[jax.Array, jax.Array], jax.Array],
+                 x: jax.Array, labels: jax.Array, key: jax.Array, *,
+                 num_draws: int,
+                 loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (
+                     cross_entropy_loss)) -> jax.Array:
+  """Monte Carlo E_k[grad_x sum_i loss(logits_fn(x, k), y)_i] (EOT).
+
+  Athalye et al. (2018): for a stochastic model the attack follows the
+  gradient of the expected loss, estimated by averaging the gradients of
+  ``num_draws`` draws with keys ``fold_in(key, j)`` (the keys ``pgd`` with
+  ``eot`` uses at its steps j = 0, 1, ...). Useful to check an attack's
+  gradient against a closed form.
+  """
+  def draw_gradient(j):
+    return jax.grad(lambda inputs: jnp.sum(loss_fn(
+        logits_fn(inputs, jax.random.fold_in(key, j)), labels)))(x)
+  return jnp.mean(jax.lax.map(draw_gradient, jnp.arange(num_draws)), 0)
+
+
+def pgd(logits_fn: Callable[..., jax.Array],
         x: jax.Array,
         labels: jax.Array,
         *,
@@ -106,11 +125,15 @@ def pgd(logits_fn: Callable[[jax.Array], jax.Array],
         num_restarts: int = 0,
         targeted: bool = False,
         clip_min: float | None = 0.0,
-        clip_max: float | None = 1.0) -> jax.Array:
+        clip_max: float | None = 1.0,
+        eot: bool = False,
+        stop_on_success: Callable[[jax.Array, jax.Array], jax.Array] | None
+        = None) -> jax.Array:
   """Returns adversarial inputs ``x + delta`` (same shape as ``x``).
 
   Args:
-    logits_fn: the model as a pure function of a batch of inputs.
+    logits_fn: the model as a pure function of a batch of inputs; with
+      ``eot``, of ``(inputs, key)``.
     x: clean inputs ``[n, ...]`` inside the box.
     labels: true labels (or, with ``targeted``, the target labels) in the
       form ``loss_fn`` expects.
@@ -118,37 +141,60 @@ def pgd(logits_fn: Callable[[jax.Array], jax.Array],
     num_steps: PGD iterations per start.
     step_size: step length (linf: per coordinate; l2: Euclidean).
     norm: ``"linf"`` or ``"l2"``.
-    loss_fn: ``(logits, labels) -> [n]`` per-example loss.
-    key: PRNG key, needed for ``random_init`` or restarts.
+    loss_fn: ``(logits, labels) -> [n]`` per-example loss. "Logits" is
+      whatever ``logits_fn`` returns (e.g. per-draw logits of a posterior).
+    key: PRNG key, needed for ``random_init``, restarts or ``eot``.
     random_init: start the first run at a random point of the ball.
     num_restarts: extra runs from random starts; per example the run with
       the worst final loss (highest; lowest when targeted) is kept.
     targeted: descend ``loss_fn`` towards ``labels`` instead of ascending.
     clip_min: lower end of the input box (None: no lower bound).
     clip_max: upper end of the input box (None: no upper bound).
+    eot: expectation over transformation (Athalye et al. 2018) for a
+      stochastic model: step t of run r calls ``logits_fn(inputs, k)``
+      with a fresh ``k = fold_in(fold_in(eot_key, r), t)``, so each step
+      follows a new Monte Carlo estimate of the expected-loss gradient.
+    stop_on_success: ``(logits, labels) -> bool [n]``; an example is frozen
+      from the first step at which its current iterate succeeds (e.g. the
+      label flipped), giving the minimal "first flip" adversarial example.
   """
   if norm not in NORMS:
     raise ValueError(f"unknown norm {norm!r}; choose one of {NORMS}")
-  if (random_init or num_restarts) and key is None:
-    raise ValueError("pgd needs a key for random starts or restarts")
+  if (random_init or num_restarts or eot) and key is None:
+    raise ValueError("pgd needs a key for random starts, restarts or eot")
   sign = -1.0 if targeted else 1.0
+  if eot:
+    key, eot_key = jax.random.split(key)
 
-  def objective(delta):
-    losses = loss_fn(logits_fn(x + delta), labels)
-    return sign * jnp.sum(losses), losses
+  def model(inputs, run, step):
+    if not eot:
+      return logits_fn(inputs)
+    return logits_fn(inputs, jax.random.fold_in(
+        jax.random.fold_in(eot_key, run), step))
+
+  def objective(delta, run, step):
+    logits = model(x + delta, run, step)
+    losses = loss_fn(logits, labels)
+    return sign * jnp.sum(losses), (losses, logits)
 
   grad_fn = jax.grad(objective, has_aux=True)
+  example_mask = lambda flags: flags.reshape((-1,) + (1,) * (x.ndim - 1))
 
-  def attack_from(delta):
+  def attack_from(delta, run):
     delta = project(delta, x, eps, norm, clip_min, clip_max)
 
-    def step(_, delta):
-      grad, _ = grad_fn(delta)
-      delta = delta + step_size * _ascent_direction(grad, norm)
-      return project(delta, x, eps, norm, clip_min, clip_max)
+    def step(t, carry):
+      delta, stopped = carry
+      grad, (_, logits) = grad_fn(delta, run, t)
+      if stop_on_success is not None:
+        stopped = stopped | stop_on_success(logits, labels)
+      moved = project(delta + step_size * _ascent_direction(grad, norm), x,
+                      eps, norm, clip_min, clip_max)
+      return jnp.where(example_mask(stopped), delta, moved), stopped
 
-    delta = jax.lax.fori_loop(0, num_steps, step, delta)
-    return delta, sign * objective(delta)[1]
+    stopped = jnp.zeros(x.shape[0], bool)
+    delta, _ = jax.lax.fori_loop(0, num_steps, step, (delta, stopped))
+    return delta, sign * objective(delta, run, num_steps)[1][0]
 
   def start(start_key, use_random):
     if not use_random:
@@ -157,16 +203,17 @@ def pgd(logits_fn: Callable[[jax.Array], jax.Array],
 
   keys = (jax.random.split(key, num_restarts + 1) if key is not None
           else [None])
-  best_delta, best_score = attack_from(start(keys[0], random_init))
+  best_delta, best_score = attack_from(start(keys[0], random_init), 0)
   if num_restarts:
-    def restart(carry, restart_key):
+    def restart(carry, restart_input):
+      restart_key, run = restart_input
       best_delta, best_score = carry
-      delta, score = attack_from(start(restart_key, True))
+      delta, score = attack_from(start(restart_key, True), run)
       better = score > best_score
-      mask = better.reshape((-1,) + (1,) * (x.ndim - 1))
-      return (jnp.where(mask, delta, best_delta),
+      return (jnp.where(example_mask(better), delta, best_delta),
               jnp.where(better, score, best_score)), None
 
     (best_delta, best_score), _ = jax.lax.scan(
-        restart, (best_delta, best_score), keys[1:])
+        restart, (best_delta, best_score),
+        (keys[1:], jnp.arange(1, num_restarts + 1)))
   return x + best_delta

@@ -133,3 +133,67 @@ def test_random_start_lies_in_the_ball():
   with pytest.raises(ValueError):
     attacks.pgd(_network(), x[:, :12], jnp.zeros(200, int), eps=0.1,
                 num_steps=1, step_size=0.1, random_init=True)
+
+
+def test_eot_gradient_equals_the_analytic_expectation():
+  # Score s = exp(<w, x>) with w ~ N(m, sigma^2 I), loss = s: then
+  # E_w[grad_x s] = E[w e^{<w,x>}] = (m + sigma^2 x) e^{<m,x> + sigma^2
+  # |x|^2 / 2} (Gaussian moment generating function).
+  mean = jnp.array([0.5, -0.3, 0.2])
+  sigma = 0.4
+  x = jnp.array([[0.3, 0.6, -0.2]])
+
+  def stochastic_score(inputs, key):
+    w = mean + sigma * jax.random.normal(key, mean.shape)
+    return jnp.exp(inputs @ w)
+
+  gradient = attacks.eot_gradient(
+      stochastic_score, x, jnp.zeros(1), jax.random.key(0),
+      num_draws=20000, loss_fn=lambda scores, labels: scores)
+  expected = (mean + sigma ** 2 * x) * jnp.exp(
+      x @ mean + sigma ** 2 * jnp.sum(x ** 2) / 2)
+  np.testing.assert_allclose(gradient, expected, rtol=0.02)
+
+
+def test_eot_passes_a_fresh_key_per_step_and_matches_without_noise():
+  network = _network()
+  x = _images(n=8)
+  labels = jnp.arange(8) % 3
+  options = dict(eps=0.2, num_steps=5, step_size=0.05)
+  plain = attacks.pgd(network, x, labels, **options)
+  # A model that ignores its key: EOT changes nothing.
+  ignoring = attacks.pgd(lambda inputs, key: network(inputs), x, labels,
+                         eot=True, key=jax.random.key(0), **options)
+  np.testing.assert_allclose(ignoring, plain, atol=1e-6)
+  # A model that records its key: every step sees a different one.
+  seen = []
+
+  def recording(inputs, key):
+    jax.debug.callback(lambda k: seen.append(np.asarray(k)),
+                       jax.random.key_data(key))
+    return network(inputs)
+
+  attacks.pgd(recording, x, labels, eot=True, key=jax.random.key(1),
+              **options)
+  jax.effects_barrier()
+  steps = {tuple(k.ravel()) for k in seen}
+  assert len(steps) == options["num_steps"] + 1   # steps + final score
+
+
+def test_stop_on_success_freezes_at_the_first_flip():
+  # Two classes split at x_0 = 0.5; x_0 = 0.55 starts 5 steps of 0.01
+  # away. Unstopped PGD runs to the ball's edge, the stopped attack halts
+  # at the first iterate past the boundary.
+  w = jnp.array([1.0, 0.0])
+  logits_fn = lambda inputs: jnp.stack([inputs @ w - 0.5,
+                                        0.5 - inputs @ w], -1)
+  x = jnp.array([[0.55, 0.5]])
+  labels = jnp.array([0])
+  flipped = lambda logits, y: jnp.argmax(logits, -1) != y
+  options = dict(eps=0.3, num_steps=30, step_size=0.01)
+  full = attacks.pgd(logits_fn, x, labels, **options)
+  stopped = attacks.pgd(logits_fn, x, labels, stop_on_success=flipped,
+                        **options)
+  assert float(full[0, 0]) == pytest.approx(0.25, abs=1e-6)
+  assert 0.485 < float(stopped[0, 0]) < 0.5   # one step past 0.5
+  assert bool(flipped(logits_fn(stopped), labels)[0])

@@ -1,0 +1,18 @@
+"""Attacking Bayes: On the Adversarial Robustness of Bayesian Neural Networks.
+
+Feng, Rudner, Tsilivis, Kempe (TMLR 2024), arXiv 2404.19640. Claim: BNNs,
+from approximate inference and from full-batch HMC, are not inherently
+robust: simple PGD on the posterior predictive breaks label prediction,
+adversarial-example detection and semantic-shift detection, and earlier
+robustness claims came from attacking or evaluating the wrong object.
+"""
+
+from repro.studies.bnn_attacks.claims import CLAIMS
+from repro.studies.bnn_attacks.config import get_config
+from repro.studies.bnn_attacks.experiment import run
+
+TITLE = ("Attacking Bayes: On the Adversarial Robustness of Bayesian "
+         "Neural Networks")
+ARXIV = "2404.19640"
+
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]

@@ -1,0 +1,92 @@
+"""HMC recovers a known Gaussian posterior; split R-hat; the log posterior."""
+
+import blackjax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from repro.bayes import hmc
+from repro.core import parallel
+
+MEAN = np.array([1.0, -2.0])
+COV = np.array([[1.0, 0.6], [0.6, 2.0]])
+
+
+def test_hmc_recovers_a_two_dimensional_gaussian():
+  precision = jnp.asarray(np.linalg.inv(COV), jnp.float32)
+
+  def log_density(theta):
+    centred = theta - MEAN
+    return -0.5 * centred @ precision @ centred
+
+  starts = jnp.array([[-3.0, 3.0], [3.0, -5.0], [0.0, 0.0], [4.0, 2.0]])
+  result = hmc.sample_chains(log_density, starts, jax.random.key(0),
+                             num_warmup=200, num_draws=500, thin=2,
+                             num_integration_steps=16)
+  assert result.samples.shape == (4, 500, 2)
+  draws = np.asarray(result.samples).reshape(-1, 2)
+  # Monte Carlo error of the mean: sd / sqrt(ESS), ESS from BlackJAX.
+  ess = np.array([float(blackjax.diagnostics.effective_sample_size(
+      result.samples[..., i])) for i in range(2)])
+  assert np.all(ess > 200), ess
+  np.testing.assert_array_less(np.abs(draws.mean(0) - MEAN),
+                               4 * np.sqrt(np.diag(COV) / ess))
+  np.testing.assert_allclose(np.cov(draws.T), COV, atol=0.3)
+  rhat = [float(hmc.split_rhat(result.samples[..., i])) for i in range(2)]
+  assert max(rhat) < 1.1, rhat
+  assert np.all((result.acceptance_rate > 0.5)
+                & (result.acceptance_rate <= 1.0))
+  assert int(result.num_divergent.sum()) == 0
+
+
+def test_split_rhat_against_the_formula_and_known_cases():
+  values = np.random.default_rng(0).normal(size=(3, 8))
+  halves = np.concatenate([values[:, :4], values[:, 4:]], axis=0)
+  within = halves.var(axis=1, ddof=1).mean()
+  between_over_n = halves.mean(axis=1).var(ddof=1)
+  expected = np.sqrt((3 / 4 * within + between_over_n) / within)
+  assert float(hmc.split_rhat(jnp.asarray(values))) == pytest.approx(
+      expected, rel=1e-5)
+  iid = np.random.default_rng(1).normal(size=(4, 2000))
+  assert float(hmc.split_rhat(jnp.asarray(iid))) < 1.01
+  # Chains stuck at different places: R-hat far above 1.
+  stuck = iid + np.arange(4)[:, None] * 3.0
+  assert float(hmc.split_rhat(jnp.asarray(stuck))) > 2.0
+  # A trend inside each chain is caught by the split.
+  trend = iid * 0.1 + np.linspace(0, 3, 2000)[None]
+  assert float(hmc.split_rhat(jnp.asarray(trend))) > 1.5
+
+
+def test_classification_log_posterior_is_prior_plus_likelihood():
+  x = jnp.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+  labels = jnp.array([0, 1, 1])
+  theta = jnp.array([0.3, -0.2, 0.5, 0.1])
+  logits_fn = lambda t, inputs: inputs @ t.reshape(2, 2)
+  log_density = hmc.classification_log_posterior(logits_fn, x, labels,
+                                                 prior_std=2.0)
+  logits = np.asarray(x) @ np.asarray(theta).reshape(2, 2)
+  log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+  expected = (log_probs[np.arange(3), np.asarray(labels)].sum()
+              - 0.5 * (np.asarray(theta) ** 2).sum() / 4.0)
+  assert float(log_density(theta)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_chains_give_the_same_draws_on_one_or_several_devices():
+  # HMC amplifies rounding differences, so sharding the chain axis must
+  # not change a chain's arithmetic: bitwise equal draws on 1 and on 4
+  # (fake CPU, tests/conftest.py) devices.
+  log_density = lambda theta: -0.5 * jnp.sum(theta ** 2 * jnp.arange(
+      1.0, 4.0))
+  starts = jnp.arange(12.0).reshape(4, 3) / 6 - 1
+  options = dict(num_warmup=30, num_draws=10, thin=2,
+                 num_integration_steps=5)
+  one = hmc.sample_chains(log_density, starts, jax.random.key(3),
+                          mesh=parallel.replica_mesh(4, jax.devices()[:1]),
+                          **options)
+  spread = hmc.sample_chains(log_density, starts, jax.random.key(3),
+                             **options)
+  assert parallel.num_devices_used(spread.samples) == min(
+      4, len(jax.devices()))
+  np.testing.assert_array_equal(one.samples, spread.samples)
+  np.testing.assert_array_equal(one.step_size, spread.step_size)
