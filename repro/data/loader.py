@@ -5,11 +5,12 @@ from collections.abc import Callable
 import numpy as np
 
 from repro.core.errors import UserError
-from repro.data import catalog, digits, sources
+from repro.data import catalog, digits, galaxies, sources
 
 # Datasets written by our own TFDS builders on first use: split, data_dir.
 EMBEDDED: dict[str, Callable[[str, str], dict[str, np.ndarray]]] = {
     "digits": digits.load,
+    "galaxies": galaxies.load,  # 32x32; galaxies.load(image_size=...)
 }
 DATASETS = tuple(EMBEDDED) + catalog.CATALOG
 

@@ -1,0 +1,253 @@
+"""Runs the study: experts, MTT/STM distillation, evaluation, figures.
+
+1. Load the (standardised) galaxies; train ``num_experts`` experts and save
+   their per-epoch parameters (``experts``).
+2. For every images-per-class value: MTT with T+ = ``max_start_epoch``;
+   at ``stm_ipc`` also MTT with every T+ of ``start_epoch_sweep`` and STM,
+   all vmapped together (``distill``).
+3. Train ``num_eval_nets`` fresh nets on each distilled set (lr = learned
+   alpha), on ``random_draws`` random real sets and on the class-mean set
+   (lr = ``baseline_lr``); test accuracy (``evaluate``).
+4. B5: finite-difference check of the unrolled gradient (``gradcheck``);
+   B6: the trend test on constructed sequences and STM's controller trace.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from repro.core import rng
+from repro.core.errors import UserError
+from repro.core.summary import Figure, Summary
+from repro.ops import trend_test
+from repro.studies.galaxy_distillation import (
+  data,
+  distill,
+  evaluate,
+  experts,
+  figures,
+  gradcheck,
+  gz2_check,
+  network,
+)
+
+
+def run_specs(config, ipc: int) -> tuple[list[str], distill.RunSpec]:
+  """Names and per-replica settings of the distillation runs at ``ipc``."""
+  sweep = [config.max_start_epoch]
+  if ipc == config.stm_ipc:
+    sweep = sorted(set(config.start_epoch_sweep) | {config.max_start_epoch})
+  names = [f"mtt_T{t}" for t in sweep]
+  is_stm = [False] * len(sweep)
+  starts = list(sweep)
+  match = [config.match_epochs] * len(sweep)
+  lr_step = [config.lr_lr] * len(sweep)
+  if ipc == config.stm_ipc:
+    names.append("stm")
+    is_stm.append(True)
+    starts.append(config.stm_max_start_epoch)
+    match.append(config.stm_match_epochs)
+    lr_step.append(config.stm_lr_log_alpha)
+  spec = distill.RunSpec(
+      is_stm=jnp.array(is_stm), max_start_epoch=jnp.array(starts, jnp.int32),
+      match_epochs=jnp.array(match, jnp.int32),
+      lr_img=jnp.full((len(names),), config.lr_img, jnp.float32),
+      lr_step=jnp.array(lr_step, jnp.float32))
+  return names, spec
+
+
+def trend_calibration(config, key) -> dict[str, float]:
+  """B6: pass rates of the trend test on constructed histories.
+
+  Decreasing: 1 - 0.5 i / n + N(0, 0.1^2); flat: N(0, 0.1^2); rising:
+  1 + 0.5 i / n + noise, which must trigger the 'overfitting' branch.
+  """
+  n, trials = config.trend_length, config.trend_trials
+  noise = 0.1 * jax.random.normal(key, (3, trials, n))
+  ramp = 0.5 * jnp.arange(n) / n
+  histories = {"decreasing": 1.0 - ramp + noise[0], "flat": noise[1],
+               "rising": 1.0 + ramp + noise[2]}
+  test = jax.vmap(lambda h: trend_test.trend_test(h, n, config.stm_sigma))
+  out = {}
+  for name, values in histories.items():
+    result = test(values)
+    out[f"trend_pass_rate_{name}"] = float(jnp.mean(result.decreasing))
+    out[f"trend_overfit_rate_{name}"] = float(jnp.mean(result.increasing))
+  return out
+
+
+def run(config, workdir: str) -> Summary:
+  """Trains experts, distils, evaluates, writes figures; returns summary."""
+  for ipc in config.ipcs:
+    if ipc < 1:
+      raise UserError(f"ipcs must be >= 1, got {tuple(config.ipcs)}")
+  if len(config.iterations) != len(config.ipcs):
+    raise UserError("iterations needs one entry per ipc")
+  if config.stm_ipc not in config.ipcs:
+    raise UserError(f"stm_ipc {config.stm_ipc} must be one of ipcs")
+  with jax.threefry_partitionable(False):
+    return _run(config, workdir)
+
+
+def _run(config, workdir: str) -> Summary:
+  keys = rng.streams(config.seed, "data", "init", "train", "distill",
+                     "eval", "trend")
+  train_x, train_y, test_x, test_y, mean, std = data.load(config)
+  logging.info("data: %d train, %d test, %s", len(train_y), len(test_y),
+               train_x.shape[1:])
+  net = network.build(config, data.NUM_CLASSES, train_x.shape[1:])
+  arrays = [jax.device_put(a) for a in (train_x, train_y, test_x, test_y)]
+  expert = experts.train_experts(config, net, keys, *arrays)
+  trajectories = jnp.asarray(expert["trajectories"])
+  metrics = {
+      "expert_test_accuracy": float(expert["test_accuracy"].mean()),
+      "expert_test_accuracy_min": float(expert["test_accuracy"].min()),
+      "expert_final_train_loss": float(expert["train_loss"][:, -1].mean()),
+      "num_params": float(net.num_params),
+  }
+  logging.info("experts: test accuracy %s", expert["test_accuracy"])
+  data_rng = np.random.default_rng(
+      np.asarray(jax.random.key_data(keys["data"])).astype(np.uint32))
+  curves, grid_rows, grid_ipc, loss_curves, table = [], {}, {}, {}, {}
+  alphas = []
+  for ipc, iterations in zip(config.ipcs, config.iterations, strict=True):
+    labels = jnp.asarray(data.syn_labels(ipc))
+    names, specs = run_specs(config, ipc)
+    init_images = data.random_real(train_x, train_y, ipc, data_rng)
+    states, records = distill.distill(
+        config, net.apply, jnp.asarray(init_images), labels, trajectories,
+        specs, jax.random.fold_in(keys["distill"], ipc), iterations,
+        description=f"ipc {ipc}")
+    learned_alpha = np.asarray(distill.step_size(specs, states.step_param))
+    alphas.extend(learned_alpha.tolist())
+    baselines = [data.random_real(train_x, train_y, ipc, data_rng)
+                 for _ in range(config.random_draws)]
+    sets = np.concatenate([np.asarray(states.images), np.stack(baselines),
+                           data.class_means(train_x, train_y, ipc)[None]])
+    lrs = np.concatenate([learned_alpha, np.full(len(baselines) + 1,
+                                                 config.baseline_lr)])
+    accuracy = evaluate.evaluate_sets(
+        config, net, sets, labels, lrs,
+        jax.random.fold_in(keys["eval"], ipc), arrays[2], arrays[3])
+    logging.info("ipc %d accuracies: %s", ipc, accuracy.mean(1))
+    prefix = f"ipc{ipc}"
+    # Claims read the smallest (B3) and largest (B2) ipc under fixed names.
+    aliases = [p for p, value in (("ipc_small", min(config.ipcs)),
+                                  ("ipc_large", max(config.ipcs)))
+               if value == ipc]
+    num_runs = len(names)
+    row = {}
+    for index, name in enumerate(names):
+      metrics[f"{prefix}/{name}_accuracy"] = float(accuracy[index].mean())
+      metrics[f"{prefix}/{name}_alpha"] = float(learned_alpha[index])
+      row[name] = (accuracy[index].mean(), accuracy[index].std())
+    random_acc = accuracy[num_runs:num_runs + len(baselines)]
+    mean_acc = accuracy[-1]
+    row["random"] = (random_acc.mean(), random_acc.std())
+    row["class_mean"] = (mean_acc.mean(), mean_acc.std())
+    table[ipc] = row
+    main = names.index(f"mtt_T{config.max_start_epoch}")
+    mtt_acc = float(accuracy[main].mean())
+    metrics[f"{prefix}/mtt_accuracy"] = mtt_acc
+    metrics[f"{prefix}/random_accuracy"] = float(random_acc.mean())
+    metrics[f"{prefix}/class_mean_accuracy"] = float(mean_acc.mean())
+    metrics[f"{prefix}/mtt_minus_random"] = mtt_acc - float(
+        random_acc.mean())
+    metrics[f"{prefix}/mtt_minus_class_mean"] = mtt_acc - float(
+        mean_acc.mean())
+    for alias in aliases:
+      for name in ("mtt_accuracy", "random_accuracy", "class_mean_accuracy",
+                   "mtt_minus_random", "mtt_minus_class_mean"):
+        metrics[f"{alias}/{name}"] = metrics[f"{prefix}/{name}"]
+    losses = records["loss"]
+    fifth = max(1, iterations // 5)
+    ratios = losses[:, -fifth:].mean(1) / losses[:, :fifth].mean(1)
+    for index, name in enumerate(names):
+      metrics[f"{prefix}/{name}_loss_last_over_first"] = float(ratios[index])
+      loss_curves[f"ipc {ipc} {name}"] = losses[index]
+    if ipc == max(config.ipcs):
+      metrics["matching_loss_last_over_first"] = float(ratios[main])
+    grid_rows[f"MTT ipc {ipc}"] = np.asarray(states.images[main])
+    grid_ipc[f"MTT ipc {ipc}"] = ipc
+    if ipc == config.stm_ipc:
+      stm = names.index("stm")
+      mtt_names = [n for n in names if n.startswith("mtt_T")]
+      mtt_accs = [float(accuracy[names.index(n)].mean()) for n in mtt_names]
+      last = f"mtt_T{max(config.start_epoch_sweep)}"
+      stm_acc = float(accuracy[stm].mean())
+      metrics["stm_accuracy"] = stm_acc
+      metrics["stm_minus_mtt_last"] = stm_acc - float(
+          accuracy[names.index(last)].mean())
+      metrics["stm_minus_mtt_best"] = stm_acc - max(mtt_accs)
+      final_cap = int(np.asarray(states.cap)[stm])
+      metrics["stm_levels"] = float(np.asarray(states.levels)[stm])
+      metrics["stm_final_cap"] = float(final_cap)
+      metrics["stm_finetune_started"] = float(
+          np.asarray(states.finetune)[stm])
+      metrics["stm_exited"] = float(np.asarray(states.frozen)[stm])
+      metrics["stm_ended"] = float(
+          bool(np.asarray(states.finetune)[stm])
+          or final_cap >= config.stm_max_start_epoch)
+      grid_rows[f"STM ipc {ipc}"] = np.asarray(states.images[stm])
+      grid_ipc[f"STM ipc {ipc}"] = ipc
+    for k in range(iterations):
+      point = {"step": k}
+      for index, name in enumerate(names):
+        point[f"{prefix}/{name}/loss"] = float(losses[index, k])
+        point[f"{prefix}/{name}/alpha"] = float(records["alpha"][index, k])
+        if name == "stm":
+          point[f"{prefix}/stm/cap"] = int(records["cap"][index, k])
+          point[f"{prefix}/stm/next_loss"] = float(
+              records["next_loss"][index, k])
+      curves.append(point)
+  metrics["alpha_min"] = float(np.min(alphas))
+  errors = gradcheck.unrolled_gradient_errors()
+  metrics["gradcheck_images_rel_error"] = errors["images"]
+  metrics["gradcheck_alpha_rel_error"] = errors["alpha"]
+  metrics.update(trend_calibration(config, keys["trend"]))
+  metrics["gz2_loader_failed_checks"] = float(gz2_check.loader_errors())
+  figure_list = [
+      Figure(figures.image_grid(grid_rows, grid_ipc, mean, std, workdir),
+             "Distilled images (display space, up to 3 per class): MTT at "
+             "each images-per-class value and STM."),
+      Figure(figures.loss_curves(loss_curves, workdir),
+             "Normalised matching loss ||theta_N - theta*_{t+M}||^2 / "
+             "||theta*_t - theta*_{t+M}||^2 per iteration (running mean); "
+             "STM matches M = 1 from a growing pool, MTT M = "
+             f"{config.match_epochs}."),
+      Figure(figures.accuracy_table(table, workdir),
+             "Test accuracy of fresh ConvNets trained on each set."),
+  ]
+  return Summary(metrics=metrics, curves=curves, figures=figure_list,
+                 notes=notes(config, metrics))
+
+
+def notes(config, metrics) -> str:
+  return (
+      f"Data {config.dataset} at {config.image_size}x{config.image_size}, "
+      f"{config.train_per_class or 'all'} train / "
+      f"{config.test_per_class or 'all'} test images per class; "
+      f"ConvNet-D{config.depth}W{config.width} (instance norm, avg pool); "
+      f"DSA ops {tuple(config.augment_ops)} in single-op mode. "
+      f"{config.num_experts} experts x {config.expert_epochs_total} epochs "
+      f"of SGD lr {config.expert_lr}, batch {config.expert_batch_size} "
+      f"(mean test accuracy {metrics['expert_test_accuracy']:.3f}). "
+      f"MTT: N = {config.syn_steps}, M = {config.match_epochs}, T+ = "
+      f"{config.max_start_epoch}, lr_img {config.lr_img:g}, raw-alpha "
+      f"lr {config.lr_lr:g}, alpha0 {config.alpha_init:g}, iterations "
+      f"{tuple(config.iterations)} for ipc {tuple(config.ipcs)}; STM at ipc "
+      f"{config.stm_ipc}: lambda {config.stm_sigma:g}, test every "
+      f"{config.stm_test_every}, T_max {config.stm_max_duration}, log-alpha "
+      f"lr {config.stm_lr_log_alpha:g} (final cap "
+      f"{metrics.get('stm_final_cap', float('nan')):.0f}, "
+      f"{metrics.get('stm_levels', float('nan')):.0f} level-ups). "
+      f"Evaluation: {config.num_eval_nets} fresh nets x "
+      f"{config.eval_epochs} full-batch epochs (SGD m "
+      f"{config.eval_momentum}, wd {config.eval_weight_decay:g}, lr x 0.1 "
+      f"at half; distilled sets use their learned alpha, baselines lr "
+      f"{config.baseline_lr:g}); {config.random_draws} random-real draws. "
+      "Accuracies are means over eval nets; the last evaluation is "
+      "reported (no selection on test).")

@@ -1,0 +1,84 @@
+"""MTT's unrolled loop: hand case, finite differences, remat."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from repro.nn.convnet import ConvNet
+from repro.ops import diff_augment
+from repro.ops import trajectory_matching as tm
+
+
+def linear_apply(params, images):
+  weights = params.reshape(images[0].size, 3)
+  return images.reshape(images.shape[0], -1) @ weights
+
+
+def test_one_step_is_sgd_by_hand():
+  images = jax.random.normal(jax.random.key(0), (3, 2, 2, 1))
+  labels = jnp.array([0, 1, 2])
+  start = jax.random.normal(jax.random.key(1), (12,))
+  final = tm.unroll_student(linear_apply, start, images, labels, 0.3,
+                            jax.random.key(2), syn_steps=1)
+  grad = jax.grad(lambda p: tm.cross_entropy(linear_apply, p, images,
+                                             labels))(start)
+  np.testing.assert_allclose(final, start - 0.3 * grad, rtol=1e-6)
+  assert tm.normalized_distance(start, start, start + 1.0) == 1.0
+
+
+def test_chunks_cover_the_synthetic_set():
+  images = jnp.arange(6.0)[:, None, None, None]
+  labels = jnp.arange(6)
+  seen = [tm.syn_batch(images, labels, jax.random.key(0), jnp.int32(s), 2)[1]
+          for s in range(3)]
+  assert sorted(np.concatenate(seen).tolist()) == list(range(6))
+
+
+def test_unrolled_gradient_matches_central_differences():
+  with jax.enable_x64(True):
+    net = ConvNet(num_classes=3, depth=1, width=2)
+    images = jax.random.normal(jax.random.key(0), (3, 4, 4, 2), jnp.float64)
+    params = jax.tree.map(lambda a: a.astype(jnp.float64),
+                          net.init(jax.random.key(1), images[:1]))
+    start, unravel = ravel_pytree(params)
+    target = start + 0.1 * jax.random.normal(jax.random.key(2), start.shape,
+                                             jnp.float64)
+    labels = jnp.arange(3)
+    augment = functools.partial(diff_augment.augment, ops=("flip",))
+
+    @jax.jit
+    def loss(x, alpha):
+      return tm.matching_loss(x, alpha, lambda p, z: net.apply(unravel(p), z),
+                              start, target, labels, jax.random.key(3),
+                              syn_steps=3, augment=augment)
+
+    alpha = jnp.float64(0.2)
+    grad_x, grad_alpha = jax.grad(loss, argnums=(0, 1))(images, alpha)
+    h = 1e-6
+    for k in range(3):
+      v = jax.random.normal(jax.random.key(10 + k), images.shape, jnp.float64)
+      numeric = (loss(images + h * v, alpha) - loss(images - h * v, alpha)) / (
+          2 * h)
+      np.testing.assert_allclose(jnp.sum(grad_x * v), numeric, rtol=1e-6,
+                                 atol=1e-10)
+    numeric = (loss(images, alpha + h) - loss(images, alpha - h)) / (2 * h)
+    np.testing.assert_allclose(grad_alpha, numeric, rtol=1e-6)
+
+
+def test_remat_does_not_change_the_gradient():
+  images = jax.random.normal(jax.random.key(0), (3, 2, 2, 1))
+  labels = jnp.arange(3)
+  start = jax.random.normal(jax.random.key(1), (12,))
+  target = start + 0.5
+
+  def grads(remat):
+    return jax.grad(lambda x, a: tm.matching_loss(
+        x, a, linear_apply, start, target, labels, jax.random.key(2),
+        syn_steps=5, remat=remat), argnums=(0, 1))(images, 0.1)
+
+  chex_tree = jax.tree.map(np.testing.assert_allclose, grads(True),
+                           grads(False))
+  del chex_tree
