@@ -66,6 +66,7 @@ def test_run_writes_summary_report_and_index(fake_study, tmp_path, capsys):
     (["--study=nope"], "unknown study 'nope'"),
     (["--study=fake", "--set=lr=100"], "NaN/inf"),
     (["--study=fake", "extra"], "unexpected arguments"),
+    (["--study=fake", "--process_id=1"], "need --multihost"),
 ])
 def test_user_errors_exit_2_and_write_nothing(fake_study, tmp_path, capsys,
                                              args, message):
@@ -76,6 +77,7 @@ def test_user_errors_exit_2_and_write_nothing(fake_study, tmp_path, capsys,
   assert len(err.strip().splitlines()) == 1
   assert not list(workdir.glob("*/*/summary.json"))
   assert not list(workdir.glob("*/.*"))
+  assert not (workdir / launch.CHECKPOINTS).exists()
 
 
 def test_crash_keeps_previous_results_and_leaves_no_staging(fake_study,

@@ -18,21 +18,27 @@ from repro.core import platform
 from repro.core.errors import UserError
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("kernel", "all", "A kernel name, a comma list, or all.")
-flags.DEFINE_string("accelerator", "cpu", "cpu | gpu | tpu; must be present.")
-flags.DEFINE_integer("repeat", 5, "Timed steady-state calls per kernel.")
-flags.DEFINE_string("workdir", "", "If set, write WORKDIR/bench/<accelerator>"
-                    "/summary.json and report.md.")
-flags.DEFINE_enum("size", "default", ["default", "tiny"],
-                  "default: the documented sizes; tiny: for tests.")
-flags.DEFINE_bool("peers", True, "Time the PyTorch-eager peers when torch "
-                  "is installed.")
-flags.DEFINE_integer("torch_threads", 1, "torch.set_num_threads for the "
-                     "peers (0: torch's default).")
-flags.DEFINE_bool("render_only", False, "Re-render WORKDIR/bench/"
-                  "<accelerator>/report.md from its summary.json with the "
-                  "current kernel notes; measures nothing.")
-flags.DEFINE_bool("list", False, "List the kernels and their sizes; exit.")
+
+
+def define_flags() -> None:
+  """Defines the command's flags; only when run as the command, so that
+  importing this module (tests) does not clash with repro.launch's flags.
+  """
+  flags.DEFINE_string("kernel", "all", "A kernel name, a comma list, or all.")
+  flags.DEFINE_string("accelerator", "cpu", "cpu | gpu | tpu; must be present.")
+  flags.DEFINE_integer("repeat", 5, "Timed steady-state calls per kernel.")
+  flags.DEFINE_string("workdir", "", "If set, write WORKDIR/bench/<accelerator>"
+                      "/summary.json and report.md.")
+  flags.DEFINE_enum("size", "default", ["default", "tiny"],
+                    "default: the documented sizes; tiny: for tests.")
+  flags.DEFINE_bool("peers", True, "Time the PyTorch-eager peers when torch "
+                    "is installed.")
+  flags.DEFINE_integer("torch_threads", 1, "torch.set_num_threads for the "
+                       "peers (0: torch's default).")
+  flags.DEFINE_bool("render_only", False, "Re-render WORKDIR/bench/"
+                    "<accelerator>/report.md from its summary.json with the "
+                    "current kernel notes; measures nothing.")
+  flags.DEFINE_bool("list", False, "List the kernels and their sizes; exit.")
 
 
 def parse_kernels(spec: str) -> list[str]:
@@ -160,4 +166,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -15,17 +15,43 @@ ACCELERATORS = ("cpu", "gpu", "tpu")
 RECORDED_PACKAGES = ("jax", "jaxlib", "flax", "optax", "chex", "numpyro",
                      "blackjax", "orbax-checkpoint", "tensorflow-datasets",
                      "numpy", "scipy")
+# jax config values that change numbers or placement, recorded per run.
+RECORDED_JAX_FLAGS = ("jax_enable_x64", "jax_default_matmul_precision",
+                      "jax_threefry_partitionable",
+                      "jax_cpu_collectives_implementation", "jax_platforms")
 
 
-def initialize_multihost() -> None:
-  """Starts ``jax.distributed``; must run before any other JAX call."""
+def initialize_multihost(coordinator_address: str | None = None,
+                         num_processes: int | None = None,
+                         process_id: int | None = None,
+                         cpu_collectives: str = "gloo") -> None:
+  """Starts ``jax.distributed``; must run before any other JAX call.
+
+  With no arguments JAX detects the cluster (Cloud TPU slice, SLURM, the
+  ``JAX_COORDINATOR_ADDRESS``/``JAX_NUM_PROCESSES``/``JAX_PROCESS_ID``
+  variables). Explicit arguments start processes by hand, e.g. two on one
+  machine: ``--coordinator_address=localhost:PORT --num_processes=2
+  --process_id=0|1``. On the CPU backend the cross-process collectives are
+  switched on (``cpu_collectives``: gloo or mpi), so a mesh can span
+  processes.
+  """
+  if cpu_collectives:
+    jax.config.update("jax_cpu_collectives_implementation", cpu_collectives)
+  kwargs = {}
+  if coordinator_address:
+    kwargs["coordinator_address"] = coordinator_address
+  if num_processes is not None:
+    kwargs["num_processes"] = num_processes
+  if process_id is not None:
+    kwargs["process_id"] = process_id
   try:
-    jax.distributed.initialize()
+    jax.distributed.initialize(**kwargs)
   except (RuntimeError, ValueError) as e:
     raise UserError(
-        f"--multihost: jax.distributed.initialize() failed ({e}); run on a "
-        "cluster JAX can detect (Cloud TPU, SLURM) or set "
-        "JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID"
+        f"--multihost: jax.distributed.initialize() failed "
+        f"({str(e).splitlines()[0] if str(e) else type(e).__name__}); run on "
+        "a cluster JAX can detect (Cloud TPU, SLURM) or pass "
+        "--coordinator_address, --num_processes and --process_id"
     ) from None
 
 
@@ -50,7 +76,10 @@ def select_accelerator(accelerator: str) -> list[jax.Device]:
         f"JAX on this machine (found: {_available_platforms()}); install the "
         f"matching jax build (e.g. pip install 'jax[cuda12]' or 'jax[tpu]') "
         "or choose --accelerator=cpu")
-  jax.config.update("jax_default_device", devices[0])
+  # This process's first device: with several processes, devices[0] may
+  # belong to another one.
+  jax.config.update("jax_default_device",
+                    jax.local_devices(backend=accelerator)[0])
   return devices
 
 
@@ -76,7 +105,12 @@ def environment_record() -> dict:
       "platform": devices[0].platform,
       "device_kind": devices[0].device_kind,
       "device_count": jax.device_count(),
+      "devices": [str(d) for d in devices],
       "process_count": jax.process_count(),
+      "local_device_count": jax.local_device_count(),
+      "xla_flags": os.environ.get("XLA_FLAGS", "").strip(),
+      "jax_flags": {name: str(jax.config.values[name]) for name in
+                    RECORDED_JAX_FLAGS if name in jax.config.values},
       "commit": git_commit(),
   }
 

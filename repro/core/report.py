@@ -135,14 +135,19 @@ def publish(staging: str, destination: str) -> None:
   """Replaces ``destination`` by ``staging`` with renames (no partial state).
 
   The old directory is moved aside first and removed only after the new one
-  is in place.
+  is in place; if the new one cannot be moved in, the old one is put back.
   """
   old = None
   if os.path.exists(destination):
     old = tempfile.mkdtemp(prefix=".old-", dir=os.path.dirname(destination))
     os.rmdir(old)
     os.rename(destination, old)
-  os.rename(staging, destination)
+  try:
+    os.rename(staging, destination)
+  except OSError:
+    if old is not None:  # Put the previous results back.
+      os.rename(old, destination)
+    raise
   if old is not None:
     shutil.rmtree(old, ignore_errors=True)
 
@@ -156,6 +161,8 @@ def write_index(workdir: str) -> str:
         record = json.load(f)
     except (OSError, ValueError):
       continue
+    if not isinstance(record, dict) or "study" not in record:
+      continue  # Not a study run (e.g. results/bench/).
     rows.append((record, os.path.relpath(os.path.dirname(path), workdir)))
   rows.sort(key=lambda r: (r[0]["study"], _preset_rank(r[0]["preset"])))
   lines = [

@@ -19,8 +19,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import tqdm
+from absl import logging
 
 from repro.core import checkpoint as checkpoint_lib
+from repro.core import parallel
 from repro.core.errors import UserError
 from repro.core.rng import step_key
 
@@ -89,7 +91,9 @@ def fit(loss_fn: LossFn,
       it over devices.
     chunk_steps: steps per compiled chunk (default: about 20 chunks).
     checkpoint_dir: if given, resume from its latest checkpoint and save one
-      after every chunk.
+      after every chunk. If None and the launcher opened
+      ``checkpoint.run_checkpoints`` (a launched run), the loop gets its own
+      directory there and saves on the run's schedule (``--checkpoint_every``).
     description: label of the progress bar.
 
   Returns:
@@ -106,12 +110,19 @@ def fit(loss_fn: LossFn,
       functools.partial(init_state, optimizer))
   state = init(params)
   history: list[dict[str, np.ndarray]] = []
+  schedule = checkpoint_lib.SaveSchedule()
+  if checkpoint_dir is None and checkpoint_lib.active_run() is not None:
+    run = checkpoint_lib.active_run()
+    checkpoint_dir = checkpoint_lib.loop_dir(description)
+    schedule = checkpoint_lib.SaveSchedule(run.every_steps, run.every_seconds)
   if checkpoint_dir is not None:
     restored = checkpoint_lib.restore_latest(
         checkpoint_dir, {"state": state, "history": None})
     if restored is not None:
       state = restored["state"]
       history = [restored["history"]]
+      logging.info("%s: resuming from step %d of %s (--noresume starts "
+                   "over)", description, _steps_done(state), checkpoint_dir)
 
   chunks = {}
 
@@ -127,19 +138,19 @@ def fit(loss_fn: LossFn,
     while done < num_steps:
       size = min(chunk_steps, num_steps - done)
       state, chunk_history = compiled_chunk(size)(state, key, tuple(data))
-      chunk_history = jax.device_get(chunk_history)
-      _check_finite(chunk_history["loss"], done, description)
+      chunk_history = parallel.gather(chunk_history)
+      check_finite(chunk_history["loss"], done, description)
       history.append(chunk_history)
       done += size
       bar.update(size)
-      if checkpoint_dir is not None:
+      if checkpoint_dir is not None and schedule.due(done, done >= num_steps):
         checkpoint_lib.save(checkpoint_dir, done, {
             "state": state, "history": _concat(history)})
   return state, _concat(history)
 
 
 def _steps_done(state: TrainState) -> int:
-  return int(np.max(jax.device_get(state.step)))
+  return int(np.max(parallel.gather(state.step)))
 
 
 def _concat(history: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -150,11 +161,29 @@ def _concat(history: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
           for k in history[0]}
 
 
-def _check_finite(losses: np.ndarray, first_step: int, description: str):
-  finite = np.isfinite(losses)
-  if not finite.all():
-    bad_step = first_step + int(np.argmin(finite.all(axis=tuple(
-        range(losses.ndim - 1)))))
-    raise UserError(
-        f"{description}: the loss became NaN/inf at step {bad_step}; lower "
-        "the learning rate (see --list for the config keys, set with --set)")
+def check_finite(values: np.ndarray, first_step: int, description: str,
+                 metric: str = "loss") -> None:
+  """Raises UserError naming the first step where ``values`` is NaN/inf.
+
+  ``values`` has the step axis last (``[steps]`` or ``[R, steps]``); the
+  replica is named too when there is a replica axis. Custom scanned loops of
+  the studies call this on each chunk's history, as ``fit`` does.
+  """
+  values = np.asarray(values)
+  finite = np.isfinite(values)
+  if finite.all():
+    return
+  per_step = finite.reshape(-1, finite.shape[-1]).all(axis=0)
+  offset = int(np.argmin(per_step))
+  bad_step = first_step + offset
+  where = ""
+  if values.ndim > 1:
+    replica = int(np.argmin(finite.reshape(-1, finite.shape[-1])[:, offset]))
+    where = f" (replica {replica})"
+  raise UserError(
+      f"{description}: the metric '{metric}' became NaN/inf at step "
+      f"{bad_step}{where}; lower the learning rate (see --list for the "
+      "config keys, set with --set)")
+
+
+_check_finite = check_finite  # The name used before it became public.

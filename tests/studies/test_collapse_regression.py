@@ -12,6 +12,7 @@ from repro.ops import kernels
 from repro.studies import collapse_regression
 from repro.studies.collapse_regression import analysis, kernel_chain, simulate
 from repro.studies.collapse_regression import config as config_lib
+from tests.core import smoke_runs
 
 STUDY = "collapse_regression"
 # README: lam = T^-2/3 is 22% (theory) / 26% (simulation) above the best lam
@@ -124,8 +125,9 @@ def test_analysis_helpers_on_hand_cases():
   np.testing.assert_allclose(curves["adaptive"][:, 0], [2.0, 1.0])
 
 
-def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
-  record = launch.run_study(STUDY, "smoke", workdir=str(tmp_path))
+def test_smoke_run_gives_every_claim_a_verdict():
+  run = smoke_runs.smoke_run(STUDY)
+  record = run.record
   verdicts = {c["id"]: c["verdict"] for c in record["claims"]}
   assert set(verdicts) == {c.id for c in collapse_regression.CLAIMS}
   assert set(verdicts.values()) <= {"PASS", "FAIL"}
@@ -133,7 +135,7 @@ def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
   # Noise-free over-parameterised collapse holds at any size.
   assert metrics["overparam_error_last"] > 0.9
   assert metrics["slope_clean_ridgeless"] < -1.0
-  run_dir = tmp_path / STUDY / "smoke"
+  run_dir = run.run_dir
   for figure in ("error_vs_generations.png", "error_vs_lambda.png",
                  "scaling_law.png", "best_lambda_vs_generations.png",
                  "overparameterised_collapse.png", "kernel_generations.png"):

@@ -10,6 +10,7 @@ from repro.core import config as core_config
 from repro.studies import collapse_tails
 from repro.studies.collapse_tails import config as config_lib
 from repro.studies.collapse_tails import neural
+from tests.core import smoke_runs
 
 STUDY = "collapse_tails"
 EXPECTED_CPU_FAILS = {"C6e"}  # README: neither generator is linear in n
@@ -43,8 +44,9 @@ def test_memoriser_fits_seen_items_and_leaves_unseen_at_init():
   assert float(jnp.abs(grads.embedding[:25]).max()) > 0.0
 
 
-def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
-  record = launch.run_study(STUDY, "smoke", workdir=str(tmp_path))
+def test_smoke_run_gives_every_claim_a_verdict():
+  run = smoke_runs.smoke_run(STUDY)
+  record = run.record
   verdicts = {c["id"]: c["verdict"] for c in record["claims"]}
   assert set(verdicts) == {c.id for c in collapse_tails.CLAIMS}
   assert set(verdicts.values()) <= {"PASS", "FAIL"}
@@ -55,7 +57,7 @@ def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
   # Exact numbers that do not depend on the preset's sizes.
   assert metrics["cut/max_plateau_rel_dev"] < 1e-6
   assert metrics["generations/relabel_min_rel_increase"] > 0
-  run_dir = tmp_path / STUDY / "smoke"
+  run_dir = run.run_dir
   for figure in ("scaling_laws.png", "mixing.png", "generations.png",
                  "neural.png", "gcd.png"):
     assert (run_dir / figure).stat().st_size > 1000

@@ -11,6 +11,7 @@ from repro.ops import drop_quotas, pruning_scores
 from repro.studies import data_pruning
 from repro.studies.data_pruning import config as config_lib
 from repro.studies.data_pruning import data, grid, training
+from tests.core import smoke_runs
 
 STUDY = "data_pruning"
 # README, "Claims that fail" (measured on the cpu preset).
@@ -132,9 +133,9 @@ def test_paper_path_trains_a_vgg_with_batchnorm_and_augmentation(
   assert features.shape[0] == 24 and features.ndim == 2
 
 
-def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
-  record = launch.run_study(STUDY, "smoke", workdir=str(tmp_path / "res"),
-                            data_dir=str(tmp_path / "data"))
+def test_smoke_run_gives_every_claim_a_verdict():
+  run = smoke_runs.smoke_run(STUDY)  # shared with tests/test_scaling.py
+  record = run.record
   verdicts = {c["id"]: c["verdict"] for c in record["claims"]}
   assert set(verdicts) == {c.id for c in data_pruning.CLAIMS}
   assert set(verdicts.values()) <= {"PASS", "FAIL"}
@@ -146,7 +147,7 @@ def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
   # The toy analysis is exact at any size (notes' numbers).
   assert metrics["c7_worst_risk_balanced"] == pytest.approx(0.0668,
                                                             abs=1e-3)
-  run_dir = tmp_path / "res" / STUDY / "smoke"
+  run_dir = run.run_dir
   for figure in ("mixture_accuracy_vs_density.png",
                  "mixture_class_density_vs_accuracy.png", "mog_priors.png"):
     assert (run_dir / figure).stat().st_size > 1000

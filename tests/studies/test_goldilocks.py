@@ -14,6 +14,7 @@ from repro.studies import goldilocks
 from repro.studies.goldilocks import analysis, sweeps
 from repro.studies.goldilocks import config as config_lib
 from repro.studies.goldilocks.problems import load_problem
+from tests.core import smoke_runs
 
 STUDY = "goldilocks"
 # README: with Circles' near-uniform label prior, matching p_bar to Q
@@ -85,8 +86,9 @@ def test_problem_is_bias_free_homogeneous_and_kaiming():
     load_problem(bad, 0, "")
 
 
-def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
-  record = launch.run_study(STUDY, "smoke", workdir=str(tmp_path))
+def test_smoke_run_gives_every_claim_a_verdict():
+  run = smoke_runs.smoke_run(STUDY)
+  record = run.record
   verdicts = {c["id"]: c["verdict"] for c in record["claims"]}
   assert set(verdicts) == {c.id for c in goldilocks.CLAIMS}
   assert set(verdicts.values()) <= {"PASS", "FAIL"}
@@ -99,7 +101,7 @@ def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
   assert 0.0 <= metrics["train_zone_min_train_acc"] <= 1.0
   assert metrics["zone_log_alpha_lo"] < metrics["peak_log_alpha"] < (
       metrics["zone_log_alpha_hi"])
-  run_dir = tmp_path / STUDY / "smoke"
+  run_dir = run.run_dir
   for figure in ("curvature_vs_alpha.png", "gauss_newton_vs_alpha.png",
                  "curvature_vs_entropy.png", "gradient_vs_mismatch.png",
                  "accuracy_vs_alpha.png"):

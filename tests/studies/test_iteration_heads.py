@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from repro import launch
+from repro.core import checkpoint
 from repro.core.errors import UserError
 from repro.data import iterative_tasks
 from repro.studies import iteration_heads
 from repro.studies.iteration_heads import experiment, training
+from tests.core import smoke_runs
 
 STUDY = "iteration_heads"
 # Claims that do not reproduce at CPU scale (README: why each fails).
@@ -20,10 +22,9 @@ EXPECTED_CPU_FAILS = {"A-C2c", "A-C3", "A-C6b", "A-C7"}
 
 
 @pytest.fixture(scope="module")
-def smoke_record(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp("results")
-  record = launch.run_study(STUDY, "smoke", workdir=str(workdir))
-  return record, workdir / STUDY / "smoke"
+def smoke_record():
+  run = smoke_runs.smoke_run(STUDY)
+  return run.record, run.run_dir
 
 
 def test_smoke_summary_shape(smoke_record):
@@ -146,3 +147,28 @@ def test_cpu_claims(tmp_path):
   assert set(verdicts.values()) <= {"PASS", "FAIL"}, record["claims"]
   failed = {k for k, v in verdicts.items() if v != "PASS"}
   assert failed == EXPECTED_CPU_FAILS, record["claims"]
+
+
+def test_interrupted_smoke_run_resumes_to_the_same_metrics(tmp_path,
+                                                          monkeypatch):
+  reference = smoke_runs.smoke_run(STUDY).record
+  saves = []
+  real_save = checkpoint.save
+
+  def save_then_interrupt(directory, step, items):
+    real_save(directory, step, items)
+    saves.append((directory, step))
+    if len(saves) == 3:     # Mid-way through a run, after its 2nd save.
+      raise KeyboardInterrupt
+
+  monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
+  workdir = str(tmp_path)
+  every = iteration_heads.get_config("smoke").eval_every
+  with pytest.raises(KeyboardInterrupt):
+    launch.run_study(STUDY, "smoke", workdir=workdir, checkpoint_every=every)
+  assert not (tmp_path / STUDY / "smoke").exists()
+  monkeypatch.setattr(checkpoint, "save", real_save)
+  resumed = launch.run_study(STUDY, "smoke", workdir=workdir,
+                             checkpoint_every=every)
+  assert resumed["metrics"] == reference["metrics"]
+  assert not (tmp_path / launch.CHECKPOINTS).exists()

@@ -14,6 +14,7 @@ from repro.nn.vgg import VGG
 from repro.ops import adversarial_training
 from repro.studies import neural_collapse
 from repro.studies.neural_collapse import network, probes, training
+from tests.core import smoke_runs
 
 STUDY = "neural_collapse"
 
@@ -30,8 +31,9 @@ def _fake_images(shape, seed=0):
   return np.asarray(images), np.asarray(labels)
 
 
-def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
-  record = launch.run_study(STUDY, "smoke", workdir=str(tmp_path))
+def test_smoke_run_gives_every_claim_a_verdict():
+  run = smoke_runs.smoke_run(STUDY)
+  record = run.record
   assert {c["id"] for c in record["claims"]} == {
       c.id for c in neural_collapse.CLAIMS}
   assert all(c["verdict"] in ("PASS", "FAIL") for c in record["claims"])
@@ -39,7 +41,7 @@ def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
     for name in ("nc1", "pgd_nc1", "nc1_final_over_first", "alignment_angle",
                  "targeted_angle", "layer_ratio_min_growth"):
       assert np.isfinite(record["metrics"][f"{mode}/{name}"])
-  out = tmp_path / STUDY / "smoke"
+  out = run.run_dir
   for filename in ("summary.json", "metrics.jsonl", "report.md",
                    "nc1_over_epochs.png", "layer_nc1_ratio.png",
                    "leap_projection.png"):

@@ -11,6 +11,7 @@ from repro.core import config as core_config
 from repro.studies import robust_erm
 from repro.studies.robust_erm import config as config_lib
 from repro.studies.robust_erm import linear, neural
+from tests.core import smoke_runs
 
 STUDY = "robust_erm"
 # README, "Claims that fail": the price shrinks again near eps*, and the
@@ -72,9 +73,9 @@ def test_network_splits_are_nested_disjoint_and_masked():
   np.testing.assert_array_equal(small, large[:5])
 
 
-def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
-  record = launch.run_study(STUDY, "smoke", workdir=str(tmp_path / "res"),
-                            data_dir=str(tmp_path / "data"))
+def test_smoke_run_gives_every_claim_a_verdict():
+  run = smoke_runs.smoke_run(STUDY)
+  record = run.record
   verdicts = {c["id"]: c["verdict"] for c in record["claims"]}
   assert set(verdicts) == {c.id for c in robust_erm.CLAIMS}
   assert set(verdicts.values()) <= {"PASS", "FAIL"}
@@ -85,7 +86,7 @@ def test_smoke_run_gives_every_claim_a_verdict(tmp_path):
     assert np.isfinite(value), name
     if "robust_test_acc" in name:
       assert 0.0 <= value <= 1.0, name
-  run_dir = tmp_path / "res" / STUDY / "smoke"
+  run_dir = run.run_dir
   for figure in ("linear_robust_accuracy.png", "linear_gap_vs_m.png",
                  "linear_cosines.png", "heatmap_cd_benefit.png",
                  "nn_robust_accuracy.png"):

@@ -22,7 +22,7 @@ import numpy as np
 import optax
 from absl import logging
 
-from repro.core import rng
+from repro.core import checkpoint, rng
 from repro.core.errors import UserError
 from repro.data import gcd as gcd_data
 from repro.nn import transformer
@@ -108,7 +108,16 @@ class Trainer:
     init_key, batch_key = jax.random.split(key)
     params, opt_state = self._init_state(init_key)
     data = jnp.asarray(rows)
-    done, losses, start = 0, [], time.perf_counter()
+    losses, start = [], time.perf_counter()
+    # Resumable inside a launched run (--checkpoint_every); step t always
+    # draws its batch from fold_in(batch_key, t), so a resumed run is
+    # identical to an uninterrupted one.
+    checkpoints = checkpoint.LoopCheckpoints(description)
+    done, saved = checkpoints.restore(
+        {"params": params, "opt_state": opt_state, "losses": None})
+    if saved is not None:
+      params, opt_state = saved["params"], saved["opt_state"]
+      losses.append(np.asarray(saved["losses"]))
     while done < g.steps:
       length = min(self.chunk_steps, g.steps - done)
       params, opt_state, chunk_losses = self._chunk(
@@ -119,6 +128,9 @@ class Trainer:
                         f"{done}; lower gcd.learning_rate (--set)")
       losses.append(chunk_losses)
       done += length
+      checkpoints.save(done, {"params": params, "opt_state": opt_state,
+                              "losses": np.concatenate(losses)},
+                       final=done == g.steps)
       if (done // self.chunk_steps) % _LOG_EVERY_CHUNKS == 0 or (
           done == g.steps):
         logging.info("%s: step %d/%d loss %.4f (%.0f s)", description, done,

@@ -25,7 +25,7 @@ import numpy as np
 import optax
 from absl import logging
 
-from repro.core import rng
+from repro.core import parallel, rng
 from repro.ops import hutter, zipf
 from repro.studies.collapse_tails import theory
 
@@ -125,13 +125,18 @@ def _train_in_groups(config, keys, weights, labels, group_size):
     rows = np.arange(start, min(start + group_size, weights.shape[0]))
     padded = np.concatenate([rows, np.full(group_size - rows.size,
                                            rows[0])])
-    group_predictions, group_losses = train_memorisers(
+    # The runs of a group are the replica axis: sharded over the devices.
+    group_keys, group_weights, group_labels = parallel.shard_replicas((
         keys[padded], jnp.asarray(weights[padded]),
-        jnp.asarray(labels[padded], jnp.int32), width=n.width,
+        jnp.asarray(labels[padded], jnp.int32)))
+    group_predictions, group_losses = train_memorisers(
+        group_keys, group_weights, group_labels, width=n.width,
         num_labels=n.num_labels, steps=n.steps,
         learning_rate=n.learning_rate)
-    predictions.append(np.asarray(group_predictions)[:rows.size])
-    losses.append(np.asarray(group_losses)[:rows.size])
+    group_predictions, group_losses = parallel.gather(
+        (group_predictions, group_losses))
+    predictions.append(group_predictions[:rows.size])
+    losses.append(group_losses[:rows.size])
   return np.concatenate(predictions), np.concatenate(losses)
 
 

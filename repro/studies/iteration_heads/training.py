@@ -27,7 +27,7 @@ import optax
 import tqdm
 from absl import logging
 
-from repro.core import parallel
+from repro.core import checkpoint, parallel
 from repro.core.errors import UserError
 from repro.data import iterative_tasks
 from repro.nn.transformer import (
@@ -276,9 +276,22 @@ def train(model: Transformer, dataset: iterative_tasks.IterativeDataset,
   losses, snapshots = [], {}
   if 0 in snapshot_steps:
     snapshots[0] = params
-  with tqdm.tqdm(total=num_steps, desc=description, disable=None,
-                 leave=False) as bar:
-    for start in range(0, num_steps, eval_every):
+  # Resumable inside a launched run: the batches of step s depend on s only
+  # (ShuffledOrder, fold_in of the key), so a resumed run is identical.
+  checkpoints = checkpoint.LoopCheckpoints(description)
+  first, saved = checkpoints.restore(
+      {"params": params, "opt_state": opt_state, "losses": None,
+       "evals": None, "snapshots": None})
+  if saved is not None:
+    params, opt_state = saved["params"], saved["opt_state"]
+    losses = [np.asarray(saved["losses"])]
+    evals = [{k: np.asarray(v)[:, i] for k, v in saved["evals"].items()}
+             for i in range(first // eval_every + 1)]
+    snapshots = {int(k[len("step"):]): v
+                 for k, v in saved["snapshots"].items() if k != "none"}
+  with tqdm.tqdm(total=num_steps, initial=first, desc=description,
+                 disable=None, leave=False) as bar:
+    for start in range(first, num_steps, eval_every):
       shuffled_rows = (order.rows(start, eval_every) if order is not None
                        else np.zeros((num_seeds, eval_every, batch_size),
                                      np.int32))
@@ -296,6 +309,15 @@ def train(model: Transformer, dataset: iterative_tasks.IterativeDataset,
       bar.update(eval_every)
       if start + eval_every in snapshot_steps:
         snapshots[start + eval_every] = params
+      done = start + eval_every
+      checkpoints.save(done, lambda p=params, o=opt_state: {
+          "params": p, "opt_state": o,
+          "losses": np.concatenate(losses, axis=1),
+          "evals": {k: np.stack([np.asarray(e[k]) for e in evals], axis=1)
+                    for k in evals[0]},
+          # orbax needs a non-empty tree; "none" marks no snapshot yet.
+          "snapshots": {f"step{k}": v for k, v in snapshots.items()} or {
+              "none": np.zeros(())}}, final=done == num_steps)
   evals = jax.device_get(evals)
   stacked = {k: np.stack([e[k] for e in evals], axis=1) for k in evals[0]}
   logging.info("%s: test acc %s, iteration-head peak %s after %d steps",

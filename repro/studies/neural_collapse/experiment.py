@@ -19,7 +19,7 @@ import numpy as np
 from absl import logging
 
 from repro import data as data_lib
-from repro.core import rng
+from repro.core import parallel, rng
 from repro.core.errors import UserError
 from repro.core.summary import Figure, Summary
 from repro.studies.neural_collapse import (
@@ -93,6 +93,9 @@ def run(config, workdir: str) -> Summary:
       lambda *leaves: jax.numpy.stack(leaves),
       *[init_one(key) for key in init_keys])
   data_keys = rng.replica_keys(keys["data"], seeds)
+  # The seed axis is the replica axis, sharded over the devices.
+  initial_variables, data_keys = parallel.shard_replicas(
+      (initial_variables, data_keys))
   arrays = tuple(jax.device_put(a) for a in (train_x, train_y, test_x,
                                              test_y))
 
@@ -148,8 +151,8 @@ def train_and_evaluate(mode: str, *, config, net, train_probe, test_probe,
       net, mode, config, optimizer,
       config.chunk_epochs * steps_per_epoch)
   states = training.init_states(optimizer, initial_variables)
-  train_keys = rng.replica_keys(
-      jax.random.fold_in(keys["train"], mode_index), seeds)
+  train_keys = parallel.shard_replicas(rng.replica_keys(
+      jax.random.fold_in(keys["train"], mode_index), seeds))
   rows, leap_example = [], None
   for epoch in range(config.chunk_epochs, epochs + 1, config.chunk_epochs):
     states, history = chunk(states, data_keys, train_keys, arrays[0],

@@ -24,7 +24,7 @@ import numpy as np
 import optax
 
 from repro import data as data_lib
-from repro.core import rng
+from repro.core import parallel, rng
 from repro.core import train as train_lib
 from repro.core.errors import UserError
 from repro.nn.mlp import MLP
@@ -162,6 +162,8 @@ def train(algorithm: str, replicas: Replicas, params, config, root_seed: int,
       rng.stream(root_seed, "train"), s))(jnp.asarray(replicas.seeds))
   data = tuple(jnp.asarray(a) for a in (
       replicas.x_train, replicas.y_train, replicas.train_mask, replicas.eps))
+  # The replica axis (m, eps, seed) is sharded over the devices.
+  params, keys, data = parallel.shard_replicas((params, keys, data))
   state, history = train_lib.fit(
       loss_fn, optimizer, params, keys, config.num_steps, data=data,
       replicated=True, chunk_steps=max(1, -(-config.num_steps // NUM_CHUNKS)),
@@ -193,12 +195,15 @@ def evaluate(params, replicas: Replicas, config, root_seed: int
   keys = jnp.stack([
       jax.random.fold_in(jax.random.fold_in(attack_key, int(seed)), int(size))
       for seed, size in zip(replicas.seeds, replicas.train_sizes, strict=True)])
-  robust, clean = _evaluate(
-      make_model(config), params, keys, jnp.asarray(replicas.x_test),
+  params, keys, x, y, mask, eps = parallel.shard_replicas((
+      params, keys, jnp.asarray(replicas.x_test),
       jnp.asarray(replicas.y_test), jnp.asarray(replicas.test_mask),
-      jnp.asarray(replicas.eps), config.attack_step_fraction,
-      config.eval_attack_steps, config.eval_restarts)
-  return np.asarray(robust), np.asarray(clean)
+      jnp.asarray(replicas.eps)))
+  robust, clean = _evaluate(
+      make_model(config), params, keys, x, y, mask, eps,
+      config.attack_step_fraction, config.eval_attack_steps,
+      config.eval_restarts)
+  return parallel.gather((robust, clean))
 
 
 def run(config, root_seed: int, data_dir: str | None) -> dict:
