@@ -59,10 +59,13 @@ def expected_devices(leading: int, available: int) -> int:
 @pytest.mark.parametrize("study", registry.built_studies())
 def test_smoke_same_on_one_and_four_devices(study):
   four = smoke_runs.smoke_run(study)
+  if study in DEVICE_DEPENDENT:
+    # Their 1-device numbers are known to differ: only the placements of
+    # the 4-device run are checked (saves a 30 s rerun each).
+    check_placements(study, None, four)
+    pytest.xfail(DEVICE_DEPENDENT[study])
   one = smoke_runs.smoke_run(study, devices=1)
   check_placements(study, one, four)
-  if study in DEVICE_DEPENDENT:
-    pytest.xfail(DEVICE_DEPENDENT[study])
   assert {c["id"]: c["verdict"] for c in one.record["claims"]} == {
       c["id"]: c["verdict"] for c in four.record["claims"]}
   one_metrics, four_metrics = measured(one.record), measured(four.record)
@@ -74,7 +77,8 @@ def test_smoke_same_on_one_and_four_devices(study):
 
 def check_placements(study, one, four):
   """One device holds everything; on four, replica axes really spread."""
-  assert all(p["devices"] == 1 for p in one.placements)
+  if one is not None:
+    assert all(p["devices"] == 1 for p in one.placements)
   for placement in four.placements:
     assert placement["devices"] == expected_devices(
         placement["leading"], jax.device_count()), placement
