@@ -186,6 +186,7 @@ def write_index(workdir: str) -> str:
         f"| {failed or '—'} | {record['wall_time_s']:.0f} s | "
         f"{env.get('device_count', '?')}× {env.get('device_kind', '?')} | "
         f"[report]({rel}/{REPORT}) |")
+  lines += _preset_totals(rows)
   path = os.path.join(workdir, INDEX)
   os.makedirs(workdir, exist_ok=True)
   tmp = path + ".tmp"
@@ -193,6 +194,23 @@ def write_index(workdir: str) -> str:
     f.write("\n".join(lines) + "\n")
   os.replace(tmp, path)
   return path
+
+
+def _preset_totals(rows: list) -> list[str]:
+  """One line per preset: studies, claims passed and summed wall time."""
+  lines = []
+  presets = sorted({r["preset"] for r, _ in rows}, key=_preset_rank)
+  for preset in presets:
+    records = [r for r, _ in rows if r["preset"] == preset]
+    claims = [c for r in records for c in r.get("claims", [])]
+    passed = sum(c["verdict"] == "PASS" for c in claims)
+    seconds = sum(r.get("wall_time_s", 0.0) for r in records)
+    lines.append(
+        f"\n**{preset}**: {len(records)} studies, {passed}/{len(claims)} "
+        f"claims passed, {seconds:.0f} s ({seconds / 60:.1f} min) of study "
+        "wall time in all (the sum of the rows; a `--study=all` run adds "
+        "only process start-up).")
+  return lines
 
 
 def _preset_rank(preset: str) -> int:
