@@ -25,6 +25,7 @@ from absl import logging
 
 from repro import data as data_lib
 from repro.bayes import hmc
+from repro.core import config as config_lib
 from repro.core import rng
 from repro.core.errors import UserError
 from repro.core.summary import Summary
@@ -44,6 +45,11 @@ def _tag(eps: float) -> str:
 
 
 def _check_config(config) -> None:
+  for key, value in config_lib.leaves(config):
+    name = key.rsplit(".", 1)[-1]
+    counts = name.startswith("num_") or name.endswith("steps")
+    if counts and isinstance(value, int) and value < 1:
+      raise UserError(f"{key} must be >= 1, got {value}")
   eps = tuple(config.attack.eps)
   for needed in (config.attack.compare_eps, 0.2, 0.3):
     if needed not in eps:
