@@ -30,11 +30,6 @@ UNSHARDED_ON_CPU = {
 # Studies whose smoke numbers depend on the device count, and why: their
 # placements are still checked, the metric comparison is an expected failure.
 DEVICE_DEPENDENT = {
-    # HMC chains start from MAP ensemble members trained by a vmapped
-    # train.fit whose last bits differ between 1 and 4 devices; HMC
-    # amplifies them (the sampler alone is device-invariant, see
-    # tests/bayes/test_hmc.py).
-    "bnn_attacks": "HMC amplifies last-bit differences of its MAP starts",
     # Unrolled second-order MTT steps amplify float32 reduction-order
     # differences; one test example flips in ipc-1 accuracy.
     "galaxy_distillation": "unrolled MTT amplifies reduction-order rounding",

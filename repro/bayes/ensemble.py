@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from repro.bayes.network import FlatMLP
-from repro.core import parallel, train
+from repro.core import train
 
 
 def map_loss(model: FlatMLP, x: jax.Array, labels: jax.Array,
@@ -44,11 +44,12 @@ def fit_map(model: FlatMLP, x: jax.Array, labels: jax.Array, *,
   """Trains ``num_members`` networks from independent inits, full batch.
 
   Returns flat parameters ``[num_members, D]`` and the training history.
-  Members are a replica axis sharded over the devices.
+  Members are a vmapped replica axis kept on one device: HMC chains start
+  from them and amplify the last-bit differences that sharding the axis
+  over a device-count-dependent mesh makes, and the members are small.
   """
   params = jax.jit(model.init, static_argnums=1)(init_key, num_members)
   keys = jax.random.split(train_key, num_members)
-  params, keys = parallel.shard_replicas((params, keys))
   state, history = train.fit(
       map_loss(model, x, labels, prior_std, dropout), optax.adam(
           learning_rate), params, keys, num_steps, replicated=True,
