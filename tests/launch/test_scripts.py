@@ -118,3 +118,71 @@ def test_tpu_vm_dry_run_prints_every_step(form):
 def test_tpu_vm_needs_a_name_and_zone():
   code, _, err = script("launch/tpu_vm.sh", "--study=x")
   assert code == 2 and err.startswith("error: usage")
+
+
+def _stub(directory: pathlib.Path, name: str, body: str) -> None:
+  path = directory / name
+  path.write_text("#!/usr/bin/env bash\n" + body)
+  path.chmod(0o755)
+
+
+def test_tpu_vm_runs_every_step_against_a_stub_gcloud(tmp_path):
+  """The real (not --dry-run) path, with gcloud replaced by a recorder.
+
+  The stub says the TPU VM does not exist (so it is created), records every
+  call, and for ``scp`` writes a file into the destination, as the copy back
+  would; a failing step stops the script with its exit code.
+  """
+  bin_dir, log = tmp_path / "bin", tmp_path / "gcloud.log"
+  bin_dir.mkdir()
+  _stub(bin_dir, "gcloud", f"""
+printf '%s\\n' "$*" >> {log}
+case "$*" in
+  *" describe "*) exit 1 ;;
+  *" scp "*) for last; do :; done; echo '{{}}' > "$last/summary.json" ;;
+  *"--command=fail"*) exit 7 ;;
+esac
+""")
+  env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+  dest = tmp_path / "back"
+  code, out, err = script(
+      "launch/tpu_vm.sh", "--tpu=t1", "--zone=z", "--repo=/srv/repro.git",
+      "--branch=main", f"--dest={dest}", "--delete", "--study=goldilocks",
+      env=env)
+  assert code == 0, err
+  calls = [line.split() for line in log.read_text().splitlines()]
+  verbs = [call[3] for call in calls]
+  assert verbs == ["describe", "create", "ssh", "ssh", "scp", "delete"]
+  assert (dest / "summary.json").exists()
+  assert out.count("+ gcloud") == 5          # every step printed first
+  log.unlink()
+  _stub(bin_dir, "gcloud", f"""
+printf '%s\\n' "$*" >> {log}
+case "$*" in *"--worker=all --command=set -e"*) exit 7 ;; esac
+""")
+  code, _, _ = script("launch/tpu_vm.sh", "--tpu=t1", "--zone=z",
+                      "--repo=/srv/repro.git", f"--dest={dest}",
+                      "--study=goldilocks", env=env)
+  assert code == 7                           # the failed install stops it
+  verbs = [line.split()[3] for line in log.read_text().splitlines()]
+  assert verbs == ["describe", "ssh"]        # it exists: no create, no run
+
+
+def test_gpu_host_runs_the_command_when_a_gpu_is_visible(tmp_path):
+  """The real path: with nvidia-smi present the launch command is exec'd."""
+  bin_dir, args_file = tmp_path / "bin", tmp_path / "argv"
+  bin_dir.mkdir()
+  _stub(bin_dir, "nvidia-smi", "echo 'GPU 0: stub'\n")
+  _stub(bin_dir, "fake-python",
+        f'printf "%s\\n" "$CUDA_VISIBLE_DEVICES" "$@" > {args_file}\n')
+  env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+  code, _, err = script("launch/gpu_host.sh", "--gpus=1",
+                        f"--python={bin_dir}/fake-python",
+                        "--study=goldilocks", env=env)
+  assert code == 0, err
+  argv = args_file.read_text().splitlines()
+  assert argv[0] == "1"
+  assert launch_argv(argv[1:]) == ["--accelerator=gpu", "--study=goldilocks"]
+  _stub(bin_dir, "nvidia-smi", "exit 9\n")
+  code, _, err = script("launch/gpu_host.sh", "--study=goldilocks", env=env)
+  assert code == 2 and "no NVIDIA GPU visible" in err
