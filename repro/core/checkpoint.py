@@ -256,6 +256,7 @@ class LoopCheckpoints:
       return 0, None
     logging.info("resuming %s from step %d (--noresume starts over)",
                  self.directory, found[0])
+    self.schedule.last_step = found[0]  # The next save counts from here.
     return found
 
   def save(self, step: int, items, final: bool = False) -> None:

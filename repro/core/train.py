@@ -121,6 +121,7 @@ def fit(loss_fn: LossFn,
     if restored is not None:
       state = restored["state"]
       history = [restored["history"]]
+      schedule.last_step = _steps_done(state)
       logging.info("%s: resuming from step %d of %s (--noresume starts "
                    "over)", description, _steps_done(state), checkpoint_dir)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from repro import launch
+from repro.core import checkpoint
 from repro.ops import drop_quotas, pruning_scores
 from repro.studies import data_pruning
 from repro.studies.data_pruning import config as config_lib
@@ -101,6 +102,63 @@ def test_a_replica_stops_at_its_step_budget():
   assert not np.allclose(jax.tree.leaves(long_vars)[0][0],
                          jax.tree.leaves(long_vars)[0][1])
   assert long_history["test_recall"].shape == (2, arrays["num_classes"])
+
+
+class _Interrupted(Exception):
+  """Stands for a signal that stops a run right after a checkpoint."""
+
+
+def test_interrupted_replica_training_resumes_identically(tmp_path,
+                                                          monkeypatch):
+  """Issue 12 part 4: chunked training resumes from its checkpoint.
+
+  Three replicas (two subset sizes) trained one at a time (replica
+  chunks, as on the paper preset), recording the training-pass history
+  (the query-model path): the interruption falls in the second replica
+  chunk, after the first one finished.
+  """
+  config = config_lib.get_config("smoke")
+  group = config.data.mixture
+  group.hidden_sizes = (4,)
+  arrays = data.load_dataset("mixture", group, jax.random.key(0), "")
+  model = training.make_model(group, arrays["num_classes"])
+  full = np.arange(len(arrays["train_y"]), dtype=np.int32)
+  plan = training.make_plan([full, full[:200], full], [2, 4, 3],
+                            group.batch_size, group.lr_drops,
+                            pad_to=len(full))
+  block_steps = len(full) // group.batch_size
+  keys = jax.random.split(jax.random.key(2), 3)
+
+  def train():
+    return training.train_replicas(
+        model, group, arrays, keys, keys[::-1], plan, 4, block_steps,
+        record=True, replica_chunk=1)
+
+  every = 2 * block_steps
+  # Uninterrupted, in chunks of the same size (one compilation serves all;
+  # chunked equals unchunked is checked on the cpu preset, README).
+  with checkpoint.run_checkpoints(str(tmp_path / "plain"), every_steps=every):
+    reference = train()
+  real_save = checkpoint.save
+  saved_steps = []
+
+  def save_then_interrupt(directory, step, items):
+    real_save(directory, step, items)
+    saved_steps.append(step)
+    if len(saved_steps) == 3:
+      raise _Interrupted
+
+  monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
+  with checkpoint.run_checkpoints(str(tmp_path / "run"), every_steps=every):
+    with pytest.raises(_Interrupted):
+      train()
+  assert saved_steps == [every, 2 * every, 3 * every]
+  with checkpoint.run_checkpoints(str(tmp_path / "run"), every_steps=every):
+    resumed = train()
+  assert saved_steps == [every * k for k in range(1, 7)]   # resumed
+  assert resumed[1].keys() == reference[1].keys()
+  assert resumed[1]["correct"].shape == (3, 4, len(full))
+  jax.tree.map(np.testing.assert_array_equal, resumed, reference)
 
 
 def test_paper_path_trains_a_vgg_with_batchnorm_and_augmentation(

@@ -1,6 +1,7 @@
 """The goldilocks study: presets, analysis helpers, smoke run, cpu claims."""
 
 import json
+import types
 
 import jax
 import jax.numpy as jnp
@@ -8,10 +9,11 @@ import numpy as np
 import pytest
 
 from repro import launch
+from repro.core import checkpoint
 from repro.core import config as core_config
 from repro.core.errors import UserError
 from repro.studies import goldilocks
-from repro.studies.goldilocks import analysis, sweeps
+from repro.studies.goldilocks import analysis, sweeps, training
 from repro.studies.goldilocks import config as config_lib
 from repro.studies.goldilocks.problems import load_problem
 from tests.core import smoke_runs
@@ -110,6 +112,69 @@ def test_smoke_run_gives_every_claim_a_verdict():
           (run_dir / "metrics.jsonl").read_text().splitlines()]
   assert {row["phase"] for row in rows} == {"curvature_sweep", "training",
                                             "sharpness", "training_zone"}
+
+
+class _Interrupted(Exception):
+  """Stands for a signal that stops a run right after a checkpoint."""
+
+
+def test_interrupted_gd_sweep_resumes_identically(tmp_path, monkeypatch):
+  """Issue 12 part 4: the chunked GD scan resumes from its checkpoint.
+
+  The sharpness (Lanczos, outside the resumed loop) is stubbed by a draw
+  from its key, to keep the test's compilations cheap.
+  """
+  monkeypatch.setattr(training, "hess", types.SimpleNamespace(
+      flat_hvp=lambda loss, theta: (None, theta.size),
+      lanczos_eigenvalues=lambda matvec, key, dim, steps, dtype: (
+          jax.random.normal(key, (1,), dtype))))
+  config = config_lib.get_config("smoke")
+  group = config.training
+  group.num_steps, group.log_every, group.sharpness_steps = 40, 10, 3
+  group.log_alphas, group.hidden = (-1.0, 0.0), (4, 4)
+  problem = load_problem(group, 0, "")
+  theta0 = problem.init_flat(jax.random.key(0))
+  key = jax.random.key(1)
+  reference = training.run_training(config, problem, theta0, key)
+  real_save = checkpoint.save
+  saved_steps = []
+
+  def save_then_interrupt(directory, step, items):
+    real_save(directory, step, items)
+    saved_steps.append(step)
+    raise _Interrupted
+
+  monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
+  with checkpoint.run_checkpoints(str(tmp_path), every_steps=20):
+    with pytest.raises(_Interrupted):
+      training.run_training(config, problem, theta0, key)
+  assert saved_steps == [20]
+  monkeypatch.setattr(checkpoint, "save", lambda *args: saved_steps.append(
+      args[1]) or real_save(*args))
+  with checkpoint.run_checkpoints(str(tmp_path), every_steps=20):
+    resumed = training.run_training(config, problem, theta0, key)
+  assert saved_steps == [20, 40]           # resumed, not restarted
+  assert resumed.keys() == reference.keys()
+  for name, values in reference.items():
+    np.testing.assert_array_equal(resumed[name], values, err_msg=name)
+  assert resumed["train_loss"].shape == (2, 5)
+
+
+def test_a_measured_grid_is_restored_not_measured_again(tmp_path):
+  calls = []
+
+  def measure():
+    calls.append(1)
+    return {"curvature": np.arange(3.0) / 7, "count": jnp.arange(2)}
+
+  for _ in range(2):
+    with checkpoint.run_checkpoints(str(tmp_path), every_steps=1):
+      result = sweeps.resumable("grid", measure)
+    np.testing.assert_array_equal(result["curvature"], np.arange(3.0) / 7)
+    assert result["count"].dtype == jnp.arange(2).dtype
+  assert len(calls) == 1
+  assert sweeps.resumable("grid", measure)["count"].shape == (2,)
+  assert len(calls) == 2                   # outside a run: measured
 
 
 @pytest.mark.claims

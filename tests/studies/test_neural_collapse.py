@@ -8,12 +8,18 @@ import numpy as np
 import pytest
 
 from repro import launch
+from repro.core import checkpoint
 from repro.core import config as config_lib
 from repro.core.errors import UserError
 from repro.nn.vgg import VGG
 from repro.ops import adversarial_training
 from repro.studies import neural_collapse
-from repro.studies.neural_collapse import network, probes, training
+from repro.studies.neural_collapse import (
+  experiment,
+  network,
+  probes,
+  training,
+)
 from tests.core import smoke_runs
 
 STUDY = "neural_collapse"
@@ -188,3 +194,66 @@ def cpu_record(tmp_path_factory):
 def test_cpu_claim_reproduces(cpu_record, claim):
   verdict = {c["id"]: c for c in cpu_record["claims"]}[claim]
   assert verdict["verdict"] == "PASS", verdict
+
+
+class _Interrupted(Exception):
+  """Stands for a signal that stops a run right after a checkpoint."""
+
+
+def _cheap_evaluate(net, train_probe, test_probe, config, variables,
+                    eval_keys, arrays):
+  """Stands for ``experiment.evaluate``: a row from the weights and keys."""
+  del net, train_probe, test_probe, config
+  leaves = [np.asarray(leaf, np.float64) for leaf in
+            jax.tree.leaves(variables)]
+  row = {"nc1": float(sum(leaf.sum() for leaf in leaves)),
+         "pgd_nc1": float(np.asarray(jax.random.key_data(eval_keys)).sum()),
+         "pgd_accuracy": float(np.abs(leaves[-1]).max())}
+  return row, {"clean": leaves[-1], "labels": np.asarray(arrays[1])}
+
+
+def test_interrupted_training_resumes_to_identical_rows(tmp_path,
+                                                        monkeypatch):
+  """Issue 12 part 4: a rerun resumes the epoch loop from its checkpoint.
+
+  The NC probes are stubbed (the resumed state is the training state and
+  the rows; probes are tested above) and one compiled chunk serves every
+  call, to keep the test cheap.
+  """
+  config = _config(modes=("standard",), train_per_class=6, test_per_class=3,
+                   standard_epochs=4, chunk_epochs=1, eval_every_epochs=2,
+                   hidden_sizes=(8, 8, 8), batch_size=20, num_seeds=2)
+  monkeypatch.setattr(experiment, "evaluate", _cheap_evaluate)
+  compiled = {}
+  make_chunk = training.make_train_chunk
+  monkeypatch.setattr(training, "make_train_chunk", lambda *args: (
+      compiled.get("chunk") or compiled.setdefault("chunk",
+                                                   make_chunk(*args))))
+  context = experiment.prepare(config)
+  every = 2 * context["steps_per_epoch"]
+  reference_rows, reference_leap = experiment.train_and_evaluate(
+      "standard", **context)              # outside a run: no checkpoints
+  real_save = checkpoint.save
+  saved_steps = []
+
+  def save_then_interrupt(directory, step, items):
+    real_save(directory, step, items)
+    saved_steps.append(step)
+    raise _Interrupted
+
+  monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
+  with checkpoint.run_checkpoints(str(tmp_path), every_steps=every):
+    with pytest.raises(_Interrupted):
+      experiment.train_and_evaluate("standard", **context)
+  assert saved_steps == [every]
+  monkeypatch.setattr(checkpoint, "save", lambda *args: saved_steps.append(
+      args[1]) or real_save(*args))
+  with checkpoint.run_checkpoints(str(tmp_path), every_steps=every):
+    rows, leap = experiment.train_and_evaluate("standard", **context)
+  # Resumed after epoch 2, not restarted; the schedule counts from there.
+  assert saved_steps == [every, 2 * every]
+  assert [row["epoch"] for row in rows] == [1, 2, 4]
+  assert rows == reference_rows
+  assert rows[0]["nc1"] != rows[-1]["nc1"]    # the weights moved
+  for name, values in reference_leap.items():
+    np.testing.assert_array_equal(leap[name], values)

@@ -9,7 +9,8 @@ subsets are padded to a common width with their size as data, every
 replica has its own step budget (the epoch correction) and stops updating
 after it, so the whole grid of methods x densities x seeds, or all the
 query models, is one compiled ``lax.scan`` with its replica axis sharded
-by ``shard_replicas``.
+by ``shard_replicas``. Inside a launched run the scan runs in chunks of
+blocks with a checkpoint after each (resume; same numbers on CPU).
 
 With ``record=True`` (query models on the full data, one block = one
 epoch) every epoch also returns the training-pass correctness and
@@ -30,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from repro.core import parallel
+from repro.core import checkpoint, parallel
 from repro.core.errors import UserError
 from repro.nn import mlp as mlp_lib
 from repro.nn import vgg as vgg_lib
@@ -152,20 +153,34 @@ def make_plan(subsets, num_epochs, batch_size: int, lr_drops,
 
 
 @functools.cache
-def _compiled(model: Model, hyper: tuple, num_blocks: int, block_steps: int,
-              min_steps_per_epoch: int, record: bool, augment: bool,
-              num_classes: int):
-  """jit(vmap(one replica)) for one shape of the grid (cached)."""
+def _compiled(model: Model, hyper: tuple, chunk_blocks: int,
+              block_steps: int, min_steps_per_epoch: int, record: bool,
+              augment: bool, num_classes: int):
+  """jit(vmap(...)) of one replica's init, chunk of blocks and test recall.
+
+  Returns ``(init, run_blocks, finish)`` for one shape of the grid
+  (cached): ``init(init_key, subset, arrays) -> carry``, ``run_blocks(
+  carry, first_block, key, subset, size, num_steps, boundaries, arrays) ->
+  (carry, history of chunk_blocks blocks)``, ``finish(carry, arrays) ->
+  (final variables, test recall)``. Chaining chunks equals one scan over
+  every block (the loop is resumable between chunks).
+  """
   hyper = dict(hyper)
   batch_size = hyper["batch_size"]
   epochs_per_block = -(-(block_steps - 1) // min_steps_per_epoch) + 1
 
-  def run(init_key, key, subset, size, num_steps, boundaries, arrays):
-    train_x, train_y, val_x, val_y, test_x, test_y = arrays
-    variables = model.init(init_key, train_x[:1])
+  def init(init_key, subset, arrays):
+    variables = model.init(init_key, arrays[0][:1])
+    momentum = jax.tree.map(jnp.zeros_like, variables["params"])
+    width = subset.shape[0]
+    return (variables, momentum, jnp.zeros(width, bool),
+            jnp.zeros(width, jnp.float32))
+
+  def run_blocks(carry, first_block, key, subset, size, num_steps,
+                 boundaries, arrays):
+    train_x, train_y, val_x, val_y, _, _ = arrays
     width = subset.shape[0]
     steps_per_epoch = jnp.maximum(size // batch_size, 1)
-    momentum = jax.tree.map(jnp.zeros_like, variables["params"])
 
     def epoch_order(epoch):
       """The epoch's permutation of the subset (padding sorted last)."""
@@ -238,17 +253,46 @@ def _compiled(model: Model, hyper: tuple, num_blocks: int, block_steps: int,
             num_classes)
       return carry, out
 
-    carry = (variables, momentum, jnp.zeros(width, bool),
-             jnp.zeros(width, jnp.float32))
-    carry, history = jax.lax.scan(block, carry,
-                                  jnp.arange(num_blocks, dtype=jnp.int32))
-    final = carry[0]
-    history["test_recall"] = class_recalls(
-        predict(model, final, test_x, hyper["eval_batch"]), test_y,
-        num_classes)
-    return final, history
+    return jax.lax.scan(block, carry, first_block + jnp.arange(
+        chunk_blocks, dtype=jnp.int32))
 
-  return jax.jit(jax.vmap(run, in_axes=(0, 0, 0, 0, 0, 0, None)))
+  def finish(carry, arrays):
+    final = carry[0]
+    return final, class_recalls(
+        predict(model, final, arrays[4], hyper["eval_batch"]), arrays[5],
+        num_classes)
+
+  return (jax.jit(jax.vmap(init, in_axes=(0, 0, None))),
+          jax.jit(jax.vmap(run_blocks,
+                           in_axes=(0, None, 0, 0, 0, 0, 0, None))),
+          jax.jit(jax.vmap(finish, in_axes=(0, None))))
+
+
+# Names of the scan carry's parts in a checkpoint.
+_CARRY = ("variables", "momentum", "correct_seen", "prob_seen")
+
+
+def _stacked(trees: list, axis: int = 0):
+  """Numpy concatenation of pytrees along ``axis`` (orbax needs a non-empty
+  tree: ``{"none": 0}`` stands for no tree yet)."""
+  if not trees:
+    return {"none": np.zeros(())}
+  return jax.tree.map(lambda *a: np.concatenate([np.asarray(x) for x in a],
+                                                axis=axis), *trees)
+
+
+def _chunk_blocks(num_blocks: int, block_steps: int) -> int:
+  """Blocks per compiled chunk: all of them outside a launched run; else
+  about ``--checkpoint_every`` steps (a quarter of the run with time-based
+  saves), a divisor of ``num_blocks`` so that one compilation serves all.
+  """
+  run = checkpoint.active_run()
+  if run is None:
+    return num_blocks
+  target = (run.every_steps // block_steps if run.every_steps > 0
+            else num_blocks // 4)
+  target = min(max(target, 1), num_blocks)
+  return max(d for d in range(1, target + 1) if num_blocks % d == 0)
 
 
 HYPER_KEYS = ("lr", "momentum", "weight_decay", "batch_size",
@@ -284,25 +328,66 @@ def train_replicas(model: Model, group, arrays: dict, init_keys, train_keys,
     raise ValueError(f"a subset of {plan.sizes.min()} points is smaller "
                      f"than the batch size {group.batch_size}")
   hyper = tuple((k, group[k]) for k in HYPER_KEYS)
-  fn = _compiled(model, hyper, num_blocks, block_steps,
-                 int(plan.sizes.min()) // group.batch_size, record, augment,
-                 arrays["num_classes"])
+  chunk_blocks = _chunk_blocks(num_blocks, block_steps)
+  init, run_blocks, finish = _compiled(
+      model, hyper, chunk_blocks, block_steps,
+      int(plan.sizes.min()) // group.batch_size, record, augment,
+      arrays["num_classes"])
   data = tuple(jnp.asarray(arrays[k]) for k in (
       "train_x", "train_y", "val_x", "val_y", "test_x", "test_y"))
   count = len(plan.sizes)
   chunk = count if replica_chunk <= 0 else min(replica_chunk, count)
-  finals, histories = [], []
-  for start in range(0, count, chunk):
+  total_steps = num_blocks * block_steps
+  # Resumable inside a launched run (--checkpoint_*): the carry is saved
+  # between chunks of blocks; batches depend on the step and epoch only
+  # (fold_in), so a resumed run is identical. Progress counts the steps of
+  # finished replica chunks plus those of the current one.
+  checkpoints = checkpoint.LoopCheckpoints(f"data_pruning/{description}")
+  done, saved = checkpoints.restore({"finals": None, "histories": None,
+                                     "carry": None, "history": None})
+  finals, histories, resume_chunk = [], [], 0
+  if saved is not None:           # The carry's replica chunk, in progress.
+    resume_chunk = (done - 1) // total_steps
+    finals = [saved["finals"]] if "none" not in saved["finals"] else []
+    histories = ([saved["histories"]] if "none" not in saved["histories"]
+                 else [])
+  for start in range(chunk * resume_chunk, count, chunk):
     rows = np.arange(start, start + chunk) % count
+    mesh = parallel.replica_mesh(chunk)
     inputs = (init_keys[rows], train_keys[rows],
               jnp.asarray(plan.subsets[rows]),
               jnp.asarray(plan.sizes[rows]),
               jnp.asarray(plan.num_steps[rows]),
               jnp.asarray(plan.boundaries[rows]))
-    inputs = parallel.shard_replicas(inputs, parallel.replica_mesh(chunk))
-    final, history = fn(*inputs, data)
+    inputs = parallel.shard_replicas(inputs, mesh)
+    init_key, key, subset, size, num_steps, boundaries = inputs
+    progress = (start // chunk) * total_steps
+    if saved is not None:
+      carry = parallel.shard_replicas(tuple(
+          saved["carry"][name] for name in _CARRY), mesh)
+      chunk_history = [saved["history"]]
+      first = (done - progress) // block_steps
+      saved = None
+    else:
+      carry, chunk_history, first = init(init_key, subset, data), [], 0
+    for first_block in range(first, num_blocks, chunk_blocks):
+      carry, block_history = run_blocks(
+          carry, jnp.int32(first_block), key, subset, size, num_steps,
+          boundaries, data)
+      chunk_history.append(block_history)
+      blocks_done = first_block + chunk_blocks
+      checkpoints.save(
+          progress + blocks_done * block_steps,
+          lambda c=carry, h=chunk_history: {
+              "finals": _stacked(finals), "histories": _stacked(histories),
+              "carry": dict(zip(_CARRY, c, strict=True)),
+              "history": _stacked(h, axis=1)},
+          final=blocks_done == num_blocks and start + chunk >= count)
+    final, test_recall = finish(carry, data)
+    history = _stacked(chunk_history, axis=1)
+    history["test_recall"] = np.asarray(test_recall)
     finals.append(final)
-    histories.append(jax.tree.map(np.asarray, history))
+    histories.append(history)
   if len(finals) > 1:
     final = jax.tree.map(lambda *a: jnp.concatenate(a)[:count], *finals)
   else:

@@ -3,6 +3,8 @@
 All in float64 (``jax.enable_x64()``): at large ``alpha`` the softmax
 saturates and float32 Gauss-Newton terms underflow to 0/0. Grids are
 ``lax.map``-ped inside one ``jit`` each, so every measurement compiles once.
+Inside a launched run each grid is a resume point (``resumable``): a rerun
+restores the grids already measured instead of measuring them again.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from repro.core import rng
+from repro.core import checkpoint, rng
 from repro.ops import hessian as hess
 from repro.studies.goldilocks import measurements
 from repro.studies.goldilocks.problems import Problem
@@ -36,6 +38,23 @@ def study_jit(config, function):
   options = ({"xla_backend_optimization_level": 0}
              if config.fast_compile else None)
   return jax.jit(function, compiler_options=options)
+
+
+def resumable(name: str, measure) -> dict[str, np.ndarray]:
+  """``measure()`` (a dict of arrays) as numpy, checkpointed as one step.
+
+  Inside a launched run the result is saved once measured (a grid of at
+  least ``SaveSchedule.FINAL_SAVE_SECONDS`` with time-based saves) and a
+  rerun restores it bit for bit; elsewhere it only calls ``measure``.
+  """
+  checkpoints = checkpoint.LoopCheckpoints(f"goldilocks/{name}")
+  _, saved = checkpoints.restore({"result": None})
+  if saved is not None:
+    return {key: np.asarray(value) for key, value in
+            saved["result"].items()}
+  result = {key: np.asarray(value) for key, value in measure().items()}
+  checkpoints.save(1, {"result": result}, final=True)
+  return result
 
 
 def initial_theta(problem: Problem, key) -> jax.Array:
@@ -97,7 +116,7 @@ def item_key(stream_keys, stream_index, index):
 
 
 def subspace_map(config, problem: Problem, data, stream_keys, items,
-                 keep_hessian: bool):
+                 keep_hessian: bool, name: str = "subspace_map"):
   """``measurements.subspace_point`` over stacked items, one compile.
 
   Args:
@@ -113,6 +132,7 @@ def subspace_map(config, problem: Problem, data, stream_keys, items,
       range with the key ``fold_in(stream_keys[temperature_stream],
       temperature_index)`` (equal bounds: a fixed T).
     keep_hessian: also return the ``[d, d]`` subspace Hessians.
+    name: the resume point's name (``resumable``).
 
   Returns:
     numpy arrays stacked over items, with ``log_temperature`` added.
@@ -143,13 +163,13 @@ def subspace_map(config, problem: Problem, data, stream_keys, items,
   size = len(items["log_alpha"])
   defaults = {"temperature_stream": 0, "temperature_index": 0,
               "log_temperature_lo": 0.0, "log_temperature_hi": 0.0}
-  for name, value in defaults.items():
-    items.setdefault(name, np.full(size, value))
+  for field, value in defaults.items():
+    items.setdefault(field, np.full(size, value))
   items = {name: jnp.asarray(values, jnp.float64 if values.dtype.kind == "f"
                              else jnp.int32) for name, values in items.items()}
-  mapped = study_jit(config, lambda keys, items: jax.lax.map(one, items))(
-      stream_keys, items)
-  return {name: np.asarray(values) for name, values in mapped.items()}
+  return resumable(name, lambda: study_jit(
+      config, lambda keys, items: jax.lax.map(one, items))(stream_keys,
+                                                           items))
 
 
 def stream_keys(seed: int, *names: str) -> jax.Array:
@@ -216,9 +236,10 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
         return point
       return jax.lax.map(one, (seeds, log_alpha_values, indices))
 
-    swept = sweep(data, keys, jnp.asarray(seed_index, jnp.int32),
-                  jnp.asarray(alpha_values),
-                  jnp.arange(seed_index.size, dtype=jnp.int32))
+    swept = resumable("sweep", lambda: sweep(
+        data, keys, jnp.asarray(seed_index, jnp.int32),
+        jnp.asarray(alpha_values),
+        jnp.arange(seed_index.size, dtype=jnp.int32)))
     for name, values in swept.items():
       results[f"sweep/{name}"] = np.asarray(values).reshape(num_seeds,
                                                             num_alphas)
@@ -257,7 +278,7 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
                     "index" in name else values)
              for name, values in items.items()}
     mapped = subspace_map(config, problem, data, keys, items,
-                          keep_hessian=True)
+                          keep_hessian=True, name="scale_temperature")
     by_scale = {k: v[:num_alphas] for k, v in mapped.items()}
     by_temperature = {k: v[num_alphas:2 * num_alphas]
                       for k, v in mapped.items()}
@@ -292,11 +313,13 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
             min(group.full_coordinates, problem.num_params), replace=False)
         coordinates = jax.nn.one_hot(chosen, problem.num_params,
                                      dtype=jnp.float64).T
-      full = study_jit(config, lambda data, keys, values: jax.lax.map(
-          lambda la: measurements.full_point(
-              problem, data, initial_theta(problem, item_key(keys, 0, 0)),
-              la, coordinates, chunk), values))(
-                  data, keys, jnp.asarray(full_log_alphas))
+      full = resumable("full", lambda: study_jit(
+          config, lambda data, keys, values: jax.lax.map(
+              lambda la: measurements.full_point(
+                  problem, data, initial_theta(problem,
+                                               item_key(keys, 0, 0)),
+                  la, coordinates, chunk), values))(
+                      data, keys, jnp.asarray(full_log_alphas)))
       for name, values in full.items():
         results[f"full/{name}"] = np.asarray(values)
     results["full/log_alphas"] = full_log_alphas
@@ -320,8 +343,8 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
 
     logging.info("goldilocks: %d inits for the prior mismatch",
                  group.num_prior_inits)
-    prior_results = prior_points(
-        data, keys, jnp.arange(group.num_prior_inits, dtype=jnp.int32))
+    prior_results = resumable("prior", lambda: prior_points(
+        data, keys, jnp.arange(group.num_prior_inits, dtype=jnp.int32)))
     for name, values in prior_results.items():
       values = np.asarray(values)          # [inits, offsets]
       results[f"prior/{name}"] = values[:, 0]
@@ -349,7 +372,8 @@ def training_zone(config, problem: Problem, seed: int):
         config, problem, data, keys,
         {"theta_stream": np.zeros_like(seeds), "theta_index": seeds,
          "basis_stream": np.ones_like(seeds), "basis_index": seeds,
-         "log_alpha": np.tile(log_alphas, num_seeds)}, keep_hessian=False)
+         "log_alpha": np.tile(log_alphas, num_seeds)}, keep_hessian=False,
+        name="training_zone")
     zone = {name: zone[name].reshape(num_seeds, num_alphas)
             for name in ("curvature", "normalized_entropy")}
     trained_theta = np.asarray(study_jit(config, lambda keys: initial_theta(

@@ -8,18 +8,20 @@ homogeneous of degree ``L``), float32, no augmentation; every
 ``cos(theta, grad)``, ``cos(theta, theta_0)`` (laziness) and the fraction
 of exactly-zero logits (a dead network). Sharpness (top Hessian eigenvalue,
 Lanczos) at the start and the end. All alphas run as one ``vmap`` of a
-``lax.scan``.
+``lax.scan``, in chunks of blocks inside a launched run (resume).
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
+from repro.core import checkpoint
 from repro.ops import hessian as hess
-from repro.studies.goldilocks import sweeps
 from repro.studies.goldilocks.problems import Problem, mean_cross_entropy
 
 
@@ -46,23 +48,72 @@ def run_training(config, problem: Problem, theta0,
   alphas = 10.0**log_alphas
   learning_rates = group.base_lr / alphas**(problem.num_layers - 2)
   theta0 = jnp.asarray(theta0, jnp.float32)
-  sharpness_key = key
   data = tuple(jnp.asarray(a) for a in (
       problem.train_inputs, problem.train_labels, problem.test_inputs,
       problem.test_labels))
+  # The GD scan runs in chunks of blocks, each a checkpoint (--checkpoint_*
+  # of a launched run): GD is deterministic, so a resumed run is identical.
+  chunk_blocks = _chunk_blocks(num_blocks, group.log_every)
+  begin, chunk, end = _compiled(problem.apply_flat, group.log_every,
+                                group.sharpness_steps, config.fast_compile,
+                                chunk_blocks)
+  logging.info("goldilocks: GD at %d alphas x %d steps (%s, D=%d)",
+               len(alphas), group.num_steps, group.dataset,
+               problem.num_params)
+  indices = jnp.arange(len(alphas), dtype=jnp.int32)
+  start, first = begin(jnp.asarray(alphas), theta0, data, key, indices)
+  sharpness_init = first.pop("sharpness_init")
+  lrs = jnp.asarray(learning_rates, jnp.float32)
+  checkpoints = checkpoint.LoopCheckpoints("goldilocks/training")
+  done, saved = checkpoints.restore({"theta": start, "history": None})
+  theta, history = start, [jax.tree.map(lambda a: a[:, None], first)]
+  if saved is not None:
+    theta = saved["theta"]
+    history = [{name: np.asarray(values)
+                for name, values in saved["history"].items()}]
+  for first_block in range(done // group.log_every, num_blocks,
+                           chunk_blocks):
+    theta, logs = chunk(theta, start, lrs, data)
+    history.append(logs)
+    done = (first_block + chunk_blocks) * group.log_every
+    checkpoints.save(done, lambda t=theta: {"theta": t, "history": {
+        name: np.concatenate([np.asarray(h[name]) for h in history], axis=1)
+        for name in first}}, final=done == group.num_steps)
+  sharpness_final = end(theta, data, key, indices)
+  results = {name: np.concatenate([np.asarray(h[name]) for h in history],
+                                  axis=1) for name in first}
+  results["sharpness_init"] = np.asarray(sharpness_init)
+  results["sharpness_final"] = np.asarray(sharpness_final)
+  results["log_alphas"] = log_alphas.astype(np.float64)
+  results["steps"] = np.arange(num_blocks + 1) * group.log_every
+  results["learning_rates"] = np.asarray(learning_rates, np.float64)
+  return results
 
+
+@functools.cache
+def _compiled(apply_flat, log_every: int, sharpness_steps: int,
+              fast_compile: bool, chunk_blocks: int):
+  """``(begin, chunk, end)``: jit(vmap over alphas) of the GD sweep.
+
+  ``begin(alphas, theta0, data, key, indices)``: the scaled inits, their
+  logged metrics and sharpness (step 0); ``chunk(theta, start, lrs,
+  data)``: ``chunk_blocks`` blocks of ``log_every`` GD steps, logged after
+  each; ``end(theta, data, key, indices)``: the final sharpness. Alpha
+  ``i`` draws its Lanczos starts from ``fold_in(key, i)``. Cached on the
+  network and sizes, so reruns (resume tests) compile once.
+  """
   def loss_fn(theta, data):
     train_x, train_y, _, _ = data
-    return mean_cross_entropy(problem.apply_flat(theta, train_x), train_y)
+    return mean_cross_entropy(apply_flat(theta, train_x), train_y)
 
   def logged(theta, start, data):
     train_x, train_y, test_x, test_y = data
-    train_logits = problem.apply_flat(theta, train_x)
+    train_logits = apply_flat(theta, train_x)
     grad = jax.grad(loss_fn)(theta, data)
     return {
         "train_loss": mean_cross_entropy(train_logits, train_y),
         "train_acc": jnp.mean(jnp.argmax(train_logits, -1) == train_y),
-        "test_acc": jnp.mean(jnp.argmax(problem.apply_flat(theta, test_x), -1)
+        "test_acc": jnp.mean(jnp.argmax(apply_flat(theta, test_x), -1)
                              == test_y),
         "grad_norm": jnp.linalg.norm(grad),
         "param_norm": jnp.linalg.norm(theta),
@@ -73,36 +124,44 @@ def run_training(config, problem: Problem, theta0,
 
   def sharpness(theta, data, key):
     matvec, dim = hess.flat_hvp(lambda t: loss_fn(t, data), theta)
-    return hess.lanczos_eigenvalues(matvec, key, dim, group.sharpness_steps,
+    return hess.lanczos_eigenvalues(matvec, key, dim, sharpness_steps,
                                     jnp.float32)[-1]
 
-  def train_one(alpha, lr, data, index):
-    key = jax.random.fold_in(sharpness_key, index)
+  def begin(alpha, theta0, data, key, index):
+    key_init, _ = jax.random.split(jax.random.fold_in(key, index))
     start = alpha * theta0
+    first = logged(start, start, data)
+    first["sharpness_init"] = sharpness(start, data, key_init)
+    return start, first
 
+  def blocks(theta, start, lr, data):
     def block(theta, _):
       def step(theta, _):
         return theta - lr * jax.grad(loss_fn)(theta, data), None
-      theta, _ = jax.lax.scan(step, theta, None, length=group.log_every)
+      theta, _ = jax.lax.scan(step, theta, None, length=log_every)
       return theta, logged(theta, start, data)
+    return jax.lax.scan(block, theta, None, length=chunk_blocks)
 
-    final, history = jax.lax.scan(block, start, None, length=num_blocks)
-    first = logged(start, start, data)
-    history = jax.tree.map(lambda a, h: jnp.concatenate([a[None], h]),
-                           first, history)
-    key_init, key_final = jax.random.split(key)
-    history["sharpness_init"] = sharpness(start, data, key_init)
-    history["sharpness_final"] = sharpness(final, data, key_final)
-    return history
+  def end(final, data, key, index):
+    _, key_final = jax.random.split(jax.random.fold_in(key, index))
+    return sharpness(final, data, key_final)
 
-  logging.info("goldilocks: GD at %d alphas x %d steps (%s, D=%d)",
-               len(alphas), group.num_steps, group.dataset,
-               problem.num_params)
-  history = sweeps.study_jit(config, jax.vmap(train_one, (0, 0, None, 0)))(
-      jnp.asarray(alphas), jnp.asarray(learning_rates, jnp.float32), data,
-      jnp.arange(len(alphas), dtype=jnp.int32))
-  results = {name: np.asarray(values) for name, values in history.items()}
-  results["log_alphas"] = log_alphas.astype(np.float64)
-  results["steps"] = np.arange(num_blocks + 1) * group.log_every
-  results["learning_rates"] = np.asarray(learning_rates, np.float64)
-  return results
+  options = {"xla_backend_optimization_level": 0} if fast_compile else None
+  return tuple(jax.jit(jax.vmap(fn, axes), compiler_options=options)
+               for fn, axes in ((begin, (0, None, None, None, 0)),
+                                (blocks, (0, 0, 0, None)),
+                                (end, (0, None, None, 0))))
+
+
+def _chunk_blocks(num_blocks: int, log_every: int) -> int:
+  """Blocks per compiled chunk: all of them outside a launched run; else
+  about ``--checkpoint_every`` steps (a quarter of the run with time-based
+  saves), a divisor of ``num_blocks`` so that one compilation serves all.
+  """
+  run = checkpoint.active_run()
+  if run is None:
+    return num_blocks
+  target = (run.every_steps // log_every if run.every_steps > 0
+            else num_blocks // 4)
+  target = min(max(target, 1), num_blocks)
+  return max(d for d in range(1, target + 1) if num_blocks % d == 0)

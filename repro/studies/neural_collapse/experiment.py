@@ -14,12 +14,14 @@ evaluation gives the final metrics; the first one is the reference of the
 
 from __future__ import annotations
 
+import json
+
 import jax
 import numpy as np
 from absl import logging
 
 from repro import data as data_lib
-from repro.core import parallel, rng
+from repro.core import checkpoint, parallel, rng
 from repro.core.errors import UserError
 from repro.core.summary import Figure, Summary
 from repro.studies.neural_collapse import (
@@ -55,6 +57,41 @@ def per_class_subset(split: dict[str, np.ndarray], per_class: int
 
 def run(config, workdir: str) -> Summary:
   """Trains every mode, measures NC, writes figures; returns the summary."""
+  context = prepare(config)
+  curves, trajectories, standard_leap = [], {}, None
+  for mode in config.modes:
+    rows, leap_example = train_and_evaluate(mode, **context)
+    trajectories[mode] = rows
+    curves.extend(rows)
+    if mode == "standard":
+      standard_leap = leap_example
+
+  metrics = final_metrics(trajectories)
+  figure_list = [
+      Figure(figures.nc1_over_epochs(trajectories, workdir),
+             "NC1 (penultimate layer, training set) over epochs for each "
+             "training mode: clean, PGD (true labels), targeted PGD (target "
+             "labels), Gaussian noise; seed mean."),
+      Figure(figures.layer_ratios(trajectories, workdir),
+             "Per-layer ratio r = NC1(PGD)/NC1(clean) at the end of "
+             "training, for each mode."),
+  ]
+  if standard_leap is not None:
+    figure_list.append(Figure(
+        figures.leap_plot(standard_leap, workdir),
+        "Standard training, seed 0: clean features and features of "
+        "training points attacked towards t = y + 1, in the plane of the "
+        "two leading principal axes of the clean class means (numbered "
+        "discs); a leap puts the attacked points at the target's disc."))
+  return Summary(metrics=metrics, curves=curves, figures=figure_list,
+                 notes=notes(config, metrics))
+
+
+def prepare(config) -> dict:
+  """Checks the config; data, network, probes, keys and the shared init.
+
+  Returns the keyword arguments of ``train_and_evaluate``.
+  """
   for mode in config.modes:
     if mode not in training.MODES:
       raise UserError(f"unknown mode {mode!r} in modes; choose from "
@@ -98,38 +135,10 @@ def run(config, workdir: str) -> Summary:
       (initial_variables, data_keys))
   arrays = tuple(jax.device_put(a) for a in (train_x, train_y, test_x,
                                              test_y))
-
-  context = dict(config=config, net=net, train_probe=train_probe,
-                 test_probe=test_probe, initial_variables=initial_variables,
-                 keys=keys, data_keys=data_keys, arrays=arrays,
-                 steps_per_epoch=steps_per_epoch)
-  curves, trajectories, standard_leap = [], {}, None
-  for mode in config.modes:
-    rows, leap_example = train_and_evaluate(mode, **context)
-    trajectories[mode] = rows
-    curves.extend(rows)
-    if mode == "standard":
-      standard_leap = leap_example
-
-  metrics = final_metrics(trajectories)
-  figure_list = [
-      Figure(figures.nc1_over_epochs(trajectories, workdir),
-             "NC1 (penultimate layer, training set) over epochs for each "
-             "training mode: clean, PGD (true labels), targeted PGD (target "
-             "labels), Gaussian noise; seed mean."),
-      Figure(figures.layer_ratios(trajectories, workdir),
-             "Per-layer ratio r = NC1(PGD)/NC1(clean) at the end of "
-             "training, for each mode."),
-  ]
-  if standard_leap is not None:
-    figure_list.append(Figure(
-        figures.leap_plot(standard_leap, workdir),
-        "Standard training, seed 0: clean features and features of "
-        "training points attacked towards t = y + 1, in the plane of the "
-        "two leading principal axes of the clean class means (numbered "
-        "discs); a leap puts the attacked points at the target's disc."))
-  return Summary(metrics=metrics, curves=curves, figures=figure_list,
-                 notes=notes(config, metrics))
+  return dict(config=config, net=net, train_probe=train_probe,
+              test_probe=test_probe, initial_variables=initial_variables,
+              keys=keys, data_keys=data_keys, arrays=arrays,
+              steps_per_epoch=steps_per_epoch)
 
 
 def train_and_evaluate(mode: str, *, config, net, train_probe, test_probe,
@@ -154,27 +163,58 @@ def train_and_evaluate(mode: str, *, config, net, train_probe, test_probe,
   train_keys = parallel.shard_replicas(rng.replica_keys(
       jax.random.fold_in(keys["train"], mode_index), seeds))
   rows, leap_example = [], None
-  for epoch in range(config.chunk_epochs, epochs + 1, config.chunk_epochs):
+  # Resumable inside a launched run (--checkpoint_every counts steps): the
+  # batches and attacks of step t depend on t only (step_key), evaluation
+  # keys on the epoch, so a resumed run is identical to an uninterrupted
+  # one. The curve rows travel as JSON (exact float round trip).
+  checkpoints = checkpoint.LoopCheckpoints(f"neural_collapse/{mode}")
+  done, saved = checkpoints.restore(
+      {"states": states, "rows": None, "leap": None})
+  if saved is not None:
+    # Restored like the initial states; re-placed like a chunk's output.
+    states = parallel.shard_replicas(saved["states"])
+    rows = json.loads(np.asarray(saved["rows"]).tobytes().decode())
+    leap_example = {k: np.asarray(v) for k, v in saved["leap"].items()}
+  first_epoch = done // steps_per_epoch + config.chunk_epochs
+  for epoch in range(first_epoch, epochs + 1, config.chunk_epochs):
     states, history = chunk(states, data_keys, train_keys, arrays[0],
                             arrays[1])
     history = jax.device_get(history)
     if not np.all(np.isfinite(history["loss"])):
       raise UserError(f"{mode}: the loss became NaN/inf before epoch "
                       f"{epoch}; lower learning_rate (--set)")
-    if epoch != config.chunk_epochs and epoch % config.eval_every_epochs:
-      continue
-    eval_keys = rng.replica_keys(
-        jax.random.fold_in(jax.random.fold_in(keys["eval"], mode_index),
-                           epoch), seeds)
-    row, leap_example = evaluate(net, train_probe, test_probe, config,
-                                 states.variables, eval_keys, arrays)
-    row.update(mode=mode, epoch=epoch, step=epoch * steps_per_epoch,
-               train_loss=float(np.mean(history["loss"][:, -1])))
-    rows.append(row)
-    logging.info("%s epoch %d: loss %.3g, clean NC1 %.3g, PGD NC1 %.3g, "
-                 "robust train acc %.3f", mode, epoch, row["train_loss"],
-                 row["nc1"], row["pgd_nc1"], row["pgd_accuracy"])
+    if epoch == config.chunk_epochs or not epoch % config.eval_every_epochs:
+      row, leap_example = _evaluated_row(
+          mode, epoch, history, config, net, train_probe, test_probe,
+          states.variables, keys, arrays, steps_per_epoch)
+      rows.append(row)
+    # The first chunk is always evaluated, so leap_example exists here.
+    checkpoints.save(epoch * steps_per_epoch, lambda s=states,
+                     leap=leap_example: {"states": s, "rows": _json_bytes(rows),
+                                         "leap": leap},
+                     final=epoch == epochs)
   return rows, leap_example
+
+
+def _json_bytes(value) -> np.ndarray:
+  return np.frombuffer(json.dumps(value).encode(), np.uint8)
+
+
+def _evaluated_row(mode, epoch, history, config, net, train_probe,
+                   test_probe, variables, keys, arrays, steps_per_epoch):
+  """The curve row of one evaluation and its leap example (``evaluate``)."""
+  eval_keys = rng.replica_keys(
+      jax.random.fold_in(jax.random.fold_in(
+          keys["eval"], training.MODES.index(mode)), epoch),
+      config.num_seeds)
+  row, leap_example = evaluate(net, train_probe, test_probe, config,
+                               variables, eval_keys, arrays)
+  row.update(mode=mode, epoch=epoch, step=epoch * steps_per_epoch,
+             train_loss=float(np.mean(history["loss"][:, -1])))
+  logging.info("%s epoch %d: loss %.3g, clean NC1 %.3g, PGD NC1 %.3g, "
+               "robust train acc %.3f", mode, epoch, row["train_loss"],
+               row["nc1"], row["pgd_nc1"], row["pgd_accuracy"])
+  return row, leap_example
 
 
 def evaluate(net, train_probe, test_probe, config, variables, eval_keys,
