@@ -150,6 +150,7 @@ def test_finite_sample_error_equals_enumeration():
 
 
 def test_wright_fisher_first_generation_agrees_with_exact_and_shrinks():
+  # Also: wright_fisher_errors equals the per-generation path.
   generation_size, learner_size, chains = 20, 30.0, 1000
 
   @jax.jit
@@ -163,13 +164,17 @@ def test_wright_fisher_first_generation_agrees_with_exact_and_shrinks():
       return samples, errors
 
     samples, errors = jax.lax.map(chain, keys)
+    # The study's path: the same draws, one sort per chain, chains vmapped.
+    sorted_once = jax.vmap(lambda key: hutter.wright_fisher_errors(
+        key, law, generation_size, 3, learner_size))(keys)
     exact = hutter.finite_sample_error(law, law, generation_size,
                                        learner_size, generation_size)
-    return samples, errors, exact
+    return samples, errors, sorted_once, exact
 
   with jax.enable_x64():
-    samples, errors, exact = simulate(jax.random.split(jax.random.key(2),
-                                                       chains))
+    samples, errors, sorted_once, exact = simulate(
+        jax.random.split(jax.random.key(2), chains))
+  np.testing.assert_allclose(sorted_once, errors, rtol=1e-13)
   first = np.asarray(errors[:, 0])
   standard_error = first.std(ddof=1) / np.sqrt(chains)
   assert abs(first.mean() - float(exact)) < 4 * standard_error

@@ -8,7 +8,10 @@ model is ridge on T fresh rows labelled by w_n plus N(0, s^2) noise, and
 its test error is measured against the true w0 in the Sigma norm (exact
 for Gaussian x). Sigma is diagonal WLOG.
 
-Generations run as a ``lax.scan``; repetitions are a leading replica axis,
+Under-parameterised chains (T0 >= d) draw each generation's sufficient
+statistics X^T X and X^T e exactly (Bartlett decomposition) instead of the
+design; over-parameterised ones draw the design in a ``lax.scan``.
+Repetitions are a leading replica axis,
 ``vmap``ped in chunks (``lax.map``) and sharded over accelerator devices
 (see ``replica_keys``). Call inside
 ``jax.enable_x64()``: power-law spectra go down to d^-beta.
@@ -25,6 +28,67 @@ from repro.core import parallel, rng
 from repro.ops import ridge
 
 
+def strictly_upper(packed: jax.Array, dim: int) -> jax.Array:
+  """A [d, d] strictly upper triangle filled from ``packed`` [ceil(d/2), d-1].
+
+  Row r of the triangle (d - 1 - r entries) and row d - 1 - r (r entries)
+  share packed row r: the former takes its end, the latter its start
+  (reversed). Every entry of the triangle is a different packed entry, so
+  iid normals in, iid normals out; slices and flips only (a scatter of
+  d(d-1)/2 entries per matrix, or a transpose, is several times slower on
+  CPU).
+  """
+  pad = jnp.zeros((dim, 1), packed.dtype)
+  rows = jnp.concatenate([packed, packed[:dim - packed.shape[0]][::-1, ::-1]])
+  return jnp.triu(jnp.concatenate([pad, rows], axis=1), 1)
+
+
+def bartlett_draw(key: jax.Array, dim: int, num_samples: int, dtype
+                  ) -> tuple[jax.Array, jax.Array]:
+  """The sufficient statistics of one isotropic design, drawn directly.
+
+  For X [T, d] with iid N(0, 1) entries, T >= d, and noise e ~ N(0, I_T):
+  X^T X ~ Wishart_d(T, I) = U^T U by the Bartlett decomposition (U upper
+  triangular, U_ii^2 ~ chi^2(T - i) for i = 0..d-1, iid N(0, 1) above the
+  diagonal, all independent), and X^T e | X ~ N(0, X^T X), i.e. U^T z
+  with z ~ N(0, I_d). Least squares on (X, e) needs only (U, z):
+  d(d+1)/2 normals and d chi-squares instead of T (d + 1) normals.
+
+  Returns:
+    (U [d, d] upper triangular with positive diagonal, z [d]).
+  """
+  normal_key, chi_key = jax.random.split(key)
+  half = (dim + 1) // 2
+  # The barrier keeps XLA from fusing the draws into the triangle's d x d
+  # fusion, which would compute them for both halves (~2x the work).
+  normals, diagonal = jax.lax.optimization_barrier((
+      jax.random.normal(normal_key, (half * (dim - 1) + dim,), dtype),
+      jnp.sqrt(jax.random.chisquare(
+          chi_key, num_samples - jnp.arange(dim, dtype=dtype), (dim,),
+          dtype))))
+  packed = normals[:half * (dim - 1)].reshape(half, dim - 1)
+  return (strictly_upper(packed, dim) + jnp.diag(diagonal),
+          normals[half * (dim - 1):])
+
+
+def solve_upper(upper: jax.Array, rhs: jax.Array) -> jax.Array:
+  """upper^{-1} rhs for an upper-triangular [d, d] matrix, [d] right side.
+
+  Back substitution as a ``lax.scan`` over rows; vmapped over many small
+  systems it is ~4x faster on CPU than the batched LAPACK trsm of
+  ``solve_triangular`` (which also copies the batch to column-major).
+  """
+  def substitute(solution, row):
+    # solution is still 0 at row and above, so the dot sums j > row only.
+    value = (rhs[row] - upper[row] @ solution) / upper[row, row]
+    return solution.at[row].set(value), None
+
+  dim = rhs.shape[-1]
+  solution, _ = jax.lax.scan(substitute, jnp.zeros_like(rhs),
+                             jnp.arange(dim - 1, -1, -1))
+  return solution
+
+
 def generator_chain(key: jax.Array, w0: jax.Array, eigenvalues: jax.Array,
                     gen_num_samples: int, gen_noise_std,
                     num_generations: int) -> jax.Array:
@@ -32,10 +96,28 @@ def generator_chain(key: jax.Array, w0: jax.Array, eigenvalues: jax.Array,
 
   Each generation draws its own design and noise from
   ``step_key(key, k)`` (fresh data every generation, pitfall 2) and fits
-  ``min_norm_least_squares`` (OLS for T0 > d, min-norm for T0 < d).
+  ``min_norm_least_squares`` (OLS for T0 >= d, min-norm for T0 < d).
+
+  For T0 >= d the fit is w_k = w_{k-1} + s0 (X^T X)^{-1} X^T e, which
+  depends on the design only through X^T X and X^T e. With
+  x = Sigma^{1/2} g and (U, z) = ``bartlett_draw`` for g, X^T X =
+  Sigma^{1/2} U^T U Sigma^{1/2} and X^T e = Sigma^{1/2} U^T z, so
+  w_k = w_{k-1} + s0 Sigma^{-1/2} U^{-1} z: the distribution of refitting
+  on T0 drawn rows, from ~T0/d x fewer random numbers and a triangular
+  solve instead of a Gram matrix (the increments are iid across k).
   """
-  sqrt_eigenvalues = jnp.sqrt(eigenvalues)
   dim = w0.shape[0]
+  if gen_num_samples >= dim:
+    def increment(k):
+      upper, z = bartlett_draw(rng.step_key(key, k), dim, gen_num_samples,
+                               w0.dtype)
+      return solve_upper(upper, z)
+    increments = jax.vmap(increment)(jnp.arange(num_generations))
+    later = w0 + jnp.cumsum(
+        gen_noise_std * increments / jnp.sqrt(eigenvalues), axis=0)
+    return jnp.concatenate([w0[None], later])
+
+  sqrt_eigenvalues = jnp.sqrt(eigenvalues)
 
   def generation(w_previous, k):
     # One draw gives the design (first d columns) and the label noise.

@@ -205,12 +205,14 @@ def finite_experiment(config):
 @functools.partial(jax.jit, static_argnums=(2, 4))
 def _wright_fisher(keys, law, generation_size, learner_size,
                    num_generations):
-  def chain(key):
-    samples = hutter.wright_fisher_samples(key, law, generation_size,
-                                           num_generations)
-    return jax.vmap(lambda s: hutter.empirical_training_error(
-        law, s, learner_size))(samples)
-  return jax.lax.map(chain, keys)
+  """Errors [chains, n] of ``hutter.wright_fisher_errors``, chains vmapped.
+
+  The CDF of the law is built once for every chain.
+  """
+  sampler = hutter.item_sampler(law)
+  return jax.vmap(lambda key: hutter.wright_fisher_errors(
+      key, law, generation_size, num_generations, learner_size,
+      sampler))(keys)
 
 
 @jax.jit
