@@ -47,6 +47,28 @@ class Conv3x3(nn.Module):
     return patches @ kernel.reshape(9 * channels, self.features) + bias
 
 
+class InstanceNorm(nn.Module):
+  """Per-image, per-channel normalisation over H and W, learnt scale/shift.
+
+  nn.GroupNorm(num_groups=None, group_size=1) in math, with the same
+  parameters ("scale", "bias"), written out on [B, H, W, C]: no group
+  reshape/repeat, and a two-pass variance E[(x - mean)^2] (flax's default
+  E[x^2] - E[x]^2 cancels and made the float32 unroll's result depend on
+  XLA's fusion choices at the 1e-5 level).
+  """
+  epsilon: float = 1e-5
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    channels = x.shape[-1]
+    scale = self.param("scale", nn.initializers.ones, (channels,))
+    bias = self.param("bias", nn.initializers.zeros, (channels,))
+    mean = jnp.mean(x, axis=(1, 2), keepdims=True)
+    centred = x - mean
+    var = jnp.mean(jnp.square(centred), axis=(1, 2), keepdims=True)
+    return centred * (jax.lax.rsqrt(var + self.epsilon) * scale) + bias
+
+
 class ConvNet(nn.Module):
   """ConvNet-D{depth}W{width} with instance norm and average pooling.
 
@@ -67,8 +89,7 @@ class ConvNet(nn.Module):
     for block in range(self.depth):
       hidden = Conv3x3(self.width, name=f"conv_{block}")(hidden)
       if self.norm == "instance":
-        hidden = nn.GroupNorm(num_groups=None, group_size=1, epsilon=1e-5,
-                              name=f"norm_{block}")(hidden)
+        hidden = InstanceNorm(name=f"norm_{block}")(hidden)
       elif self.norm != "none":
         raise ValueError(f"unknown norm {self.norm!r}")
       hidden = nn.relu(hidden)

@@ -41,3 +41,31 @@ def test_instance_norm_keeps_images_independent():
   # Instance norm: a per-image affine change of the input that is uniform
   # over pixels and channels leaves the first normalised layer unchanged
   # only up to the conv bias, so logits of image 0 alone stay fixed above.
+
+
+class _FlaxConvNet(nn.Module):
+  """The same network from flax layers (nn.Conv, nn.GroupNorm, avg_pool)."""
+
+  @nn.compact
+  def __call__(self, images):
+    hidden = images
+    for block in range(2):
+      hidden = nn.Conv(4, (3, 3), padding="SAME", name=f"conv_{block}")(
+          hidden)
+      hidden = nn.GroupNorm(num_groups=None, group_size=1, epsilon=1e-5,
+                            name=f"norm_{block}")(hidden)
+      hidden = nn.avg_pool(nn.relu(hidden), (2, 2), strides=(2, 2))
+    hidden = hidden.reshape(hidden.shape[0], -1)
+    return nn.Dense(3, name="classifier")(hidden)
+
+
+def test_convnet_matches_flax_layers():
+  net = convnet.ConvNet(num_classes=3, depth=2, width=4)
+  images = jax.random.normal(jax.random.key(0), (3, 8, 8, 3))
+  params = net.init(jax.random.key(1), images)
+  params = jax.tree.map(  # non-trivial norm scale and shift
+      lambda a: a + 0.1 * jax.random.normal(jax.random.key(2), a.shape),
+      params)
+  np.testing.assert_allclose(net.apply(params, images),
+                             _FlaxConvNet().apply(params, images),
+                             atol=1e-5)
