@@ -91,3 +91,51 @@ def test_unbuilt_module_is_reported_not_copied(monkeypatch):
   row = runner.run_kernel("future_kernel", repeat=1)
   assert row["status"] == "not built yet"
   assert "no_such_family" in row["reason"]
+
+
+def test_bnn_nuts_ess_matches_the_ar1_formula():
+  # ESS is what the per-effective-sample comparison divides by: for AR(1)
+  # chains x_t = rho x_{t-1} + noise it is N (1 - rho) / (1 + rho).
+  from repro.bench import bayes
+  rho, chains, draws = 0.6, 4, 4000
+  noise = np.random.default_rng(0).normal(size=(chains, draws, 3))
+  values = np.zeros_like(noise)
+  values[:, 0] = noise[:, 0] / np.sqrt(1 - rho ** 2)
+  for t in range(1, draws):
+    values[:, t] = rho * values[:, t - 1] + noise[:, t]
+  expected = chains * draws * (1 - rho) / (1 + rho)
+  assert bayes.median_ess(values) == pytest.approx(expected, rel=0.15)
+
+
+def test_bnn_nuts_rotation_times_every_sampler_alike():
+  from repro.bench import bayes
+  calls = []
+  fns = {name: (lambda name=name: calls.append(name) or name)
+         for name in ("hmc", "nuts", "numpyro")}
+  timings, outputs = bayes.rotated(fns, repeat=3)
+  assert outputs == {name: name for name in fns}
+  assert all(len(timings[name].times_s) == 3 for name in fns)
+  # first calls, one warm-up round, then rounds starting one later each
+  assert calls[6:] == ["hmc", "nuts", "numpyro", "nuts", "numpyro", "hmc",
+                       "numpyro", "hmc", "nuts"]
+
+
+def test_bnn_nuts_compares_three_samplers_without_recompiles():
+  if not os.environ.get("REPRO_BENCH_ALL_PEERS"):
+    pytest.skip("compiles three samplers; set REPRO_BENCH_ALL_PEERS=1")
+  kernel = _kernel("bnn_nuts")
+  case = kernel.build(kernel.tiny)
+  row = case.custom(1)
+  extra = row["extra"]
+  # The same number of chains and kept draws for every sampler.
+  hmc_draws = case.run_jax().samples
+  nuts_draws = case.nuts_jitted(*case.args).samples
+  numpyro_draws = case.numpyro_jitted(*case.numpyro_args)
+  assert hmc_draws.shape == nuts_draws.shape == numpyro_draws.shape == (
+      kernel.tiny["chains"], kernel.tiny["draws"], hmc_draws.shape[-1])
+  assert row["speedup_vs_peer"] == pytest.approx(
+      extra["numpyro_s_per_ess"] / extra["hmc_s_per_ess"])
+  assert extra["blackjax_nuts_speedup_per_ess"] == pytest.approx(
+      extra["numpyro_s_per_ess"] / extra["blackjax_nuts_s_per_ess"])
+  assert timing.cache_size(case.jitted) == 1
+  assert extra["blackjax_nuts_compiles"] == extra["numpyro_compiles"] == 1

@@ -1,9 +1,16 @@
 """MTT and STM distillation loops (notes §3.3 and §3.4).
 
 Runs of one images-per-class value share the synthetic-set shape, so they
-form a replica axis that is vmapped (and sharded) in one compiled
-``lax.scan`` over iterations: MTT runs differ by their maximum start epoch
-T+, an STM run by its controller. Each replica carries
+form a replica axis sharded over devices; each device runs its replicas
+one after another (``parallel.map_replicas``: the unrolled second-order
+steps amplify the last-bit differences a differently batched program
+makes, so only unbatched replicas give the same result on any device
+count). The loop runs in compiled chunks of ``chunk_iterations``
+(``lax.scan`` over iterations); inside a launched run the states and
+records are checkpointed at chunk ends on the run's schedule and a rerun
+resumes (iteration k draws from ``fold_in(key, k)``, so a resumed run is
+identical). MTT runs differ by their maximum start epoch T+, an STM run by
+its controller. Each replica carries
 
 * the synthetic images (init: ``ipc`` real images per class) and the step
   parameter p: alpha = p for MTT (raw), alpha = exp(p) for STM (log alpha,
@@ -26,10 +33,11 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 from absl import logging
 
-from repro.core import parallel
+from repro.core import checkpoint, parallel
 from repro.core.errors import UserError
 from repro.ops import diff_augment, trend_test
 from repro.ops import trajectory_matching as tm
@@ -119,8 +127,12 @@ def controller_update(state: State, next_loss, iteration, *, sigma: float,
       levels=state.levels + level_up.astype(jnp.int32))
 
 
-def make_iteration(config, apply, labels, trajectories, *, with_stm: bool):
-  """Returns ``iteration(spec, key, state, k) -> (state, record)``."""
+def make_iteration(config, apply, labels, *, with_stm: bool):
+  """Returns ``iteration(trajectories, spec, key, state, k)``.
+
+  ``iteration`` returns ``(state, record)``; ``trajectories`` are the
+  experts' [X, E + 1, P] parameters.
+  """
   ops = tuple(config.augment_ops)
   augment = functools.partial(diff_augment.augment, ops=ops) if ops else None
   num_images = labels.shape[0]
@@ -132,10 +144,10 @@ def make_iteration(config, apply, labels, trajectories, *, with_stm: bool):
       lambda images, param, spec, start, target, key: loss_fn(
           images, step_size(spec, param), start=start, target=target,
           key=key), argnums=(0, 1))
-  num_experts = trajectories.shape[0]
   momentum = config.momentum
 
-  def iteration(spec: RunSpec, key, state: State, k):
+  def iteration(trajectories, spec: RunSpec, key, state: State, k):
+    num_experts = trajectories.shape[0]
     key = jax.random.fold_in(key, k)
     expert_key, start_key, loss_key, next_key = jax.random.split(key, 4)
     expert = jax.random.randint(expert_key, (), 0, num_experts)
@@ -181,6 +193,25 @@ def make_iteration(config, apply, labels, trajectories, *, with_stm: bool):
   return iteration
 
 
+@functools.cache
+def _compiled_chunk(config, apply, labels: tuple[int, ...], mesh,
+                    with_stm: bool):
+  """``jit`` of a chunk of iterations of every replica, one after another.
+
+  Cached on its (hashable) arguments so reruns with the same settings in
+  one process (a resumed loop, the tests) reuse one compilation.
+  """
+  iteration = make_iteration(config, apply, jnp.asarray(labels, jnp.int32),
+                             with_stm=with_stm)
+
+  def chunk(spec, key, state, ks, trajectories):
+    return jax.lax.scan(functools.partial(iteration, trajectories, spec, key),
+                        state, ks)
+
+  return jax.jit(parallel.map_replicas(chunk, mesh,
+                                       in_axes=(0, 0, 0, None, None)))
+
+
 def distill(config, apply, images0, labels, trajectories, specs: RunSpec,
             key, num_iterations: int, description: str):
   """Runs every replica of ``specs`` for ``num_iterations``.
@@ -199,29 +230,36 @@ def distill(config, apply, images0, labels, trajectories, specs: RunSpec,
     raise UserError(f"{description}: start epoch + match epochs exceeds the "
                     f"{epochs} expert epochs; lower max_start_epoch / "
                     "start_epoch_sweep / stm_max_start_epoch")
-  iteration = make_iteration(config, apply, labels, trajectories,
-                             with_stm=with_stm)
   history_size = config.stm_max_duration + config.stm_test_every + 1
   states = jax.vmap(functools.partial(
       init_state, alpha_init=config.alpha_init, history_size=history_size),
       in_axes=(0, None))(specs, images0)
   keys = jax.random.split(key, num_replicas)
-  specs, states, keys = parallel.shard_replicas((specs, states, keys))
+  mesh = parallel.replica_mesh(num_replicas)
+  specs, states, keys = parallel.shard_replicas((specs, states, keys), mesh)
 
-  def chunk(spec, key, state, ks):
-    return jax.lax.scan(functools.partial(iteration, spec, key), state, ks)
-
-  compiled = jax.jit(jax.vmap(chunk, in_axes=(0, 0, 0, None)))
-  records = []
+  compiled = _compiled_chunk(
+      ml_collections.FrozenConfigDict(config), apply,
+      tuple(np.asarray(labels).tolist()), mesh, with_stm)
   size = min(config.chunk_iterations, num_iterations)
   if size < 1 or num_iterations % size:
     raise UserError(f"{description}: iterations ({num_iterations}) must be "
                     f"a multiple of chunk_iterations ({size})")
-  done = 0
+  records = []
+  checkpoints = checkpoint.LoopCheckpoints(f"galaxy/distill {description}")
+  done, saved = checkpoints.restore({"states": states, "records": None})
+  if saved is not None:
+    states = saved["states"]
+    records.append({k: np.asarray(v) for k, v in saved["records"].items()})
+
+  def merged():
+    return {k: np.concatenate([r[k] for r in records], axis=1)
+            for k in records[0]}
+
   while done < num_iterations:
     ks = jnp.arange(done, done + size)
-    states, record = compiled(specs, keys, states, ks)
-    record = jax.device_get(record)
+    states, record = compiled(specs, keys, states, ks, trajectories)
+    record = parallel.gather(record)
     if not np.all(np.isfinite(record["loss"])):
       raise UserError(f"{description}: the matching loss became NaN/inf "
                       f"near iteration {done}; lower lr_img or lr_lr")
@@ -229,6 +267,7 @@ def distill(config, apply, images0, labels, trajectories, specs: RunSpec,
     done += len(ks)
     logging.info("%s: iteration %d/%d, loss %s", description, done,
                  num_iterations, np.round(record["loss"][:, -1], 3))
-  merged = {k: np.concatenate([r[k] for r in records], axis=1)
-            for k in records[0]}
-  return jax.device_get(states), merged
+    checkpoints.save(done, lambda s=states: {"states": s,
+                                             "records": merged()},
+                     final=done == num_iterations)
+  return parallel.gather(states), merged()

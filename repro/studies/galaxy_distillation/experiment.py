@@ -4,7 +4,7 @@
    their per-epoch parameters (``experts``).
 2. For every images-per-class value: MTT with T+ = ``max_start_epoch``;
    at ``stm_ipc`` also MTT with every T+ of ``start_epoch_sweep`` and STM,
-   all vmapped together (``distill``).
+   together as one replica axis (``distill``).
 3. Train ``num_eval_nets`` fresh nets on each distilled set (lr = learned
    alpha), on ``random_draws`` random real sets and on the class-mean set
    (lr = ``baseline_lr``); test accuracy (``evaluate``).

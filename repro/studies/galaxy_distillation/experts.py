@@ -3,9 +3,17 @@
 Each expert is a fresh ConvNet trained with plain SGD (no momentum, no
 weight decay) on augmented real images; its flat parameters are saved at
 every epoch, entry 0 being the initialisation. The experts form a leading
-replica axis that is vmapped and sharded over devices
-(``parallel.shard_replicas``); the whole run is one jitted ``lax.scan``
-over epochs with a scan over the epoch's batches inside.
+replica axis sharded over devices (``parallel.shard_replicas``); on each
+device its experts train one after another (``parallel.map_replicas``), so
+the trajectories do not depend on the device count (SGD at lr 0.3 turns a
+last-bit difference of a differently batched program into a visible one).
+
+Training runs in compiled chunks of ``EPOCHS_PER_CHUNK`` epochs (a scan
+over the chunk's epochs with a scan over each epoch's batches inside);
+inside a launched run the trajectories so far are checkpointed at chunk
+ends on the run's schedule and a rerun resumes from them. Epoch e draws
+its batches and augmentations from ``fold_in(key, e)``, so a resumed run
+is identical to an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -17,16 +25,25 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from repro.core import parallel
+from repro.core import checkpoint, parallel
 from repro.core.errors import UserError
 from repro.ops import diff_augment
 from repro.ops import trajectory_matching as tm
 from repro.studies.galaxy_distillation import network
 
+# Epochs per compiled call: one epoch is the unit a trajectory saves, and a
+# call per epoch costs nothing next to an epoch's work.
+EPOCHS_PER_CHUNK = 1
 
-def train_one(init_params, key, images, labels, *, apply, epochs: int,
-              lr: float, batch_size: int, ops: tuple[str, ...]):
-  """One expert: returns its trajectory [epochs + 1, P] and losses."""
+
+def train_epochs(params, key, first_epoch, images, labels, *, apply,
+                 num_epochs: int, lr: float, batch_size: int,
+                 ops: tuple[str, ...]):
+  """Epochs ``first_epoch ..`` of one expert.
+
+  Returns the parameters after the last epoch, the parameters after each
+  epoch [num_epochs, P] and each epoch's mean loss [num_epochs].
+  """
   num = images.shape[0]
   steps = num // batch_size
   grad_fn = jax.value_and_grad(functools.partial(tm.cross_entropy, apply))
@@ -47,9 +64,22 @@ def train_one(init_params, key, images, labels, *, apply, epochs: int,
                                   (batches, jnp.arange(steps)))
     return params, (params, losses.mean())
 
-  _, (saved, losses) = jax.lax.scan(epoch, init_params, jnp.arange(epochs))
-  trajectory = jnp.concatenate([init_params[None], saved], axis=0)
-  return trajectory, losses
+  params, (saved, losses) = jax.lax.scan(
+      epoch, params, first_epoch + jnp.arange(num_epochs))
+  return params, saved, losses
+
+
+@functools.cache
+def _compiled_chunk(apply, mesh, lr: float, batch_size: int,
+                    ops: tuple[str, ...]):
+  """``jit`` of ``EPOCHS_PER_CHUNK`` epochs of every expert.
+
+  Each device trains its experts one after another (module doc); cached
+  so reruns in one process (a resumed loop, the tests) compile once.
+  """
+  return jax.jit(parallel.map_replicas(functools.partial(
+      train_epochs, apply=apply, num_epochs=EPOCHS_PER_CHUNK, lr=lr,
+      batch_size=batch_size, ops=ops), mesh, in_axes=(0, 0, None, None, None)))
 
 
 def train_experts(config, net: network.FlatNet, keys: dict, train_x,
@@ -59,23 +89,44 @@ def train_experts(config, net: network.FlatNet, keys: dict, train_x,
     raise UserError(f"expert_batch_size {config.expert_batch_size} exceeds "
                     f"the {train_x.shape[0]} training images")
   num = config.num_experts
+  epochs = config.expert_epochs_total
   init_keys = jax.random.split(keys["init"], num)
   train_keys = jax.random.split(keys["train"], num)
+  mesh = parallel.replica_mesh(num)
   params = jax.vmap(net.init)(init_keys)
-  params, train_keys = parallel.shard_replicas((params, train_keys))
-  run = jax.jit(jax.vmap(functools.partial(
-      train_one, apply=net.apply, epochs=config.expert_epochs_total,
-      lr=config.expert_lr, batch_size=config.expert_batch_size,
-      ops=tuple(config.augment_ops)), in_axes=(0, 0, None, None)))
-  logging.info("training %d experts for %d epochs", num,
-               config.expert_epochs_total)
-  trajectories, losses = run(params, train_keys, train_x, train_y)
-  losses = np.asarray(losses)
-  if not np.all(np.isfinite(losses)):
-    raise UserError("an expert's loss became NaN/inf; lower expert_lr")
-  test_accuracy = jax.jit(jax.vmap(
-      lambda p: network.accuracy(net.apply, p, test_x, test_y)))(
-          trajectories[:, -1])
-  return {"trajectories": np.asarray(trajectories),
-          "train_loss": losses,
-          "test_accuracy": np.asarray(test_accuracy)}
+  params, train_keys = parallel.shard_replicas((params, train_keys), mesh)
+  chunk = _compiled_chunk(net.apply, mesh, float(config.expert_lr),
+                          int(config.expert_batch_size),
+                          tuple(config.augment_ops))
+  trajectory = [parallel.gather(params)[:, None]]
+  losses = []
+  checkpoints = checkpoint.LoopCheckpoints("galaxy/experts")
+  done, saved = checkpoints.restore(
+      {"params": params, "trajectory": None, "losses": None})
+  if saved is not None:
+    params = saved["params"]
+    trajectory = [np.asarray(saved["trajectory"])]
+    losses = [np.asarray(saved["losses"])]
+  logging.info("training %d experts for %d epochs%s", num, epochs,
+               f" (resumed after epoch {done})" if done else "")
+  while done < epochs:
+    params, epoch_params, epoch_losses = chunk(
+        params, train_keys, jnp.int32(done), train_x, train_y)
+    epoch_losses = parallel.gather(epoch_losses)
+    if not np.all(np.isfinite(epoch_losses)):
+      raise UserError(f"an expert's loss became NaN/inf in epoch {done}; "
+                      "lower expert_lr")
+    trajectory.append(parallel.gather(epoch_params))
+    losses.append(epoch_losses)
+    done += EPOCHS_PER_CHUNK
+    checkpoints.save(done, lambda p=params: {
+        "params": p, "trajectory": np.concatenate(trajectory, axis=1),
+        "losses": np.concatenate(losses, axis=1)}, final=done == epochs)
+  trajectories = np.concatenate(trajectory, axis=1)
+  final = parallel.shard_replicas(trajectories[:, -1], mesh)
+  test_accuracy = jax.jit(parallel.map_replicas(
+      lambda p, x, y: network.accuracy(net.apply, p, x, y), mesh,
+      in_axes=(0, None, None)))(final, test_x, test_y)
+  return {"trajectories": trajectories,
+          "train_loss": np.concatenate(losses, axis=1),
+          "test_accuracy": parallel.gather(test_accuracy)}
