@@ -159,7 +159,9 @@ KERNELS = (
                "(a few MFLOP), so the peer's cost is per-op dispatch of "
                "~10 autograd ops per step; JAX fuses the 20 steps into "
                "one fori_loop. The margin is dispatch overhead only: the "
-               "matmuls are the same BLAS calls.")),
+               "matmuls are the same BLAS calls, so it depends on the load: "
+               "2.9x under load ~12 (torch's per-op dispatch slows most), "
+               "1.9x on the quiet machine (below the 2x target).")),
     Kernel(
         name="adv_train_epoch", family="attacks",
         description=("one PGD-AT epoch over `examples` digits in batches: "

@@ -159,7 +159,7 @@ def test_interrupted_and_resumed_draws_equal_uninterrupted_ones(
               if "Compiling jit(local_chains)" in r.getMessage()]
 
 
-@pytest.mark.claims  # NUTS compiles for 20-90 s on the shared 2 cores.
+@pytest.mark.slow  # NUTS compiles for 20-90 s on the shared 2 cores.
 def test_nuts_kernel_recovers_a_two_dimensional_gaussian():
   # kernel="nuts": BlackJAX NUTS after the same window adaptation (the
   # benchmark's same-algorithm comparison with NumPyro) samples the same
