@@ -35,7 +35,8 @@ TOLERANCE = {"adv_train_epoch": 1e-4, "pgd_attack": 1e-5,
 
 
 SLOW = ("adv_train_epoch", "transformer_steps", "mtt_meta_step",
-        "collapse_tails_wright_fisher", "hessian_exact")
+        "collapse_tails_wright_fisher", "collapse_regression_chains",
+        "hessian_exact")
 
 
 @pytest.mark.parametrize("name", COMPARED)
