@@ -196,6 +196,23 @@ def loop_dir(name: str) -> str | None:
   return os.path.join(run.directory, f"{run.loops_opened:03d}-{slug}")
 
 
+def chunk_blocks(num_blocks: int, block_steps: int) -> int:
+  """Blocks of ``block_steps`` steps per compiled chunk of a resumable scan.
+
+  All of them outside a launched run (one scan, as without resume); else
+  about ``--checkpoint_every`` steps (a quarter of the run with time-based
+  saves), a divisor of ``num_blocks`` so that one compilation serves every
+  chunk.
+  """
+  run = active_run()
+  if run is None:
+    return num_blocks
+  target = (run.every_steps // block_steps if run.every_steps > 0
+            else num_blocks // 4)
+  target = min(max(target, 1), num_blocks)
+  return max(d for d in range(1, target + 1) if num_blocks % d == 0)
+
+
 class SaveSchedule:
   """Decides at which chunk ends a loop saves (see ``RunCheckpoints``).
 

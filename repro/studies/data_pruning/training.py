@@ -281,20 +281,6 @@ def _stacked(trees: list, axis: int = 0):
                                                 axis=axis), *trees)
 
 
-def _chunk_blocks(num_blocks: int, block_steps: int) -> int:
-  """Blocks per compiled chunk: all of them outside a launched run; else
-  about ``--checkpoint_every`` steps (a quarter of the run with time-based
-  saves), a divisor of ``num_blocks`` so that one compilation serves all.
-  """
-  run = checkpoint.active_run()
-  if run is None:
-    return num_blocks
-  target = (run.every_steps // block_steps if run.every_steps > 0
-            else num_blocks // 4)
-  target = min(max(target, 1), num_blocks)
-  return max(d for d in range(1, target + 1) if num_blocks % d == 0)
-
-
 HYPER_KEYS = ("lr", "momentum", "weight_decay", "batch_size",
               "lr_drop_factor", "eval_batch")
 
@@ -328,7 +314,7 @@ def train_replicas(model: Model, group, arrays: dict, init_keys, train_keys,
     raise ValueError(f"a subset of {plan.sizes.min()} points is smaller "
                      f"than the batch size {group.batch_size}")
   hyper = tuple((k, group[k]) for k in HYPER_KEYS)
-  chunk_blocks = _chunk_blocks(num_blocks, block_steps)
+  chunk_blocks = checkpoint.chunk_blocks(num_blocks, block_steps)
   init, run_blocks, finish = _compiled(
       model, hyper, chunk_blocks, block_steps,
       int(plan.sizes.min()) // group.batch_size, record, augment,

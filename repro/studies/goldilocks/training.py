@@ -53,7 +53,7 @@ def run_training(config, problem: Problem, theta0,
       problem.test_labels))
   # The GD scan runs in chunks of blocks, each a checkpoint (--checkpoint_*
   # of a launched run): GD is deterministic, so a resumed run is identical.
-  chunk_blocks = _chunk_blocks(num_blocks, group.log_every)
+  chunk_blocks = checkpoint.chunk_blocks(num_blocks, group.log_every)
   begin, chunk, end = _compiled(problem.apply_flat, group.log_every,
                                 group.sharpness_steps, config.fast_compile,
                                 chunk_blocks)
@@ -153,15 +153,3 @@ def _compiled(apply_flat, log_every: int, sharpness_steps: int,
                                 (end, (0, None, None, 0))))
 
 
-def _chunk_blocks(num_blocks: int, log_every: int) -> int:
-  """Blocks per compiled chunk: all of them outside a launched run; else
-  about ``--checkpoint_every`` steps (a quarter of the run with time-based
-  saves), a divisor of ``num_blocks`` so that one compilation serves all.
-  """
-  run = checkpoint.active_run()
-  if run is None:
-    return num_blocks
-  target = (run.every_steps // log_every if run.every_steps > 0
-            else num_blocks // 4)
-  target = min(max(target, 1), num_blocks)
-  return max(d for d in range(1, target + 1) if num_blocks % d == 0)
