@@ -26,8 +26,10 @@ With several processes only process 0 writes results.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -36,6 +38,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 
+import numpy as np
 from absl import app, flags, logging
 
 from repro import registry
@@ -44,6 +47,7 @@ from repro.core import claims as claims_lib
 from repro.core import config as config_lib
 from repro.core import platform, report
 from repro.core.errors import UserError
+from repro.core.summary import Figure
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("study", None, "A study name, a comma list, or all.")
@@ -52,6 +56,9 @@ flags.DEFINE_string("preset", None,
                     "gpu/tpu).")
 flags.DEFINE_string("accelerator", "cpu", "cpu | gpu | tpu; must be present.")
 flags.DEFINE_integer("seed", 0, "Root seed of all random streams.")
+flags.DEFINE_string("seeds", "", "Run several root seeds and decide every "
+                    "claim over them: N runs --seed..--seed+N-1, a,b,c runs "
+                    "those seeds (default: the one --seed).")
 flags.DEFINE_multi_string("set", [], "Config override key=value "
                           "(repeatable; dotted keys).")
 flags.DEFINE_string("workdir", "results", "Where results are written.")
@@ -79,9 +86,18 @@ flags.DEFINE_string("checkpoint_dir", None,
 flags.DEFINE_bool("resume", True, "Resume from the checkpoints of an "
                   "interrupted run with the same arguments (--noresume "
                   "discards them).")
+flags.DEFINE_string("compilation_cache_dir", None,
+                    "JAX's persistent compilation cache (default: "
+                    "$XDG_CACHE_HOME/repro/jax or ~/.cache/repro/jax); a "
+                    "rerun reuses the compiled programs of earlier runs.")
+flags.DEFINE_bool("compilation_cache", True, "Use the persistent "
+                  "compilation cache (--nocompilation_cache turns it off).")
 flags.DEFINE_bool("list", False, "List studies, presets and claims; exit.")
 
 CHECKPOINTS = ".checkpoints"
+RESULT = "result"  # A finished seed's results, beside its checkpoints.
+FIGURES = ".figures.json"  # A finished seed's figure list (not published).
+NOTES = ".notes.json"  # A finished seed's report notes (not published).
 
 
 def default_preset(accelerator: str) -> str:
@@ -112,20 +128,57 @@ def run_checkpoint_dir(workdir: str, study: str, preset: str, config,
   return os.path.join(root, study, f"{preset}-{digest[:12]}")
 
 
+def parse_seeds(text: str, seed: int) -> list[int]:
+  """The root seeds of ``--seeds``: ``N`` is seed..seed+N-1, ``a,b,c`` a list.
+
+  An empty value means the one seed ``--seed``.
+  """
+  text = (text or "").strip()
+  if not text:
+    return [seed]
+  try:
+    if "," in text:
+      seeds = [int(part) for part in text.split(",") if part.strip()]
+    else:
+      count = int(text)
+      if count < 1:
+        raise ValueError
+      seeds = list(range(seed, seed + count))
+  except ValueError:
+    raise UserError(f"--seeds={text}: expected a count (e.g. 5) or a comma "
+                    "list of seeds (e.g. 0,3,7)") from None
+  if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+    raise UserError(f"--seeds={text}: seeds must be distinct and >= 0")
+  return seeds
+
+
+@dataclasses.dataclass
+class SeedRun:
+  """One seed's finished run: its summary record and the folder with its
+  files (summary.json, report.md, metrics.jsonl, figures)."""
+  seed: int
+  record: dict
+  directory: str
+  figures: list
+
+
 def run_study(study: str, preset: str, seed: int = 0,
               overrides: Sequence[str] = (), workdir: str = "results",
-              data_dir: str | None = None, config=None, *,
+              data_dir: str | None = None, *,
+              seeds: Sequence[int] | None = None,
               checkpoint_every: int = 0,
               checkpoint_interval_s: float = 120.0,
               checkpoint_root: str | None = None,
               resume: bool = True) -> dict:
-  """Runs one study and writes its results; returns the summary record.
+  """Runs one study over one or several root seeds; returns the summary.
 
-  The experiment writes into a staging directory; the summary, metrics and
-  report are added there and the directory replaces
-  ``workdir/study/preset`` only when everything succeeded. Long loops
-  checkpoint under ``run_checkpoint_dir`` (see the module doc); those
-  checkpoints are removed after the results are published.
+  Each seed runs in turn and its finished results are kept under
+  ``workdir/.checkpoints`` (a rerun with the same arguments skips the seeds
+  already done, unless ``resume`` is False). With one seed the seed's
+  results are published at ``workdir/study/preset``; with several, that
+  folder gets the aggregate summary and report (``repro.core.claims``
+  decides every claim over the seeds) and each seed's own results under
+  ``seeds/<seed>/``. Nothing is published unless every seed succeeded.
 
   Raises:
     UserError: bad input, an unwritable workdir or a failed write (nothing
@@ -133,46 +186,75 @@ def run_study(study: str, preset: str, seed: int = 0,
   """
   import jax  # Imported late so --multihost can initialise first.
 
-  module, built = build_study_config(study, preset, seed, overrides, data_dir)
-  config = built if config is None else config
+  seeds = [seed] if seeds is None else list(seeds)
+  module = registry.load(study)
+  configs = [build_study_config(study, preset, s, overrides, data_dir)[1]
+             for s in seeds]
   writer = jax.process_index() == 0
-  # Process 0 alone writes results; the others stage figures in a scratch
-  # directory of their own.
-  staging = (_make_staging(workdir, study, preset) if writer
-             else tempfile.mkdtemp(prefix=f"repro-{study}-"))
+  start = time.perf_counter()
+  runs = [_run_seed(module, study, preset, config, workdir,
+                    checkpoint_every=checkpoint_every,
+                    checkpoint_interval_s=checkpoint_interval_s,
+                    checkpoint_root=checkpoint_root, resume=resume)
+          for config in configs]
+  if len(runs) == 1:
+    record = runs[0].record
+  else:
+    record = aggregate_record(study, preset, runs, configs[0])
+    record["process_wall_time_s"] = time.perf_counter() - start
+  if not writer:
+    return record
+  _publish(module, study, preset, workdir, runs, record)
+  for config in configs:
+    _remove_seed_dirs(workdir, study, preset, config, checkpoint_root)
+  logging.info("%s/%s: %s over %d seed(s) -> %s", study, preset,
+               claims_lib.headline(record["claims"]), len(seeds),
+               report.final_dir(workdir, study, preset))
+  return record
+
+
+def _run_seed(module, study: str, preset: str, config, workdir: str, *,
+              checkpoint_every: int, checkpoint_interval_s: float,
+              checkpoint_root: str | None, resume: bool) -> SeedRun:
+  """Runs one seed (or finds it finished) and writes its results folder.
+
+  The folder is ``seed_result_dir`` for process 0 of a run that can resume
+  (written by rename, so it is complete or absent), a scratch folder
+  otherwise.
+  """
+  import jax
+
+  writer = jax.process_index() == 0
+  resumable = jax.process_count() == 1 or bool(checkpoint_root)
+  result_dir = seed_result_dir(workdir, study, preset, config)
   checkpoints = None
-  if jax.process_count() == 1 or checkpoint_root:
+  if resumable:
     checkpoints = run_checkpoint_dir(workdir, study, preset, config,
                                      checkpoint_root)
     if not resume and writer:
       shutil.rmtree(checkpoints, ignore_errors=True)
+      shutil.rmtree(result_dir, ignore_errors=True)
+  if resume and jax.process_count() == 1 and os.path.exists(
+      os.path.join(result_dir, report.SUMMARY)):
+    logging.info("%s/%s seed %d: finished before, reusing %s (--noresume "
+                 "reruns it)", study, preset, config.seed, result_dir)
+    return _finished_seed(result_dir, config.seed)
+  staging = (_make_staging(workdir, study, preset) if writer
+             else tempfile.mkdtemp(prefix=f"repro-{study}-"))
   try:
-    logging.info("%s/%s: running (seed %d)", study, preset, seed)
+    logging.info("%s/%s: running seed %d", study, preset, config.seed)
     start = time.perf_counter()
     if checkpoints is None:
       logging.info("no resume checkpoints with several processes unless "
                    "--checkpoint_dir names a shared directory")
-      summary = module.run(config, staging)
+      summary = module.run(config, staging, None)
     else:
-      with checkpoint_lib.run_checkpoints(
-          checkpoints, checkpoint_every, checkpoint_interval_s):
-        summary = module.run(config, staging)
-    wall_time = time.perf_counter() - start
-    verdicts = claims_lib.evaluate_all(module.CLAIMS, summary.metrics)
-    record = {
-        "study": study,
-        "preset": preset,
-        "seed": seed,
-        "config": config_lib.to_jsonable(config),
-        "metrics": summary.metrics,
-        "claims": verdicts,
-        "wall_time_s": wall_time,
-        "env": platform.environment_record(),
-    }
-    record = report.jsonable(record)
+      summary = module.run(config, staging, checkpoint_lib.RunCheckpoints(
+          checkpoints, checkpoint_every, checkpoint_interval_s))
+    record = seed_record(study, preset, config, module.CLAIMS, summary,
+                         time.perf_counter() - start)
     if not writer:
-      return record
-    destination = report.final_dir(workdir, study, preset)
+      return SeedRun(config.seed, record, staging, summary.figures)
     try:
       report.write_json(os.path.join(staging, report.SUMMARY), record)
       report.write_metrics_jsonl(os.path.join(staging, report.METRICS),
@@ -180,23 +262,178 @@ def run_study(study: str, preset: str, seed: int = 0,
       report.write_report(os.path.join(staging, report.REPORT), record,
                           module.TITLE, module.ARXIV, summary.figures,
                           summary.notes)
-      report.publish(staging, destination)
-      report.write_index(workdir)
+      _write_json_quietly(os.path.join(staging, FIGURES),
+                          [dataclasses.asdict(f) for f in summary.figures])
+      _write_json_quietly(os.path.join(staging, NOTES), summary.notes)
+      if resumable:
+        os.makedirs(os.path.dirname(result_dir), exist_ok=True)
+        shutil.rmtree(result_dir, ignore_errors=True)
+        os.rename(staging, result_dir)
+        staging = result_dir
     except OSError as e:
       raise UserError(
           f"writing the results of {study}/{preset} under {workdir!r} "
           f"failed ({_os_error(e)}); nothing was published, the previous "
           "results are unchanged - free space or fix permissions and rerun "
           "(the run resumes from its checkpoints)") from None
-    if checkpoints is not None:
-      shutil.rmtree(checkpoints, ignore_errors=True)
-      _remove_empty_parents(checkpoints, workdir)
+  except BaseException:
+    shutil.rmtree(staging, ignore_errors=True)
+    raise
+  if checkpoints is not None:  # The loops' checkpoints are not needed now.
+    _remove_loop_checkpoints(checkpoints)
+  claims = record["claims"]
+  logging.info("%s/%s seed %d: %s in %.1f s", study, preset, config.seed,
+               claims_lib.headline(claims), record["wall_time_s"])
+  return SeedRun(config.seed, record, staging, summary.figures)
+
+
+def seed_record(study: str, preset: str, config, claims, summary,
+                wall_time: float) -> dict:
+  """The summary record of one seed's run."""
+  return report.jsonable({
+      "study": study,
+      "preset": preset,
+      "seed": config.seed,
+      "seeds": [config.seed],
+      "config": config_lib.to_jsonable(config),
+      "metrics": summary.metrics,
+      "claims": claims_lib.evaluate_all(claims, summary.metrics, preset),
+      "wall_time_s": wall_time,
+      "env": platform.environment_record(),
+  })
+
+
+def aggregate_record(study: str, preset: str, runs: Sequence[SeedRun],
+                     config) -> dict:
+  """The summary record over several seeds (claims decided over them)."""
+  module = registry.load(study)
+  per_seed = [run.record["metrics"] for run in runs]
+  means, stds = _metric_moments(per_seed)
+  return report.jsonable({
+      "study": study,
+      "preset": preset,
+      "seed": None,
+      "seeds": [run.seed for run in runs],
+      "config": config_lib.to_jsonable(config),
+      "metrics": means,
+      "metrics_std": stds,
+      "claims": claims_lib.aggregate_all(module.CLAIMS, per_seed, preset),
+      "interval_method": claims_lib.INTERVAL_METHOD,
+      "wall_time_s": sum(run.record["wall_time_s"] for run in runs),
+      "wall_time_per_seed_s": [run.record["wall_time_s"] for run in runs],
+      "env": platform.environment_record(),
+  })
+
+
+def _metric_moments(per_seed: Sequence[dict]) -> tuple[dict, dict]:
+  """Mean and std (ddof 1) over seeds of every metric all seeds report as a
+  finite number."""
+  means, stds = {}, {}
+  for name in per_seed[0]:
+    values = [m.get(name) for m in per_seed]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+               and math.isfinite(v) for v in values):
+      continue
+    means[name] = float(np.mean(values))
+    stds[name] = float(np.std(values, ddof=1))
+  return means, stds
+
+
+def _finished_seed(result_dir: str, seed: int) -> SeedRun:
+  with open(os.path.join(result_dir, report.SUMMARY)) as f:
+    record = json.load(f)
+  figures = []
+  if os.path.exists(os.path.join(result_dir, FIGURES)):
+    with open(os.path.join(result_dir, FIGURES)) as f:
+      figures = [Figure(**fig) for fig in json.load(f)]
+  return SeedRun(seed, record, result_dir, figures)
+
+
+def _write_json_quietly(path: str, payload) -> None:
+  """Bookkeeping files of a seed folder (removed before publishing)."""
+  with open(path, "w") as f:
+    json.dump(payload, f)
+
+
+def _publish(module, study: str, preset: str, workdir: str,
+             runs: Sequence[SeedRun], record: dict) -> None:
+  """Assembles the results folder in a staging folder and swaps it in."""
+  staging = _make_staging(workdir, study, preset)
+  destination = report.final_dir(workdir, study, preset)
+  try:
+    if len(runs) == 1:
+      _copy_seed_files(runs[0].directory, staging)
+    else:
+      for run in runs:
+        _copy_seed_files(run.directory,
+                         os.path.join(staging, "seeds", str(run.seed)))
+      _write_aggregate(module, staging, runs, record)
+    report.publish(staging, destination)
+    report.write_index(workdir)
+  except OSError as e:
+    raise UserError(
+        f"writing the results of {study}/{preset} under {workdir!r} "
+        f"failed ({_os_error(e)}); nothing was published, the previous "
+        "results are unchanged - free space or fix permissions and rerun "
+        "(finished seeds are kept)") from None
   finally:
     shutil.rmtree(staging, ignore_errors=True)
-  passed = sum(c["verdict"] == "PASS" for c in verdicts)
-  logging.info("%s/%s: %d/%d claims reproduced in %.1f s -> %s", study,
-               preset, passed, len(verdicts), wall_time, destination)
-  return record
+
+
+def _copy_seed_files(source: str, target: str) -> None:
+  shutil.copytree(source, target, dirs_exist_ok=True,
+                  ignore=shutil.ignore_patterns(FIGURES, NOTES))
+
+
+def _write_aggregate(module, staging: str, runs: Sequence[SeedRun],
+                     record: dict) -> None:
+  """summary.json, metrics.jsonl (rows tagged by seed), figures, report."""
+  report.write_json(os.path.join(staging, report.SUMMARY), record)
+  rows = []
+  for run in runs:
+    with open(os.path.join(run.directory, report.METRICS)) as f:
+      rows += [{"seed": run.seed, **json.loads(line)} for line in f]
+  report.write_metrics_jsonl(os.path.join(staging, report.METRICS), rows)
+  if hasattr(module, "aggregate_figures"):
+    figures = module.aggregate_figures(
+        [run.directory for run in runs], staging)
+  else:
+    first = runs[0]
+    figures = [Figure(f"seeds/{first.seed}/{fig.filename}",
+                      f"{fig.caption} (seed {first.seed}; each seed's "
+                      "figures are in its report)")
+               for fig in first.figures]
+  notes = ""
+  if os.path.exists(os.path.join(runs[0].directory, NOTES)):
+    with open(os.path.join(runs[0].directory, NOTES)) as f:
+      notes = json.load(f)
+  report.write_aggregate_report(
+      os.path.join(staging, report.REPORT), record, module.TITLE,
+      module.ARXIV, figures, notes)
+
+
+def _remove_loop_checkpoints(directory: str) -> None:
+  """Removes a finished seed's loop checkpoints (its results stay)."""
+  if not os.path.isdir(directory):
+    return
+  for name in os.listdir(directory):
+    if name != RESULT:
+      shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+
+
+def seed_result_dir(workdir: str, study: str, preset: str, config) -> str:
+  """Where a finished seed's results wait until every seed is done."""
+  return os.path.join(run_checkpoint_dir(workdir, study, preset, config),
+                      RESULT)
+
+
+def _remove_seed_dirs(workdir: str, study: str, preset: str, config,
+                      checkpoint_root: str | None) -> None:
+  for path in {run_checkpoint_dir(workdir, study, preset, config),
+               run_checkpoint_dir(workdir, study, preset, config,
+                                  checkpoint_root)}:
+    shutil.rmtree(path, ignore_errors=True)
+    _remove_empty_parents(path, workdir)
 
 
 def _make_staging(workdir: str, study: str, preset: str) -> str:
@@ -250,8 +487,10 @@ def describe_studies() -> str:
       continue
     lines.append(f"{study}  — {title}")
     for claim in module.CLAIMS:
-      lines.append(f"  {claim.id}: {claim.text}  [{claim.metric} {claim.op} "
-                   f"{claim.threshold}]")
+      scope = (f", {'/'.join(claim.presets)} only" if claim.presets
+               else "")
+      lines.append(f"  {claim.id} ({claim.kind}{scope}): {claim.text}  "
+                   f"[{claim.metric} {claim.op} {claim.threshold}]")
     keys = config_lib.flatten_keys(module.get_config("cpu"))
     lines.append(f"  config keys: {', '.join(keys)}")
   return "\n".join(lines)
@@ -269,20 +508,25 @@ def main(argv: Sequence[str]) -> None:
     raise UserError("--coordinator_address, --num_processes and "
                     "--process_id need --multihost")
   platform.select_accelerator(FLAGS.accelerator)
+  if FLAGS.compilation_cache:
+    platform.enable_compilation_cache(FLAGS.compilation_cache_dir)
   if FLAGS.list:
     print(describe_studies())
     return
   preset = FLAGS.preset or default_preset(FLAGS.accelerator)
   studies = registry.resolve(FLAGS.study or "")
+  seeds = parse_seeds(FLAGS.seeds, FLAGS.seed)
   # Build every config first: a typo'd override fails before any run.
   for study in studies:
-    build_study_config(study, preset, FLAGS.seed, FLAGS.set, FLAGS.data_dir)
+    for seed in seeds:
+      build_study_config(study, preset, seed, FLAGS.set, FLAGS.data_dir)
   import jax  # After the multi-host init.
   if jax.process_index() == 0:
     check_workdir(FLAGS.workdir)
   for study in studies:
     run_study(study, preset, FLAGS.seed, FLAGS.set, FLAGS.workdir,
-              FLAGS.data_dir, checkpoint_every=FLAGS.checkpoint_every,
+              FLAGS.data_dir, seeds=seeds,
+              checkpoint_every=FLAGS.checkpoint_every,
               checkpoint_interval_s=FLAGS.checkpoint_interval_s,
               checkpoint_root=FLAGS.checkpoint_dir, resume=FLAGS.resume)
 

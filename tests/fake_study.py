@@ -20,11 +20,11 @@ ARXIV = "0000.00000"
 
 CLAIMS = [
     Claim(id="F1", text="SGD reaches the minimum", metric="final_distance",
-          op="<=", threshold=1e-3, source="closed form"),
+          op="<=", threshold=1e-3, source="closed form", kind="paper"),
     Claim(id="F2", text="a claim that fails", metric="final_distance",
-          op=">=", threshold=1.0, source="test"),
+          op=">=", threshold=1.0, source="test", kind="theory"),
     Claim(id="F3", text="a metric never measured", metric="absent",
-          op=">=", threshold=0.0, source="test"),
+          op=">=", threshold=0.0, source="test", kind="sanity"),
 ]
 
 
@@ -38,16 +38,18 @@ def get_config(preset):
   return config
 
 
-def run(config, workdir):
+def run(config, workdir, checkpoints=None):
   def loss_fn(params, key):
     del key
     return jnp.sum((params - 2.0) ** 2), {}
 
   state, history = train.fit(loss_fn, optax.sgd(config.lr), jnp.zeros(2),
-                             rng.stream(config.seed, "train"), config.steps)
+                             rng.stream(config.seed, "train"), config.steps,
+                             checkpoints=checkpoints)
   with open(os.path.join(workdir, "curve.png"), "wb") as f:
     f.write(b"\x89PNG fake")
-  if config.fail_after_figure:
+  if config.fail_after_figure or os.environ.get(
+      "REPRO_TEST_FAIL_SEED") == str(config.seed):
     raise RuntimeError("simulated crash")
   distance = float(jnp.max(jnp.abs(state.params - 2.0)))
   curves = [{"step": i, "train/loss": float(v)}

@@ -158,15 +158,16 @@ def test_corrupted_checkpoint_falls_back_to_the_previous(tmp_path, caplog):
   key = rng.stream(0, "train")
   full, full_history = train.fit(noisy, optax.adam(0.05), jnp.zeros(3), key,
                                  60, chunk_steps=20)
-  directory = tmp_path / "ckpt"
+  root = str(tmp_path / "ckpt")
   train.fit(noisy, optax.adam(0.05), jnp.zeros(3), key, 40, chunk_steps=20,
-            checkpoint_dir=str(directory))
+            checkpoints=checkpoint.RunCheckpoints(root, every_steps=1))
+  directory = tmp_path / "ckpt" / "001-train"
   assert checkpoint.all_steps(str(directory)) == [20, 40]
   corrupt(directory / "40")
   with caplog.at_level(logging.WARNING):
-    resumed, history = train.fit(noisy, optax.adam(0.05), jnp.zeros(3), key,
-                                 60, chunk_steps=20,
-                                 checkpoint_dir=str(directory))
+    resumed, history = train.fit(
+        noisy, optax.adam(0.05), jnp.zeros(3), key, 60, chunk_steps=20,
+        checkpoints=checkpoint.RunCheckpoints(root, every_steps=1))
   assert "checkpoint 40" in caplog.text and "falling back to step 20" in (
       caplog.text)
   np.testing.assert_array_equal(resumed.params, full.params)

@@ -51,10 +51,11 @@ def test_run_writes_summary_report_and_index(fake_study, tmp_path, capsys):
   lines = open(os.path.join(run_dir, "metrics.jsonl")).read().splitlines()
   assert len(lines) == 50 and json.loads(lines[0])["step"] == 0
   markdown = open(os.path.join(run_dir, "report.md")).read()
-  assert "| F1 | SGD reaches the minimum |" in markdown
+  assert "| F1 | paper | SGD reaches the minimum |" in markdown
   assert "![loss curve](curve.png)" in markdown
   index = open(os.path.join(workdir, "README.md")).read()
-  assert "| fake | smoke | 1/3 | F2, F3 |" in index
+  assert ("| fake | smoke | 1 | 1/1 | 0 | 0/1 | 0/1 | 1/3 | F2 (FAIL), "
+          "F3 (ERROR) |") in index
   assert not [p for p in os.listdir(os.path.join(workdir, "fake"))
               if p.startswith(".")]
 
@@ -96,7 +97,8 @@ def test_crash_keeps_previous_results_and_leaves_no_staging(fake_study,
 def test_list_shows_studies_and_claims(fake_study, capsys):
   code, out, _ = run_cli(capsys, "--list")
   assert code == 0
-  assert "fake  — A fake study" in out and "F1: SGD reaches the minimum" in out
+  assert "fake  — A fake study" in out
+  assert "F1 (paper): SGD reaches the minimum" in out
   assert "config keys: data_dir, fail_after_figure, lr, seed, steps" in out
 
 
@@ -127,9 +129,84 @@ def test_index_lists_every_run(tmp_path):
     os.makedirs(tmp_path / study / preset)
     report.write_json(str(tmp_path / study / preset / "summary.json"), {
         "study": study, "preset": preset, "wall_time_s": 1.0,
-        "claims": [{"id": "X", "verdict": "PASS"}], "env": {}})
+        "claims": [{"id": "X", "kind": "paper", "verdict": "PASS"}],
+        "env": {}})
   index = open(report.write_index(str(tmp_path))).read()
   rows = [line for line in index.splitlines() if line.startswith("| a") or
           line.startswith("| b")]
   assert [r.split("|")[1:3] for r in rows] == [
       [" a ", " smoke "], [" a ", " cpu "], [" b ", " cpu "]]
+
+
+def test_seeds_write_per_seed_and_aggregate_reports(fake_study, tmp_path,
+                                                    capsys):
+  workdir = tmp_path / "results"
+  code, _, err = run_cli(capsys, "--study=fake", "--preset=smoke",
+                         f"--workdir={workdir}", "--seeds=3", "--seed=4")
+  assert code == 0, err
+  run_dir = workdir / "fake" / "smoke"
+  assert sorted(os.listdir(run_dir / "seeds")) == ["4", "5", "6"]
+  for seed in ("4", "5", "6"):
+    one = json.loads((run_dir / "seeds" / seed / "summary.json").read_text())
+    assert one["seed"] == int(seed) and one["seeds"] == [int(seed)]
+    assert (run_dir / "seeds" / seed / "curve.png").exists()
+    assert not list((run_dir / "seeds" / seed).glob(".*"))
+  summary = json.loads((run_dir / "summary.json").read_text())
+  assert summary["seeds"] == [4, 5, 6]
+  assert len(summary["wall_time_per_seed_s"]) == 3
+  claims = {c["id"]: c for c in summary["claims"]}
+  f1 = claims["F1"]
+  assert f1["kind"] == "paper" and f1["num_seeds"] == 3
+  assert f1["verdict"] == "PASS" and f1["seeds_held"] == 3
+  assert len(f1["measured"]) == 3 and len(f1["interval"]) == 2
+  assert {"mean", "std", "min", "max"} <= set(f1)
+  assert claims["F3"]["verdict"] == "ERROR"
+  rows = [json.loads(line) for line in
+          (run_dir / "metrics.jsonl").read_text().splitlines()]
+  assert {row["seed"] for row in rows} == {4, 5, 6}
+  markdown = (run_dir / "report.md").read_text()
+  assert "3 seeds (4, 5, 6)" in markdown
+  assert "[5](seeds/5/report.md)" in markdown
+  assert "![loss curve (seed 4" in markdown
+  assert "(seeds/4/curve.png)" in markdown
+  assert "| F1 | paper |" in markdown and "| 3/3 | **PASS** |" in markdown
+  assert not (workdir / launch.CHECKPOINTS).exists()
+
+
+def test_seeds_resume_one_by_one(fake_study, tmp_path, monkeypatch):
+  workdir = str(tmp_path)
+  monkeypatch.setenv("REPRO_TEST_FAIL_SEED", "2")
+  with pytest.raises(RuntimeError, match="simulated crash"):
+    launch.run_study("fake", "smoke", seeds=[0, 1, 2], workdir=workdir)
+  assert not os.path.exists(os.path.join(workdir, "fake", "smoke"))
+  monkeypatch.delenv("REPRO_TEST_FAIL_SEED")
+  from tests import fake_study as module
+  ran = []
+  original = module.run
+
+  def spy(config, directory, checkpoints):
+    ran.append(config.seed)
+    return original(config, directory, checkpoints)
+
+  monkeypatch.setattr(module, "run", spy)
+  record = launch.run_study("fake", "smoke", seeds=[0, 1, 2],
+                            workdir=workdir)
+  assert ran == [2]  # Seeds 0 and 1 finished before the crash.
+  assert record["seeds"] == [0, 1, 2]
+  monkeypatch.setattr(module, "run", original)
+  reference = launch.run_study("fake", "smoke", seeds=[0, 1, 2],
+                               workdir=str(tmp_path / "fresh"))
+  assert record["claims"] == reference["claims"]
+  assert not os.path.exists(os.path.join(workdir, launch.CHECKPOINTS))
+
+
+@pytest.mark.parametrize("text, seeds", [
+    ("", [7]), ("3", [7, 8, 9]), ("0,3,7", [0, 3, 7]), ("5,", [5])])
+def test_parse_seeds(text, seeds):
+  assert launch.parse_seeds(text, 7) == seeds
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "a", "1,1", "1,-1"])
+def test_parse_seeds_errors(text):
+  with pytest.raises(launch.UserError, match="--seeds"):
+    launch.parse_seeds(text, 0)

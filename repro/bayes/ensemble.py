@@ -40,7 +40,8 @@ def map_loss(model: FlatMLP, x: jax.Array, labels: jax.Array,
 def fit_map(model: FlatMLP, x: jax.Array, labels: jax.Array, *,
             prior_std: float, init_key: jax.Array, train_key: jax.Array,
             num_members: int, num_steps: int, learning_rate: float,
-            dropout: bool = False, description: str = "map"):
+            dropout: bool = False, description: str = "map",
+            checkpoints=None):
   """Trains ``num_members`` networks from independent inits, full batch.
 
   Returns flat parameters ``[num_members, D]`` and the training history.
@@ -53,5 +54,6 @@ def fit_map(model: FlatMLP, x: jax.Array, labels: jax.Array, *,
   state, history = train.fit(
       map_loss(model, x, labels, prior_std, dropout), optax.adam(
           learning_rate), params, keys, num_steps, replicated=True,
-      chunk_steps=num_steps, description=description)
+      chunk_steps=num_steps, description=description,
+      checkpoints=checkpoints)
   return state.params, history

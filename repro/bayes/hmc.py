@@ -14,12 +14,13 @@ run one after another (``lax.map`` inside ``shard_map``), so the draws do
 not depend on the device count. Convergence is reported by the split R-hat
 of scalar functions of the draws (Gelman et al., BDA3 Section 11.4).
 
-Resume (issue 12): inside a launched run (``repro.core.checkpoint``) the
-warm-up is one compiled phase and the draws run in compiled chunks; the
-chain states and the draws so far are checkpointed on the run's schedule
-and a rerun continues from them. Every random key is derived from the
-root key up front, so a resumed run gives the same draws, bit for bit, as
-an uninterrupted one, and as a run outside a launcher (one program).
+Resume: the warm-up is one compiled phase and the draws run in compiled
+chunks through the resumable loop (``repro.core.loop``); with the run's
+checkpointer the chain states and the draws so far are saved on the run's
+schedule and a rerun continues from them. Every random key is derived from
+the root key up front, so a resumed run gives the same draws, bit for bit,
+as an uninterrupted one, and as the one-program chain ``_one_chain`` (which
+the benchmark times).
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ from typing import NamedTuple
 import blackjax
 import jax
 import jax.numpy as jnp
-import numpy as np
-import tqdm
 from jax.sharding import PartitionSpec as P
 
-from repro.core import checkpoint, parallel
+from repro.core import checkpoint, loop, parallel
 
 KERNELS = {"hmc": blackjax.hmc, "nuts": blackjax.nuts}
 
@@ -207,7 +206,9 @@ def sample_chains(log_density: Callable, initial_positions: jax.Array,
                   mesh: jax.sharding.Mesh | None = None,
                   kernel: str = "hmc",
                   chunk_draws: int | None = None,
-                  description: str = "hmc") -> HMCResult:
+                  description: str = "hmc",
+                  checkpoints: checkpoint.RunCheckpoints | None = None
+                  ) -> HMCResult:
   """Runs one adapted chain per row of ``initial_positions`` ``[C, D]``.
 
   Each chain: ``num_warmup`` adaptation steps (discarded), then
@@ -219,11 +220,11 @@ def sample_chains(log_density: Callable, initial_positions: jax.Array,
   the chain axis. The compiled sampler is cached: calls with the same
   ``log_density``, mesh, static arguments and shapes do not recompile.
 
-  Inside a launched run (``checkpoint.run_checkpoints``) the warm-up and
-  chunks of ``chunk_draws`` kept draws (default: about 20 chunks) are
-  separate programs and the sampler checkpoints between them under the
-  loop name ``description``; elsewhere it is one program. Both give the
-  same draws.
+  The warm-up and chunks of ``chunk_draws`` kept draws (default: about 20
+  chunks) are separate compiled programs run through the resumable loop
+  (``repro.core.loop``): with the run's ``checkpoints`` the sampler saves
+  between them under the loop name ``description`` and a rerun continues.
+  The programs never depend on whether the run checkpoints.
   """
   _kernel_options(kernel, num_integration_steps)
   num_chains = initial_positions.shape[0]
@@ -232,29 +233,6 @@ def sample_chains(log_density: Callable, initial_positions: jax.Array,
   keys, initial_positions = parallel.shard_replicas(
       (keys, initial_positions), mesh)
   data = tuple(data)
-  if checkpoint.active_run() is None:
-    run = _compiled(
-        "chain", lambda *args: _one_chain(
-            log_density, num_warmup, num_draws, thin, num_integration_steps,
-            target_acceptance, args[:-2], *args[-2:], kernel=kernel),
-        mesh, len(data), 2,
-        (log_density, num_warmup, num_draws, thin, num_integration_steps,
-         target_acceptance, kernel, len(data)))
-    return run(*data, keys, initial_positions)
-  return _sample_resumable(
-      log_density, initial_positions, keys, data, mesh, num_warmup,
-      num_draws, thin, num_integration_steps, target_acceptance, kernel,
-      chunk_draws, description)
-
-
-def _sample_resumable(log_density, initial_positions, keys, data, mesh,
-                      num_warmup, num_draws, thin, num_integration_steps,
-                      target_acceptance, kernel, chunk_draws, description):
-  """``sample_chains`` in phases, checkpointed (see the module docstring).
-
-  The loop's step counts transitions per chain: ``num_warmup`` after the
-  warm-up, ``num_warmup + k * thin`` after ``k`` kept draws.
-  """
   num_data = len(data)
   with_data = lambda fn: lambda *args: fn(
       lambda theta: log_density(theta, *args[:num_data]), *args[num_data:])
@@ -280,46 +258,39 @@ def _sample_resumable(log_density, initial_positions, keys, data, mesh,
     chunk_draws = max(n for n in range(1, max(1, -(-num_draws // 20)) + 1)
                       if num_draws % n == 0)
 
-  loop = checkpoint.LoopCheckpoints(description)
-  done, saved = loop.restore({"chains": None})
-  total = num_warmup + num_draws * thin
-  if saved is None:
-    state, step_size, inverse_mass_matrix = parallel.shard_replicas(
-        warmup(*data, warmup_keys, initial_positions), mesh)
-    outputs = []
-    loop.save(num_warmup, lambda: _saved(
-        state, step_size, inverse_mass_matrix, outputs),
-              final=num_draws == 0)
-    done = num_warmup
-  else:
-    chains = jax.tree.map(jnp.asarray, saved["chains"])
-    # HMC and NUTS share BlackJAX's chain state.
-    state = blackjax.mcmc.hmc.HMCState(**chains["state"])
-    state, step_size, inverse_mass_matrix = parallel.shard_replicas(
-        (state, chains["step_size"], chains["inverse_mass_matrix"]), mesh)
-    outputs = [(chains["samples"], chains["acceptance"],
-                chains["divergent"])] if "samples" in chains else []
-  kept = (done - num_warmup) // thin
-  bar = tqdm.tqdm(total=num_draws, initial=kept, desc=description,
-                  disable=None, leave=False)
-  while kept < num_draws:
-    size = min(chunk_draws, num_draws - kept)
-    state, chunk = draws(*data, state, step_size, inverse_mass_matrix,
-                         draw_keys[:, kept:kept + size])
+  def adapted():
+    state, step_size, inverse_mass_matrix = warmup(
+        *data, warmup_keys, initial_positions)
+    return {"state": state._asdict(), "step_size": step_size,
+            "inverse_mass_matrix": inverse_mass_matrix}
+
+  adaptation = loop.measure_once(
+      lambda: parallel.gather(adapted()), name=f"{description} warm-up",
+      checkpoints=checkpoints)
+  # HMC and NUTS share BlackJAX's chain state.
+  start = parallel.shard_replicas((
+      blackjax.mcmc.hmc.HMCState(**adaptation["state"]),
+      adaptation["step_size"], adaptation["inverse_mass_matrix"]), mesh)
+
+  def advance(chains, first, size):
+    state, step_size, inverse_mass_matrix = chains
+    state, (samples, acceptance, divergent) = draws(
+        *data, state, step_size, inverse_mass_matrix,
+        draw_keys[:, first:first + size])
     # jit may return a one-device mesh's arrays with another (equivalent)
     # sharding; placing them alike keeps one compiled chunk per size.
     state = parallel.shard_replicas(state, mesh)
-    outputs.append(chunk)
-    kept += size
-    bar.update(size)
-    loop.save(num_warmup + kept * thin, lambda state=state: _saved(
-        state, step_size, inverse_mass_matrix, outputs),
-              final=num_warmup + kept * thin == total)
-  bar.close()
-  samples, acceptance, divergent = (
-      jnp.concatenate([jnp.asarray(o[i]) for o in outputs], axis=1)
-      for i in range(3))
-  return _result(samples, acceptance, step_size, divergent)
+    return (state, step_size, inverse_mass_matrix), {
+        "samples": samples, "acceptance": acceptance,
+        "divergent": divergent}
+
+  result = loop.run(advance, start, num_draws, chunk_steps=chunk_draws,
+                    name=description, checkpoints=checkpoints,
+                    finite=("samples",), history_axis=1)
+  history = result.history
+  return _result(jnp.asarray(history["samples"]),
+                 jnp.asarray(history["acceptance"]), start[1],
+                 jnp.asarray(history["divergent"]))
 
 
 @jax.jit
@@ -347,17 +318,6 @@ def _draws_chunk(kernel, num_integration_steps, thin, log_density, state,
                  step_size, inverse_mass_matrix, draw_keys):
   return _draws(log_density, kernel, num_integration_steps, thin, state,
                 step_size, inverse_mass_matrix, draw_keys)
-
-
-def _saved(state, step_size, inverse_mass_matrix, outputs) -> dict:
-  """The checkpoint of the chains: host arrays (gathered across hosts)."""
-  chains = {"state": state._asdict(), "step_size": step_size,
-            "inverse_mass_matrix": inverse_mass_matrix}
-  if outputs:
-    for index, name in enumerate(("samples", "acceptance", "divergent")):
-      chains[name] = np.concatenate(
-          [parallel.gather(o[index]) for o in outputs], axis=1)
-  return {"chains": parallel.gather(chains)}
 
 
 def split_rhat(values: jax.Array) -> jax.Array:

@@ -3,11 +3,11 @@
 Blundell et al. (2015)-style MFVI (paper notes, Section 5, model 3):
 q(theta) = N(mu, diag(sigma^2)) fitted by maximising the ELBO with the
 reparameterised single-draw estimator (``Trace_ELBO``) and Adam, full
-batch, the prior N(0, prior_std^2 I). The steps are one jitted
-``lax.scan`` over ``svi.update``; inside a launched run (issue 12, resume)
-they run in compiled chunks and the SVI state (which carries the ELBO
-estimator's key) is checkpointed between them, so a resumed fit gives the
-same numbers, bit for bit, as an uninterrupted one.
+batch, the prior N(0, prior_std^2 I). The steps are jitted ``lax.scan``
+chunks over ``svi.update`` run through the resumable loop
+(``repro.core.loop``); the SVI state (which carries the ELBO estimator's
+key) is what a checkpoint holds, so a resumed fit gives the same numbers,
+bit for bit, as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import optax
 from numpyro.infer import SVI, Trace_ELBO
 from numpyro.infer.autoguide import AutoNormal
 
-from repro.core import checkpoint
+from repro.core import checkpoint, loop
 
 SITE = "theta"
 
@@ -44,7 +44,9 @@ def fit_mean_field(log_likelihood: Callable[[jax.Array], jax.Array],
                    init_loc: jax.Array | None = None,
                    init_scale: float = 1e-3,
                    chunk_steps: int | None = None,
-                   description: str = "mfvi") -> MeanField:
+                   description: str = "mfvi",
+                   checkpoints: checkpoint.RunCheckpoints | None = None
+                   ) -> MeanField:
   """Fits q(theta) to p(theta) exp(log_likelihood(theta)), theta in R^dim.
 
   Args:
@@ -57,26 +59,28 @@ def fit_mean_field(log_likelihood: Callable[[jax.Array], jax.Array],
     init_loc: initial mean (default: a draw near 0 from NumPyro's init).
     init_scale: initial sigma of every coordinate (small: start near a
       point estimate, as is standard for BNN VI).
-    chunk_steps: inside a launched run, steps per compiled chunk between
-      checkpoints (default: about 20 chunks); unused elsewhere.
-    description: the loop's checkpoint name inside a launched run.
+    chunk_steps: steps per compiled chunk (default: about 20 chunks).
+    description: the loop's name (progress, checkpoints).
+    checkpoints: the run's checkpointer (resume) or None.
   """
-  if checkpoint.active_run() is not None:
-    programs = _resumable_programs(log_likelihood, dim, prior_std,
-                                   learning_rate, init_loc, init_scale)
-    return _fit_resumable(programs, key, num_steps, chunk_steps,
-                          description)
-  svi = _svi(log_likelihood, dim, prior_std, learning_rate, init_loc,
-             init_scale)
+  programs = _programs(log_likelihood, dim, prior_std, learning_rate,
+                       init_loc, init_scale)
+  if chunk_steps is None:
+    # About 20 chunks, of one size (one compilation) where possible.
+    chunk_steps = max(n for n in range(1, max(1, -(-num_steps // 20)) + 1)
+                      if num_steps % n == 0)
 
-  @jax.jit
-  def fit(key):
-    state = svi.init(key)  # the state carries the ELBO estimator's key
-    state, losses = jax.lax.scan(functools.partial(_step, svi), state, None,
-                                 length=num_steps)
-    return (*_loc_and_scale(svi, state), losses)
+  def advance(state, start, size):
+    del start  # The state carries the ELBO estimator's key.
+    state, losses = programs.chunk(size)(state)
+    return state, {"loss": losses}
 
-  loc, scale, losses = fit(key)
+  result = loop.run(advance, programs.init(key), num_steps,
+                    chunk_steps=chunk_steps, name=description,
+                    checkpoints=checkpoints)
+  loc, scale = programs.loc_and_scale(result.state)
+  losses = jnp.asarray(result.history.get(
+      "loss", np.zeros((0,), np.asarray(loc).dtype)))
   return MeanField(loc, scale, losses)
 
 
@@ -113,7 +117,7 @@ class _Programs(NamedTuple):
 _PROGRAMS: collections.OrderedDict = collections.OrderedDict()
 
 
-def _resumable_programs(log_likelihood, dim, prior_std, learning_rate,
+def _programs(log_likelihood, dim, prior_std, learning_rate,
                         init_loc, init_scale) -> _Programs:
   """Compiled init / chunk / result of one problem, cached on it.
 
@@ -138,42 +142,6 @@ def _resumable_programs(log_likelihood, dim, prior_std, learning_rate,
   if len(_PROGRAMS) > 8:
     _PROGRAMS.popitem(last=False)
   return programs
-
-
-def _fit_resumable(programs: _Programs, key: jax.Array, num_steps: int,
-                   chunk_steps: int | None,
-                   description: str) -> MeanField:
-  """The SVI steps in checkpointed chunks (the same numbers as one scan)."""
-  if chunk_steps is None:
-    # About 20 chunks, of one size (one compilation) where possible.
-    chunk_steps = max(n for n in range(1, max(1, -(-num_steps // 20)) + 1)
-                      if num_steps % n == 0)
-  state = programs.init(key)
-  loop = checkpoint.LoopCheckpoints(description)
-  # orbax stores raw key data, not typed keys.
-  as_saved = lambda state, losses: {
-      "optim_state": state.optim_state,
-      "rng_key": jax.random.key_data(state.rng_key), "losses": losses}
-  done, saved = loop.restore(as_saved(state, None))
-  losses = []
-  if saved is not None:
-    state = state._replace(
-        optim_state=saved["optim_state"],
-        rng_key=jax.random.wrap_key_data(
-            jnp.asarray(saved["rng_key"]),
-            impl=jax.random.key_impl(state.rng_key)))
-    losses = [np.asarray(saved["losses"])]
-  while done < num_steps:
-    size = min(chunk_steps, num_steps - done)
-    state, chunk_losses = programs.chunk(size)(state)
-    losses.append(chunk_losses)
-    done += size
-    loop.save(done, lambda state=state: as_saved(state, np.concatenate(
-        [np.asarray(x) for x in losses])), final=done == num_steps)
-  loc, scale = programs.loc_and_scale(state)
-  losses = (jnp.concatenate([jnp.asarray(x) for x in losses]) if losses
-            else jnp.zeros((0,), loc.dtype))
-  return MeanField(loc, scale, losses)
 
 
 def sample_mean_field(q: MeanField, key: jax.Array, num: int) -> jax.Array:

@@ -8,11 +8,11 @@ is not known in advance). A checkpoint that cannot be read (a crash or a
 full disk while it was written, a corrupted file) is skipped with a warning
 and the one before it is used; with none readable the loop restarts.
 
-Run-level checkpoints: the launcher opens ``run_checkpoints(directory)``
-around a study's run, and every long loop asks ``loop_dir(name)`` for a
-directory of its own under it (``train.fit`` does so by itself). A rerun with
-the same arguments finds the same directories and resumes; the launcher
-removes them once the results are published.
+Run-level checkpoints: the launcher creates a ``RunCheckpoints`` for each
+seed of a run and passes it to the study's ``run``; every long loop asks it
+for a ``LoopCheckpoints`` of its own (``repro.core.loop.run`` does so). A
+rerun with the same arguments finds the same directories and resumes; the
+launcher removes them once the seed's results are written.
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def save(directory: str, step: int, items: dict) -> None:
     shutil.rmtree(stale)
   with _signals_deferred(), _manager(directory) as manager:
     args = {name: ocp.args.StandardSave(_wrap_leaf(tree))
-            for name, tree in items.items() if tree is not None}
+            for name, tree in items.items()
+            if tree is not None and jax.tree.leaves(tree)}
     manager.save(step, args=ocp.args.Composite(**args), force=True)
     manager.wait_until_finished()
 
@@ -118,10 +119,21 @@ def restore_latest(directory: str, target: dict,
 
 
 def restore(directory: str, step: int, target: dict) -> dict:
-  """Restores checkpoint ``step`` into ``target`` (see the module doc)."""
+  """Restores checkpoint ``step`` into ``target`` (see the module doc).
+
+  Items of ``target`` that the checkpoint does not hold (they were None or
+  empty when it was saved) come back as None.
+  """
+  step_dir = os.path.join(os.path.abspath(directory), str(step))
+  present = {name for name in target
+             if os.path.isdir(os.path.join(step_dir, name))}
+  if not present:
+    raise ValueError(f"checkpoint {step_dir} holds none of {sorted(target)}")
   with _manager(directory) as manager:
     args = {}
     for name, tree in target.items():
+      if name not in present:
+        continue
       if tree is None:
         args[name] = ocp.args.StandardRestore()
       else:
@@ -129,7 +141,8 @@ def restore(directory: str, step: int, target: dict) -> dict:
                                 _wrap_leaf(tree))
         args[name] = ocp.args.StandardRestore(abstract)
     restored = manager.restore(step, args=ocp.args.Composite(**args))
-  return {name: _unwrap_leaf(restored[name]) for name in target}
+  return {name: _unwrap_leaf(restored[name]) if name in present else None
+          for name in target}
 
 
 _LEAF = "__leaf__"
@@ -151,65 +164,51 @@ def _unwrap_leaf(tree):
 class RunCheckpoints:
   """Where a run's loops checkpoint, and how often.
 
+  The launcher creates one per seed of a run and hands it to the study's
+  ``run``; each long loop asks it for a ``LoopCheckpoints`` of its own
+  (``loop``). Loops are numbered in the order they start, so a
+  deterministic study gets the same directory for the same loop when it is
+  rerun.
+
   Attributes:
     directory: root of this run's loop directories.
     every_steps: save every this many steps (at chunk ends); 0 means by time.
     every_seconds: with ``every_steps`` 0, save at the first chunk end after
       this many seconds since the last save (or the loop's start).
   """
+
   directory: str
   every_steps: int = 0
   every_seconds: float = 120.0
   loops_opened: int = 0
 
-
-_active: list[RunCheckpoints] = []
-
-
-@contextlib.contextmanager
-def run_checkpoints(directory: str, every_steps: int = 0,
-                    every_seconds: float = 120.0):
-  """Makes ``loop_dir`` hand out directories under ``directory``."""
-  run = RunCheckpoints(directory, every_steps, every_seconds)
-  _active.append(run)
-  try:
-    yield run
-  finally:
-    _active.remove(run)
+  def loop(self, name: str) -> LoopCheckpoints:
+    """The checkpoints of the next loop of the run, named ``name``."""
+    self.loops_opened += 1
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:60] or "loop"
+    directory = os.path.join(self.directory,
+                             f"{self.loops_opened:03d}-{slug}")
+    return LoopCheckpoints(directory,
+                           SaveSchedule(self.every_steps, self.every_seconds))
 
 
-def active_run() -> RunCheckpoints | None:
-  return _active[-1] if _active else None
+def loop_checkpoints(checkpoints: RunCheckpoints | None,
+                     name: str) -> LoopCheckpoints:
+  """``checkpoints.loop(name)``, or a loop that never saves when None."""
+  if checkpoints is None:
+    return LoopCheckpoints(None)
+  return checkpoints.loop(name)
 
 
-def loop_dir(name: str) -> str | None:
-  """A directory for the next long loop of the run, or None outside a run.
+def chunk_count(num_blocks: int, target_chunks: int = 4) -> int:
+  """Blocks per compiled chunk of a resumable scan of ``num_blocks`` blocks.
 
-  Loops are numbered in the order they start, so a deterministic study gets
-  the same directory for the same loop when it is rerun.
+  About ``num_blocks / target_chunks``, rounded down to a divisor of
+  ``num_blocks`` so that one compilation serves every chunk. It depends on
+  the loop's size only, never on whether the run checkpoints, so the
+  compiled programs are the same inside and outside a launched run.
   """
-  run = active_run()
-  if run is None:
-    return None
-  run.loops_opened += 1
-  slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:60] or "loop"
-  return os.path.join(run.directory, f"{run.loops_opened:03d}-{slug}")
-
-
-def chunk_blocks(num_blocks: int, block_steps: int) -> int:
-  """Blocks of ``block_steps`` steps per compiled chunk of a resumable scan.
-
-  All of them outside a launched run (one scan, as without resume); else
-  about ``--checkpoint_every`` steps (a quarter of the run with time-based
-  saves), a divisor of ``num_blocks`` so that one compilation serves every
-  chunk.
-  """
-  run = active_run()
-  if run is None:
-    return num_blocks
-  target = (run.every_steps // block_steps if run.every_steps > 0
-            else num_blocks // 4)
-  target = min(max(target, 1), num_blocks)
+  target = min(max(num_blocks // max(target_chunks, 1), 1), num_blocks)
   return max(d for d in range(1, target + 1) if num_blocks % d == 0)
 
 
@@ -245,23 +244,17 @@ class SaveSchedule:
 
 
 class LoopCheckpoints:
-  """Resume support for a study's own chunked loop (``fit`` has it built in).
+  """Resume support for one loop (``repro.core.loop.run`` uses it).
 
-  Inside a launched run (``run_checkpoints`` active) the loop gets its own
-  directory and saves on the run's schedule; outside one (unit tests,
-  notebooks) every method is a no-op, so the loop runs as before::
-
-    ckpt = checkpoint.LoopCheckpoints("gcd/gen0")
-    done, saved = ckpt.restore({"params": params, "losses": None})
-    ...  # each chunk:
-    ckpt.save(done, {"params": params, "losses": losses}, final=...)
+  With a directory the loop saves on the run's schedule and resumes from its
+  newest readable checkpoint; without one (``directory=None``: no launched
+  run, unit tests, notebooks) every method is a no-op.
   """
 
-  def __init__(self, name: str):
-    run = active_run()
-    self.directory = loop_dir(name)
-    self.schedule = SaveSchedule(run.every_steps, run.every_seconds) if (
-        run is not None) else None
+  def __init__(self, directory: str | None,
+               schedule: SaveSchedule | None = None):
+    self.directory = directory
+    self.schedule = schedule or SaveSchedule()
 
   def restore(self, target: dict) -> tuple[int, dict | None]:
     """``(step, restored items)`` of the latest checkpoint, or ``(0, None)``.
@@ -279,8 +272,9 @@ class LoopCheckpoints:
   def save(self, step: int, items, final: bool = False) -> None:
     """Saves ``items`` at ``step`` when the schedule says so.
 
-    ``items`` is a dict of pytrees, or a function returning one (called only
-    when a save is due, for items that are costly to assemble).
+    ``items`` is a dict of pytrees (None items are skipped), or a function
+    returning one (called only when a save is due, for items that are
+    costly to assemble).
     """
     if self.directory is not None and self.schedule.due(step, final):
       save(self.directory, step, items() if callable(items) else items)

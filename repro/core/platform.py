@@ -8,6 +8,7 @@ import platform as python_platform
 import subprocess
 
 import jax
+from absl import logging
 
 from repro.core.errors import UserError
 
@@ -18,7 +19,8 @@ RECORDED_PACKAGES = ("jax", "jaxlib", "flax", "optax", "chex", "numpyro",
 # jax config values that change numbers or placement, recorded per run.
 RECORDED_JAX_FLAGS = ("jax_enable_x64", "jax_default_matmul_precision",
                       "jax_threefry_partitionable",
-                      "jax_cpu_collectives_implementation", "jax_platforms")
+                      "jax_cpu_collectives_implementation", "jax_platforms",
+                      "jax_compilation_cache_dir")
 
 
 def initialize_multihost(coordinator_address: str | None = None,
@@ -81,6 +83,37 @@ def select_accelerator(accelerator: str) -> list[jax.Device]:
   jax.config.update("jax_default_device",
                     jax.local_devices(backend=accelerator)[0])
   return devices
+
+
+def default_compilation_cache_dir() -> str:
+  """``$XDG_CACHE_HOME/repro/jax`` (``~/.cache/repro/jax`` by default)."""
+  root = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+      os.path.expanduser("~"), ".cache")
+  return os.path.join(root, "repro", "jax")
+
+
+def enable_compilation_cache(directory: str | None = None) -> str | None:
+  """Turns on JAX's persistent compilation cache in ``directory``.
+
+  Every compiled program is stored (no minimum compile time), so a rerun
+  of a study, or its next seed in a new process, loads its programs
+  instead of compiling them; the cache is keyed by the program, the jax
+  version and the devices, so it never changes a number. Several processes
+  may share it. If the directory cannot be created the run goes on without
+  the cache (with a warning) and None is returned.
+  """
+  directory = (directory or jax.config.jax_compilation_cache_dir
+               or default_compilation_cache_dir())
+  try:
+    os.makedirs(directory, exist_ok=True)
+  except OSError as e:
+    logging.warning("no compilation cache: cannot create %s (%s)", directory,
+                    e.strerror or e)
+    return None
+  jax.config.update("jax_compilation_cache_dir", directory)
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+  jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+  return directory
 
 
 def _available_platforms() -> str:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from repro.core import claims as claims_lib
 from repro.core.summary import Figure
 
 SUMMARY = "summary.json"
@@ -66,48 +67,146 @@ def write_metrics_jsonl(path: str, curves: Sequence[dict]) -> None:
 
 def write_report(path: str, record: dict, title: str, arxiv: str,
                  figures: Sequence[Figure], notes: str) -> None:
-  """Writes report.md: claim table, figures, notes, metrics, config."""
+  """Writes one seed's report.md: claim table, figures, notes, metrics."""
   claims = record["claims"]
-  passed = sum(c["verdict"] == "PASS" for c in claims)
   env = record["env"]
   lines = [
       f"# {title}",
       "",
       f"Study `{record['study']}`, preset `{record['preset']}`, seed "
-      f"{record['seed']} · arXiv [{arxiv}](https://arxiv.org/abs/{arxiv}) · "
-      f"{passed}/{len(claims)} claims reproduced · wall time "
-      f"{record['wall_time_s']:.1f} s on {env['device_count']}× "
+      f"{record['seed']} (1 seed) · arXiv [{arxiv}]"
+      f"(https://arxiv.org/abs/{arxiv}) · {claims_lib.headline(claims)} · "
+      f"wall time {record['wall_time_s']:.1f} s on {env['device_count']}× "
       f"{env['device_kind']} · commit `{env['commit']}`",
       "",
       "## Claims",
       "",
-      "| id | claim | expected | measured | verdict | source |",
-      "|---|---|---|---|---|---|",
+      "| id | kind | claim | expected | measured | verdict | source |",
+      "|---|---|---|---|---|---|---|",
   ]
   for c in claims:
-    expected = f"`{c['metric']}` {c['op']} {format_number(c['threshold'])}"
     lines.append(
-        f"| {c['id']} | {_cell(c['text'])} | {expected} | "
+        f"| {c['id']} | {c['kind']} | {_cell(c['text'])} | {_expected(c)} | "
         f"{format_number(c['measured'])} | **{c['verdict']}** | "
         f"{_cell(c['source'])} |")
+  lines += _threshold_reasons(claims)
+  lines += _figure_lines(figures)
+  lines += _tail_lines(record, notes)
+  _write_lines(path, lines)
+
+
+def write_aggregate_report(path: str, record: dict, title: str, arxiv: str,
+                           figures: Sequence[Figure], notes: str) -> None:
+  """Writes the report.md of a run over several seeds.
+
+  The claim table gives each claim's mean with its 95 % interval, the range
+  over seeds, in how many seeds it held and the aggregate verdict
+  (``repro.core.claims``); each seed's own report is under ``seeds/``.
+  """
+  claims = record["claims"]
+  seeds = record["seeds"]
+  env = record["env"]
+  per_seed = record["wall_time_per_seed_s"]
+  lines = [
+      f"# {title}",
+      "",
+      f"Study `{record['study']}`, preset `{record['preset']}`, "
+      f"{len(seeds)} seeds ({', '.join(map(str, seeds))}) · arXiv "
+      f"[{arxiv}](https://arxiv.org/abs/{arxiv}) · "
+      f"{claims_lib.headline(claims)} · wall time "
+      f"{record['wall_time_s']:.0f} s in all, {max(per_seed):.0f} s for the "
+      f"slowest seed, on {env['device_count']}× {env['device_kind']} · "
+      f"commit `{env['commit']}`",
+      "",
+      "## Claims",
+      "",
+      f"Decided over the seeds: {claims_lib.INTERVAL_METHOD}. PASS when the "
+      "interval lies on the claim's side of the threshold, FAIL when it lies "
+      "on the other side, INCONCLUSIVE when it straddles it; *held* counts "
+      "the seeds whose own value passed. Each seed's report: "
+      + ", ".join(f"[{s}](seeds/{s}/{REPORT})" for s in seeds) + ".",
+      "",
+      "| id | kind | claim | expected | mean [95% interval] | range over "
+      "seeds | held | verdict | source |",
+      "|---|---|---|---|---|---|---|---|---|",
+  ]
+  for c in claims:
+    lines.append(
+        f"| {c['id']} | {c['kind']} | {_cell(c['text'])} | {_expected(c)} | "
+        f"{_mean_interval(c)} | {_range(c)} | {_held(c)} | "
+        f"**{c['verdict']}** | {_cell(c['source'])} |")
+  lines += _threshold_reasons(claims)
+  lines += _figure_lines(figures)
+  lines += _tail_lines(record, notes, std=record.get("metrics_std"))
+  _write_lines(path, lines)
+
+
+def _expected(claim: dict) -> str:
+  threshold = format_number(claim["threshold"])
+  return f"`{claim['metric']}` {claim['op']} {threshold}"
+
+
+def _mean_interval(claim: dict) -> str:
+  if claim["mean"] is None:
+    return "—"
+  if claim["interval"] is None:
+    return format_number(claim["mean"])
+  low, high = claim["interval"]
+  return (f"{format_number(claim['mean'])} [{format_number(low)}, "
+          f"{format_number(high)}]")
+
+
+def _range(claim: dict) -> str:
+  if claim["min"] is None:
+    return "—"
+  return f"{format_number(claim['min'])} – {format_number(claim['max'])}"
+
+
+def _held(claim: dict) -> str:
+  if claim["verdict"] == claims_lib.NOT_MEASURED:
+    return "—"
+  return f"{claim['seeds_held']}/{claim['num_seeds']}"
+
+
+def _threshold_reasons(claims: Sequence[dict]) -> list[str]:
   reasons = [c for c in claims if c.get("why_threshold")]
-  if reasons:
-    lines += ["", "Thresholds:", ""]
-    lines += [f"- {c['id']}: {c['why_threshold']}" for c in reasons]
-  if figures:
-    lines += ["", "## Figures", ""]
-    for fig in figures:
-      lines += [f"![{fig.caption}]({fig.filename})", "", f"*{fig.caption}*",
-                ""]
+  if not reasons:
+    return []
+  return ["", "Thresholds:", ""] + [
+      f"- {c['id']}: {c['why_threshold']}" for c in reasons]
+
+
+def _figure_lines(figures: Sequence[Figure]) -> list[str]:
+  if not figures:
+    return []
+  lines = ["", "## Figures", ""]
+  for fig in figures:
+    lines += [f"![{fig.caption}]({fig.filename})", "", f"*{fig.caption}*", ""]
+  return lines
+
+
+def _tail_lines(record: dict, notes: str, std: dict | None = None) -> list[str]:
+  """Notes, the metrics table (mean and std over seeds), config, env."""
+  lines = []
   if notes.strip():
     lines += ["", "## Notes", "", notes.strip(), ""]
-  lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
-  lines += [f"| `{k}` | {format_number(v)} |"
-            for k, v in sorted(record["metrics"].items())]
+  if std is None:
+    lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
+    lines += [f"| `{k}` | {format_number(v)} |"
+              for k, v in sorted(record["metrics"].items())]
+  else:
+    lines += ["", "## Metrics", "", "Mean and std over the seeds.", "",
+              "| metric | mean | std |", "|---|---|---|"]
+    lines += [f"| `{k}` | {format_number(v)} | {format_number(std.get(k))} |"
+              for k, v in sorted(record["metrics"].items())]
   lines += ["", "## Config", "", "```json",
             json.dumps(jsonable(record["config"]), indent=2), "```",
             "", "## Environment", "", "```json",
-            json.dumps(jsonable(env), indent=2), "```", ""]
+            json.dumps(jsonable(record["env"]), indent=2), "```", ""]
+  return lines
+
+
+def _write_lines(path: str, lines: Sequence[str]) -> None:
   with open(path, "w") as f:
     f.write("\n".join(lines))
 
@@ -169,21 +268,37 @@ def write_index(workdir: str) -> str:
       "# Results",
       "",
       "Regenerated after every run by `python -m repro.launch`. One row per "
-      "committed run: claims reproduced out of claims checked, and the report "
-      "with the claim table and figures.",
+      "committed run. Claims are counted by kind: *paper* (a statement the "
+      "paper makes, tested by an experiment), *theory* (a formula derived "
+      "for the study, checked against simulation), *sanity* (the set-up is "
+      "sound). Over several seeds a claim PASSes or FAILs when the 95 % "
+      "interval of its mean lies on one side of the threshold, else it is "
+      "INCONCLUSIVE.",
       "",
-      "| study | preset | claims passed | failed claims | wall time | "
-      "device | report |",
-      "|---|---|---|---|---|---|---|",
+      "| study | preset | seeds | paper claims reproduced | paper "
+      "INCONCLUSIVE | theory | sanity | all claims | not passing | wall time "
+      "(slowest seed) | device | report |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ]
   for record, rel in rows:
     claims = record.get("claims", [])
-    passed = sum(c["verdict"] == "PASS" for c in claims)
-    failed = ", ".join(c["id"] for c in claims if c["verdict"] != "PASS")
+    counts = claims_lib.tally(claims)
+    measured = [c for c in claims
+                if c["verdict"] != claims_lib.NOT_MEASURED]
+    passed = sum(c["verdict"] == claims_lib.PASS for c in measured)
+    failed = ", ".join(f"{c['id']} ({c['verdict']})" for c in measured
+                       if c["verdict"] != claims_lib.PASS)
     env = record.get("env", {})
+    seeds = record.get("seeds") or [record.get("seed")]
+    slowest = max(record.get("wall_time_per_seed_s")
+                  or [record["wall_time_s"]])
     lines.append(
-        f"| {record['study']} | {record['preset']} | {passed}/{len(claims)} "
-        f"| {failed or '—'} | {record['wall_time_s']:.0f} s | "
+        f"| {record['study']} | {record['preset']} | {len(seeds)} | "
+        f"{_count(counts['paper'])} | "
+        f"{counts['paper'][claims_lib.INCONCLUSIVE]} | "
+        f"{_count(counts['theory'])} | {_count(counts['sanity'])} | "
+        f"{passed}/{len(measured)} | {failed or '—'} | "
+        f"{record['wall_time_s']:.0f} s ({slowest:.0f} s) | "
         f"{env.get('device_count', '?')}× {env.get('device_kind', '?')} | "
         f"[report]({rel}/{REPORT}) |")
   lines += _preset_totals(rows)
@@ -196,20 +311,23 @@ def write_index(workdir: str) -> str:
   return path
 
 
+def _count(row: dict) -> str:
+  return f"{row[claims_lib.PASS]}/{row['total']}" if row["total"] else "—"
+
+
 def _preset_totals(rows: list) -> list[str]:
-  """One line per preset: studies, claims passed and summed wall time."""
+  """One line per preset: claims per kind and summed wall time."""
   lines = []
   presets = sorted({r["preset"] for r, _ in rows}, key=_preset_rank)
   for preset in presets:
     records = [r for r, _ in rows if r["preset"] == preset]
     claims = [c for r in records for c in r.get("claims", [])]
-    passed = sum(c["verdict"] == "PASS" for c in claims)
     seconds = sum(r.get("wall_time_s", 0.0) for r in records)
     lines.append(
-        f"\n**{preset}**: {len(records)} studies, {passed}/{len(claims)} "
-        f"claims passed, {seconds:.0f} s ({seconds / 60:.1f} min) of study "
-        "wall time in all (the sum of the rows; a `--study=all` run adds "
-        "only process start-up).")
+        f"\n**{preset}**: {len(records)} studies · "
+        f"{claims_lib.headline(claims)} · {seconds:.0f} s "
+        f"({seconds / 60:.1f} min) of study wall time in all, every seed "
+        "included (the sum of the rows).")
   return lines
 
 

@@ -1,11 +1,11 @@
 """Optax training loops as ``jit`` + ``lax.scan``, vmapped over replicas.
 
 ``fit`` runs ``num_steps`` optimiser steps in compiled chunks of
-``chunk_steps`` scanned steps each. Between chunks (never between steps) the
-host checks the loss for NaN, updates the progress bar and, when asked,
-writes a checkpoint, so a long run is visible and resumable without a host
-round trip per step. Step ``t`` always uses the key ``fold_in(key, t)``, so
-a resumed run draws the same numbers as an uninterrupted one.
+``chunk_steps`` scanned steps each, through the one resumable loop
+(``repro.core.loop.run``: NaN checks, progress bar and checkpoints between
+chunks, never between steps). Step ``t`` always uses the key
+``fold_in(key, t)``, so a resumed run draws the same numbers as an
+uninterrupted one.
 """
 
 from __future__ import annotations
@@ -18,12 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import tqdm
-from absl import logging
 
 from repro.core import checkpoint as checkpoint_lib
-from repro.core import parallel
-from repro.core.errors import UserError
+from repro.core import loop
 from repro.core.rng import step_key
 
 LossFn = Callable[..., tuple[jax.Array, dict]]
@@ -72,7 +69,7 @@ def fit(loss_fn: LossFn,
         data: tuple = (),
         replicated: bool = False,
         chunk_steps: int | None = None,
-        checkpoint_dir: str | None = None,
+        checkpoints: checkpoint_lib.RunCheckpoints | None = None,
         description: str = "train") -> tuple[TrainState, dict[str, np.ndarray]]:
   """Trains ``params`` for ``num_steps`` steps; returns state and history.
 
@@ -90,11 +87,9 @@ def fit(loss_fn: LossFn,
       ``data``. Shard that axis first (``parallel.shard_replicas``) to spread
       it over devices.
     chunk_steps: steps per compiled chunk (default: about 20 chunks).
-    checkpoint_dir: if given, resume from its latest checkpoint and save one
-      after every chunk. If None and the launcher opened
-      ``checkpoint.run_checkpoints`` (a launched run), the loop gets its own
-      directory there and saves on the run's schedule (``--checkpoint_every``).
-    description: label of the progress bar.
+    checkpoints: the run's checkpointer (``repro.core.loop``); None: no
+      resume.
+    description: label of the progress bar and of the checkpoint folder.
 
   Returns:
     The final ``TrainState`` and ``{name: array}`` of per-step values with the
@@ -108,83 +103,15 @@ def fit(loss_fn: LossFn,
   chunk_steps = min(chunk_steps, max(num_steps, 1))
   init = jax.vmap(functools.partial(init_state, optimizer)) if replicated else (
       functools.partial(init_state, optimizer))
-  state = init(params)
-  history: list[dict[str, np.ndarray]] = []
-  schedule = checkpoint_lib.SaveSchedule()
-  if checkpoint_dir is None and checkpoint_lib.active_run() is not None:
-    run = checkpoint_lib.active_run()
-    checkpoint_dir = checkpoint_lib.loop_dir(description)
-    schedule = checkpoint_lib.SaveSchedule(run.every_steps, run.every_seconds)
-  if checkpoint_dir is not None:
-    restored = checkpoint_lib.restore_latest(
-        checkpoint_dir, {"state": state, "history": None})
-    if restored is not None:
-      state = restored["state"]
-      history = [restored["history"]]
-      schedule.last_step = _steps_done(state)
-      logging.info("%s: resuming from step %d of %s (--noresume starts "
-                   "over)", description, _steps_done(state), checkpoint_dir)
-
   chunks = {}
 
-  def compiled_chunk(size):
+  def chunk(state, start, size):
+    del start  # The state counts its own steps.
     if size not in chunks:
-      chunk = make_chunk(loss_fn, optimizer, size)
-      chunks[size] = jax.jit(jax.vmap(chunk) if replicated else chunk)
-    return chunks[size]
+      compiled = make_chunk(loss_fn, optimizer, size)
+      chunks[size] = jax.jit(jax.vmap(compiled) if replicated else compiled)
+    return chunks[size](state, key, tuple(data))
 
-  done = _steps_done(state)
-  with tqdm.tqdm(total=num_steps, initial=done, desc=description,
-                 disable=None, leave=False) as bar:
-    while done < num_steps:
-      size = min(chunk_steps, num_steps - done)
-      state, chunk_history = compiled_chunk(size)(state, key, tuple(data))
-      chunk_history = parallel.gather(chunk_history)
-      check_finite(chunk_history["loss"], done, description)
-      history.append(chunk_history)
-      done += size
-      bar.update(size)
-      if checkpoint_dir is not None and schedule.due(done, done >= num_steps):
-        checkpoint_lib.save(checkpoint_dir, done, {
-            "state": state, "history": _concat(history)})
-  return state, _concat(history)
-
-
-def _steps_done(state: TrainState) -> int:
-  return int(np.max(parallel.gather(state.step)))
-
-
-def _concat(history: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-  history = [h for h in history if h]
-  if not history:
-    return {}
-  return {k: np.concatenate([np.asarray(h[k]) for h in history], axis=-1)
-          for k in history[0]}
-
-
-def check_finite(values: np.ndarray, first_step: int, description: str,
-                 metric: str = "loss") -> None:
-  """Raises UserError naming the first step where ``values`` is NaN/inf.
-
-  ``values`` has the step axis last (``[steps]`` or ``[R, steps]``); the
-  replica is named too when there is a replica axis. Custom scanned loops of
-  the studies call this on each chunk's history, as ``fit`` does.
-  """
-  values = np.asarray(values)
-  finite = np.isfinite(values)
-  if finite.all():
-    return
-  per_step = finite.reshape(-1, finite.shape[-1]).all(axis=0)
-  offset = int(np.argmin(per_step))
-  bad_step = first_step + offset
-  where = ""
-  if values.ndim > 1:
-    replica = int(np.argmin(finite.reshape(-1, finite.shape[-1])[:, offset]))
-    where = f" (replica {replica})"
-  raise UserError(
-      f"{description}: the metric '{metric}' became NaN/inf at step "
-      f"{bad_step}{where}; lower the learning rate (see --list for the "
-      "config keys, set with --set)")
-
-
-_check_finite = check_finite  # The name used before it became public.
+  result = loop.run(chunk, init(params), num_steps, chunk_steps=chunk_steps,
+                    name=description, checkpoints=checkpoints)
+  return result.state, result.history

@@ -104,15 +104,19 @@ def _compiled_samplers(name):
           and key[3][0] is _diagonal_gaussian]
 
 
-def test_sample_chains_compiles_once_for_repeated_calls():
+def test_sample_chains_compiles_once_for_repeated_calls(caplog):
   first = hmc.sample_chains(_diagonal_gaussian, STARTS, jax.random.key(3),
                             **OPTIONS)
-  second = hmc.sample_chains(_diagonal_gaussian, STARTS + 0.5,
-                             jax.random.key(4), **OPTIONS)
-  again = hmc.sample_chains(_diagonal_gaussian, STARTS, jax.random.key(3),
-                            **OPTIONS)
-  (compiled,) = _compiled_samplers("chain")
-  assert compiled._cache_size() == 1  # three calls, one compilation
+  with jax.log_compiles(), caplog.at_level("WARNING"):
+    second = hmc.sample_chains(_diagonal_gaussian, STARTS + 0.5,
+                               jax.random.key(4), **OPTIONS)
+    again = hmc.sample_chains(_diagonal_gaussian, STARTS, jax.random.key(3),
+                              **OPTIONS)
+  # The warm-up and draws programs of the first call serve the others.
+  assert len(_compiled_samplers("warmup")) == 1
+  assert len(_compiled_samplers("draws")) == 1
+  assert not [r for r in caplog.records
+              if "Compiling jit(local_chains)" in r.getMessage()]
   assert not np.array_equal(first.samples, second.samples)
   np.testing.assert_array_equal(first.samples, again.samples)
 
@@ -123,10 +127,10 @@ class _Interrupted(Exception):
 
 def test_interrupted_and_resumed_draws_equal_uninterrupted_ones(
     tmp_path, monkeypatch, caplog):
-  # Inside a launched run the warm-up and chunks of draws are checkpointed
-  # (steps count transitions: 30 after the warm-up, +2 per kept draw). A
-  # run stopped after the warm-up's checkpoint, rerun and stopped after
-  # its first chunk's, then rerun to the end, gives the one-program draws.
+  # The warm-up (a loop of one step) and chunks of draws (steps count kept
+  # draws) are checkpointed. A run stopped after the warm-up's checkpoint,
+  # rerun and stopped after its first chunk's, then rerun to the end, gives
+  # the draws of an uninterrupted run, which equal the one-program chain.
   uninterrupted = hmc.sample_chains(_diagonal_gaussian, STARTS,
                                     jax.random.key(3), **OPTIONS)
   real_save, saved = checkpoint.save, []
@@ -137,9 +141,9 @@ def test_interrupted_and_resumed_draws_equal_uninterrupted_ones(
     raise _Interrupted
 
   def launched_run():
-    with checkpoint.run_checkpoints(str(tmp_path), every_steps=1):
-      return hmc.sample_chains(_diagonal_gaussian, STARTS, jax.random.key(3),
-                               chunk_draws=5, **OPTIONS)
+    return hmc.sample_chains(
+        _diagonal_gaussian, STARTS, jax.random.key(3), chunk_draws=5,
+        checkpoints=checkpoint.RunCheckpoints(str(tmp_path), 1), **OPTIONS)
 
   monkeypatch.setattr(checkpoint, "save", save_then_stop)
   for _ in range(2):  # Compiles the warm-up, then the draws program.
@@ -148,11 +152,19 @@ def test_interrupted_and_resumed_draws_equal_uninterrupted_ones(
   monkeypatch.setattr(checkpoint, "save", real_save)
   with jax.log_compiles(), caplog.at_level("WARNING"):
     resumed = launched_run()
-  assert saved == [30, 40]
-  assert checkpoint.latest_step(str(tmp_path / "001-hmc")) == 50
+  assert saved == [1, 5]
+  assert checkpoint.latest_step(str(tmp_path / "002-hmc")) == 10
   for name, expected in uninterrupted._asdict().items():
     np.testing.assert_array_equal(getattr(resumed, name), expected,
                                   err_msg=name)
+  # The phases give the draws of the one-program chain (``_one_chain``).
+  one_program = jax.jit(lambda keys, starts: jax.lax.map(
+      lambda args: hmc._one_chain(
+          _diagonal_gaussian, OPTIONS["num_warmup"], OPTIONS["num_draws"],
+          OPTIONS["thin"], OPTIONS["num_integration_steps"], 0.8, (),
+          *args), (keys, starts)))(jax.random.split(jax.random.key(3), 4),
+                                   STARTS)
+  np.testing.assert_array_equal(one_program.samples, resumed.samples)
   # Restored chains reuse the programs: no sampler compiled again.
   assert not [r.getMessage().split("Argument mapping")[0]
               for r in caplog.records

@@ -61,10 +61,12 @@ class _Interrupted(Exception):
 
 def test_interrupted_and_resumed_fit_equals_uninterrupted_one(
     tmp_path, monkeypatch):
-  # Inside a launched run the SVI steps run in checkpointed chunks; a fit
-  # stopped after its second checkpoint and rerun continues from it and
-  # ends where one scan of all steps (outside a run) does, bit for bit.
-  fit = functools.partial(_regression()[2], chunk_steps=1000)
+  # The SVI steps run in chunks through the resumable loop; a fit stopped
+  # after its second checkpoint and rerun continues from it and ends where
+  # an uninterrupted fit without checkpoints does, bit for bit.
+  fit = functools.partial(
+      _regression()[2], chunk_steps=1000,
+      checkpoints=checkpoint.RunCheckpoints(str(tmp_path), every_steps=1))
   real_save, saved = checkpoint.save, []
 
   def save_then_stop(directory, step, items):
@@ -74,15 +76,14 @@ def test_interrupted_and_resumed_fit_equals_uninterrupted_one(
       raise _Interrupted
 
   monkeypatch.setattr(checkpoint, "save", save_then_stop)
-  with checkpoint.run_checkpoints(str(tmp_path), every_steps=1):
-    with pytest.raises(_Interrupted):
-      fit()
+  with pytest.raises(_Interrupted):
+    fit()
   assert saved == [1000, 2000]
   monkeypatch.setattr(checkpoint, "save", real_save)
-  with checkpoint.run_checkpoints(str(tmp_path), every_steps=1):
-    resumed = fit()
+  fit.keywords["checkpoints"] = checkpoint.RunCheckpoints(str(tmp_path), 1)
+  resumed = fit()
   assert checkpoint.latest_step(str(tmp_path / "001-mfvi")) == 4000
-  uninterrupted = _one_program_fit()
+  uninterrupted = _regression()[2](chunk_steps=1000)
   for name in ("loc", "scale", "losses"):
     np.testing.assert_array_equal(getattr(resumed, name),
                                   getattr(uninterrupted, name), err_msg=name)

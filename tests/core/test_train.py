@@ -7,7 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from repro.core import rng, train
+from repro.core import checkpoint, rng, train
 from repro.core.errors import UserError
 
 
@@ -68,10 +68,10 @@ def test_resume_from_checkpoint_is_identical(tmp_path):
                                  60, chunk_steps=20)
   directory = str(tmp_path / "ckpt")
   train.fit(noisy, optax.adam(0.05), jnp.zeros(3), key, 40, chunk_steps=20,
-            checkpoint_dir=directory)
-  resumed, resumed_history = train.fit(noisy, optax.adam(0.05), jnp.zeros(3),
-                                       key, 60, chunk_steps=20,
-                                       checkpoint_dir=directory)
+            checkpoints=checkpoint.RunCheckpoints(directory, every_steps=1))
+  resumed, resumed_history = train.fit(
+      noisy, optax.adam(0.05), jnp.zeros(3), key, 60, chunk_steps=20,
+      checkpoints=checkpoint.RunCheckpoints(directory, every_steps=1))
   np.testing.assert_array_equal(full.params, resumed.params)
   np.testing.assert_array_equal(full_history["loss"], resumed_history["loss"])
   assert int(resumed.step) == 60

@@ -2,7 +2,7 @@
 
 Noisy SGD (the loss depends on the step key, so a resumed run that drew
 different numbers would end elsewhere) through ``train.fit``, then a study's
-own chunked loop through ``checkpoint.LoopCheckpoints``. With
+own chunked loop through ``repro.core.loop.run``. With
 ``REPRO_TEST_SLOW_SAVES`` set (seconds), every checkpoint save sleeps that
 long, so a test can signal the run between two saves.
 """
@@ -13,10 +13,9 @@ import time
 import jax
 import jax.numpy as jnp
 import ml_collections
-import numpy as np
 import optax
 
-from repro.core import checkpoint, rng, train
+from repro.core import checkpoint, loop, rng, train
 from repro.core.claims import Claim
 from repro.core.summary import Summary
 
@@ -25,7 +24,7 @@ ARXIV = "0000.00001"
 
 CLAIMS = [
     Claim(id="R1", text="noisy SGD gets near the target", metric="distance",
-          op="<=", threshold=1.0, source="test"),
+          op="<=", threshold=1.0, source="test", kind="paper"),
 ]
 
 
@@ -48,34 +47,29 @@ def noisy(params, key):
 def walk_chunk(position, key, first_step):
   def step(position, t):
     position = position + 0.1 * jax.random.normal(rng.step_key(key, t))
-    return position, position
+    return position, {"path": position}
   return jax.lax.scan(step, position, first_step + jnp.arange(10))
 
 
-def random_walk(config):
-  """A study's own loop: 10-step chunks, resumable via LoopCheckpoints."""
+def random_walk(config, checkpoints):
+  """A study's own loop: 10-step chunks through ``loop.run``."""
   key = rng.stream(config.seed, "walk")
-  position, path = jnp.zeros(()), []
-  ckpt = checkpoint.LoopCheckpoints("walk")
-  done, saved = ckpt.restore({"position": position, "path": None})
-  if saved is not None:
-    position, path = saved["position"], [np.asarray(saved["path"])]
-  while done < config.steps:
-    position, chunk = walk_chunk(position, key, jnp.int32(done))
-    path.append(np.asarray(chunk))
-    done += 10
-    ckpt.save(done, {"position": position, "path": np.concatenate(path)},
-              final=done >= config.steps)
-  return np.concatenate(path)
+  result = loop.run(
+      lambda position, start, size: walk_chunk(position, key,
+                                               jnp.int32(start)),
+      jnp.zeros(()), config.steps, chunk_steps=10, name="walk",
+      checkpoints=checkpoints, finite=("path",))
+  return result.history["path"]
 
 
-def run(config, workdir):
+def run(config, workdir, checkpoints=None):
   del workdir
   state, history = train.fit(
       noisy, optax.sgd(config.lr), jnp.zeros(3),
       rng.stream(config.seed, "train"), config.steps,
-      chunk_steps=config.chunk_steps, description="noisy sgd")
-  path = random_walk(config)
+      chunk_steps=config.chunk_steps, description="noisy sgd",
+      checkpoints=checkpoints)
+  path = random_walk(config, checkpoints)
   curves = [{"step": i, "train/loss": float(v), "walk": float(w)}
             for i, (v, w) in enumerate(zip(history["loss"], path,
                                            strict=True))]

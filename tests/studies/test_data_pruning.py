@@ -129,16 +129,16 @@ def test_interrupted_replica_training_resumes_identically(tmp_path,
   block_steps = len(full) // group.batch_size
   keys = jax.random.split(jax.random.key(2), 3)
 
-  def train():
+  def train(directory):
     return training.train_replicas(
         model, group, arrays, keys, keys[::-1], plan, 4, block_steps,
-        record=True, replica_chunk=1)
+        record=True, replica_chunk=1,
+        checkpoints=checkpoint.RunCheckpoints(directory, every))
 
   every = 2 * block_steps
   # Uninterrupted, in chunks of the same size (one compilation serves all;
   # chunked equals unchunked is checked on the cpu preset, README).
-  with checkpoint.run_checkpoints(str(tmp_path / "plain"), every_steps=every):
-    reference = train()
+  reference = train(str(tmp_path / "plain"))
   real_save = checkpoint.save
   saved_steps = []
 
@@ -149,13 +149,12 @@ def test_interrupted_replica_training_resumes_identically(tmp_path,
       raise _Interrupted
 
   monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
-  with checkpoint.run_checkpoints(str(tmp_path / "run"), every_steps=every):
-    with pytest.raises(_Interrupted):
-      train()
-  assert saved_steps == [every, 2 * every, 3 * every]
-  with checkpoint.run_checkpoints(str(tmp_path / "run"), every_steps=every):
-    resumed = train()
-  assert saved_steps == [every * k for k in range(1, 7)]   # resumed
+  with pytest.raises(_Interrupted):
+    train(str(tmp_path / "run"))
+  # One loop per replica chunk, each counting its own steps.
+  assert saved_steps == [every, 2 * every, every]
+  resumed = train(str(tmp_path / "run"))
+  assert saved_steps == [every, 2 * every] * 3   # resumed, not restarted
   assert resumed[1].keys() == reference[1].keys()
   assert resumed[1]["correct"].shape == (3, 4, len(full))
   jax.tree.map(np.testing.assert_array_equal, resumed, reference)

@@ -1,6 +1,5 @@
 """The galaxy_distillation study: STM controller, presets, smoke run."""
 
-import contextlib
 import functools
 
 import chex
@@ -154,17 +153,16 @@ def _tiny_run(directory=None, stop_after_saves=None, monkeypatch=None):
       if len(saves) == stop_after_saves:
         raise _Stopped(saves)
     monkeypatch.setattr(checkpoint, "save", save_then_stop)
-  run = (checkpoint.run_checkpoints(directory, every_steps=1)
-         if directory else contextlib.nullcontext())
+  run = (checkpoint.RunCheckpoints(directory, every_steps=1)
+         if directory else None)
   try:
-    with run:
-      expert = experts.train_experts(config, net, keys, images, labels,
-                                     images, labels)
-      states, records = distill.distill(
-          config, net.apply, jnp.asarray(images[:9]),
-          jnp.asarray(data.syn_labels(1)),
-          jnp.asarray(expert["trajectories"]), specs, keys["distill"],
-          config.iterations[0], "ipc 1")
+    expert = experts.train_experts(config, net, keys, images, labels,
+                                   images, labels, checkpoints=run)
+    states, records = distill.distill(
+        config, net.apply, jnp.asarray(images[:9]),
+        jnp.asarray(data.syn_labels(1)),
+        jnp.asarray(expert["trajectories"]), specs, keys["distill"],
+        config.iterations[0], "ipc 1", checkpoints=run)
   finally:
     if stop_after_saves:
       monkeypatch.setattr(checkpoint, "save", save)

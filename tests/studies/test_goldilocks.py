@@ -145,14 +145,14 @@ def test_interrupted_gd_sweep_resumes_identically(tmp_path, monkeypatch):
     raise _Interrupted
 
   monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
-  with checkpoint.run_checkpoints(str(tmp_path), every_steps=20):
-    with pytest.raises(_Interrupted):
-      training.run_training(config, problem, theta0, key)
+  with pytest.raises(_Interrupted):
+    training.run_training(config, problem, theta0, key,
+                          checkpoint.RunCheckpoints(str(tmp_path), 20))
   assert saved_steps == [20]
   monkeypatch.setattr(checkpoint, "save", lambda *args: saved_steps.append(
       args[1]) or real_save(*args))
-  with checkpoint.run_checkpoints(str(tmp_path), every_steps=20):
-    resumed = training.run_training(config, problem, theta0, key)
+  resumed = training.run_training(config, problem, theta0, key,
+                                  checkpoint.RunCheckpoints(str(tmp_path), 20))
   assert saved_steps == [20, 40]           # resumed, not restarted
   assert resumed.keys() == reference.keys()
   for name, values in reference.items():
@@ -168,12 +168,12 @@ def test_a_measured_grid_is_restored_not_measured_again(tmp_path):
     return {"curvature": np.arange(3.0) / 7, "count": jnp.arange(2)}
 
   for _ in range(2):
-    with checkpoint.run_checkpoints(str(tmp_path), every_steps=1):
-      result = sweeps.resumable("grid", measure)
+    result = sweeps.resumable(checkpoint.RunCheckpoints(str(tmp_path), 1),
+                              "grid", measure)
     np.testing.assert_array_equal(result["curvature"], np.arange(3.0) / 7)
     assert result["count"].dtype == jnp.arange(2).dtype
   assert len(calls) == 1
-  assert sweeps.resumable("grid", measure)["count"].shape == (2,)
+  assert sweeps.resumable(None, "grid", measure)["count"].shape == (2,)
   assert len(calls) == 2                   # outside a run: measured
 
 

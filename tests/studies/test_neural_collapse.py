@@ -242,14 +242,16 @@ def test_interrupted_training_resumes_to_identical_rows(tmp_path,
     raise _Interrupted
 
   monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
-  with checkpoint.run_checkpoints(str(tmp_path), every_steps=every):
-    with pytest.raises(_Interrupted):
-      experiment.train_and_evaluate("standard", **context)
+  with pytest.raises(_Interrupted):
+    experiment.train_and_evaluate(
+        "standard", **context,
+        checkpoints=checkpoint.RunCheckpoints(str(tmp_path), every))
   assert saved_steps == [every]
   monkeypatch.setattr(checkpoint, "save", lambda *args: saved_steps.append(
       args[1]) or real_save(*args))
-  with checkpoint.run_checkpoints(str(tmp_path), every_steps=every):
-    rows, leap = experiment.train_and_evaluate("standard", **context)
+  rows, leap = experiment.train_and_evaluate(
+      "standard", **context,
+      checkpoints=checkpoint.RunCheckpoints(str(tmp_path), every))
   # Resumed after epoch 2, not restarted; the schedule counts from there.
   assert saved_steps == [every, 2 * every]
   assert [row["epoch"] for row in rows] == [1, 2, 4]

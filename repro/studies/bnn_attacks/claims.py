@@ -11,9 +11,16 @@ NOTES = "paper notes, Section 5 claim table"
 PAPER = "paper, abstract"
 
 
+# Set-up checks (accuracy, sampler health, a sound attack), not the paper's
+# statements.
+_SANITY = ("A1-", "A2-monotone")
+
+
 def _claim(id_, text, metric, op, threshold, source, why=""):
+  kind = "sanity" if id_.startswith(_SANITY) else "paper"
   return Claim(id=id_, text=text, metric=metric, op=op, threshold=threshold,
-               source=source, why_threshold=why or "From the notes.")
+               source=source, why_threshold=why or "From the notes.",
+               kind=kind)
 
 
 _A1 = [

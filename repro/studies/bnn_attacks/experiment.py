@@ -81,7 +81,7 @@ def _load(config):
   return x_train, y_train, x_test, y_test, order
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs all parts; writes figures into ``workdir``."""
   _check_config(config)
   os.makedirs(workdir, exist_ok=True)
@@ -92,7 +92,8 @@ def run(config, workdir: str) -> Summary:
     clock = time.perf_counter()
     x_train, y_train, x_test, y_test, order = _load(config)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
-    trained = posteriors.train_all(config, x_train, y_train, num_classes)
+    trained = posteriors.train_all(config, x_train, y_train, num_classes,
+                                   checkpoints=checkpoints)
     timings["inference"] = time.perf_counter() - clock
     _sanity(config, trained, x_test, y_test, metrics, curves)
 
@@ -108,7 +109,7 @@ def run(config, workdir: str) -> Summary:
 
     clock = time.perf_counter()
     shift = _semantic_shift(config, x_train, y_train, x_test, y_test, order,
-                            metrics)
+                            metrics, checkpoints)
     timings["semantic_shift"] = time.perf_counter() - clock
   for part, seconds in timings.items():
     metrics[f"time/{part}_s"] = seconds
@@ -365,7 +366,7 @@ def _detection(config, trained, x, labels, metrics) -> dict:
 
 
 def _semantic_shift(config, x_train, y_train, x_test, y_test, order,
-                    metrics) -> dict:
+                    metrics, checkpoints=None) -> dict:
   """HMC on the ID classes; OOD = held-out classes (notes, Section 5)."""
   ood_classes = np.asarray(config.data.ood_classes)
   id_classes = np.setdiff1d(np.arange(int(y_train.max()) + 1), ood_classes)
@@ -377,7 +378,7 @@ def _semantic_shift(config, x_train, y_train, x_test, y_test, order,
   logging.info("bnn_attacks: semantic shift, HMC on classes %s", id_classes)
   trained = posteriors.train_all(config, x_id_train, y_id_train,
                                  id_classes.size, stream_prefix="ood_",
-                                 hmc_only=True)
+                                 hmc_only=True, checkpoints=checkpoints)
   predictor = trained.predictors["hmc"]
   y_test_np = np.asarray(y_test)[order]
   x_ordered = x_test[order]

@@ -93,7 +93,8 @@ class Trained:
 
 
 def train_all(config, x: jax.Array, labels: jax.Array, num_classes: int,
-              stream_prefix: str = "", hmc_only: bool = False) -> Trained:
+              stream_prefix: str = "", hmc_only: bool = False,
+              checkpoints=None) -> Trained:
   """Runs MAP/ensemble, HMC (chains started at the members), MFVI, MCD.
 
   With ``hmc_only`` (the semantic-shift models of claim A6) MFVI and MC
@@ -110,7 +111,8 @@ def train_all(config, x: jax.Array, labels: jax.Array, num_classes: int,
       model, x, labels, prior_std=prior_std, init_key=key("init"),
       train_key=key("train"), num_members=config.det.num_members,
       num_steps=config.det.num_steps,
-      learning_rate=config.det.learning_rate, description="map ensemble")
+      learning_rate=config.det.learning_rate, description="map ensemble",
+      checkpoints=checkpoints)
   members = jax.device_get(members)
   history = {"det/loss": np.asarray(det_history["loss"][0])}
 
@@ -127,7 +129,8 @@ def train_all(config, x: jax.Array, labels: jax.Array, num_classes: int,
       members[:cfg.num_chains], key("hmc"), data=(x, labels),
       num_warmup=cfg.num_warmup, num_draws=cfg.num_draws, thin=cfg.thin,
       num_integration_steps=cfg.num_integration_steps,
-      target_acceptance=cfg.target_acceptance)
+      target_acceptance=cfg.target_acceptance,
+      description=f"{stream_prefix}hmc", checkpoints=checkpoints)
   chains = jax.device_get(chains)
   hmc_samples = chains.samples.reshape(-1, model.dim)
   predictors = {
@@ -147,7 +150,7 @@ def train_all(config, x: jax.Array, labels: jax.Array, num_classes: int,
         log_likelihood, model.dim, prior_std, key("mfvi"),
         num_steps=config.mfvi.num_steps,
         learning_rate=config.mfvi.learning_rate, init_loc=members[0],
-        init_scale=config.mfvi.init_scale)
+        init_scale=config.mfvi.init_scale, checkpoints=checkpoints)
     q = jax.device_get(q)
     history["mfvi/neg_elbo"] = np.asarray(q.losses)
     predictors["mfvi"] = Predictor("mfvi", "mean_field", model,
@@ -158,7 +161,7 @@ def train_all(config, x: jax.Array, labels: jax.Array, num_classes: int,
         train_key=key("mcd"), num_members=1,
         num_steps=config.mcd.num_steps,
         learning_rate=config.mcd.learning_rate, dropout=True,
-        description="mc dropout")
+        description="mc dropout", checkpoints=checkpoints)
     mcd_theta = jax.device_get(mcd_members)[0]
     history["mcd/loss"] = np.asarray(mcd_history["loss"][0])
     predictors["mcd"] = Predictor("mcd", "dropout", dropout_model,

@@ -406,8 +406,13 @@ against the threshold 1.25.
 """
 
 
-def run(config, workdir: str) -> Summary:
-  """Runs the five parts and returns metrics, curves and figures."""
+def run(config, workdir: str, checkpoints=None) -> Summary:
+  """Runs the five parts and returns metrics, curves and figures.
+
+  The parts are batches of closed-form draws (seconds each, no long loop),
+  so there is nothing to resume: ``checkpoints`` is unused.
+  """
+  del checkpoints
   with numerics():
     gaussian = {kind: gaussian_part(config, kind) for kind in SPECTRA}
     scaling = scaling_part(config)

@@ -18,7 +18,7 @@ from repro.studies.collapse_tails import (
 )
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs every part of the study and returns its metrics and figures."""
   metrics, curves, plot = theory.run_theory(config)
   logging.info("collapse_tails: neural learner")
@@ -33,7 +33,8 @@ def run(config, workdir: str) -> Summary:
       figures.neural_figure(plot, workdir),
   ]
   if config.gcd.enabled:
-    gcd_metrics, gcd_curves, gcd_plot = gcd_transformer.run_gcd(config)
+    gcd_metrics, gcd_curves, gcd_plot = gcd_transformer.run_gcd(config,
+                                                                checkpoints)
     metrics.update(gcd_metrics)
     curves += gcd_curves
     written.append(figures.gcd_figure(gcd_plot, workdir))

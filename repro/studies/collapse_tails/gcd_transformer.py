@@ -22,8 +22,7 @@ import numpy as np
 import optax
 from absl import logging
 
-from repro.core import checkpoint, rng
-from repro.core.errors import UserError
+from repro.core import loop, rng
 from repro.data import gcd as gcd_data
 from repro.nn import transformer
 
@@ -102,41 +101,31 @@ class Trainer:
 
     self._decode = jax.jit(decode)
 
-  def train(self, rows: np.ndarray, key: jax.Array, description: str):
+  def train(self, rows: np.ndarray, key: jax.Array, description: str,
+            checkpoints=None):
     """Returns the parameters and per-step losses of a model on ``rows``."""
     g = self.config.gcd
     init_key, batch_key = jax.random.split(key)
     params, opt_state = self._init_state(init_key)
     data = jnp.asarray(rows)
-    losses, start = [], time.perf_counter()
-    # Resumable inside a launched run (--checkpoint_every); step t always
-    # draws its batch from fold_in(batch_key, t), so a resumed run is
-    # identical to an uninterrupted one.
-    checkpoints = checkpoint.LoopCheckpoints(description)
-    done, saved = checkpoints.restore(
-        {"params": params, "opt_state": opt_state, "losses": None})
-    if saved is not None:
-      params, opt_state = saved["params"], saved["opt_state"]
-      losses.append(np.asarray(saved["losses"]))
-    while done < g.steps:
-      length = min(self.chunk_steps, g.steps - done)
-      params, opt_state, chunk_losses = self._chunk(
-          params, opt_state, data, batch_key, jnp.int32(done), length)
-      chunk_losses = np.asarray(chunk_losses)
-      if not np.isfinite(chunk_losses).all():
-        raise UserError(f"{description}: the loss became NaN/inf near step "
-                        f"{done}; lower gcd.learning_rate (--set)")
-      losses.append(chunk_losses)
-      done += length
-      checkpoints.save(done, {"params": params, "opt_state": opt_state,
-                              "losses": np.concatenate(losses)},
-                       final=done == g.steps)
-      if (done // self.chunk_steps) % _LOG_EVERY_CHUNKS == 0 or (
-          done == g.steps):
-        logging.info("%s: step %d/%d loss %.4f (%.0f s)", description, done,
-                     g.steps, float(chunk_losses[-1]),
+    start = time.perf_counter()
+
+    def advance(state, first, length):
+      params, opt_state, losses = self._chunk(
+          *state, data, batch_key, jnp.int32(first), length)
+      if ((first + length) // self.chunk_steps) % _LOG_EVERY_CHUNKS == 0 or (
+          first + length == g.steps):
+        logging.info("%s: step %d/%d loss %.4f (%.0f s)", description,
+                     first + length, g.steps, float(losses[-1]),
                      time.perf_counter() - start)
-    return params, np.concatenate(losses)
+      return (params, opt_state), {"loss": losses}
+
+    # Step t draws its batch from fold_in(batch_key, t), so a resumed run
+    # is identical to an uninterrupted one.
+    result = loop.run(advance, (params, opt_state), g.steps,
+                      chunk_steps=self.chunk_steps, name=description,
+                      checkpoints=checkpoints)
+    return result.state[0], result.history["loss"]
 
   def greedy_answers(self, params, rows: np.ndarray) -> np.ndarray:
     """Rows with the answer digits replaced by the model's greedy answer.
@@ -176,7 +165,7 @@ def per_gcd_accuracy(correct: np.ndarray, gcds: np.ndarray,
   return accuracy
 
 
-def run_gcd(config):
+def run_gcd(config, checkpoints=None):
   """Generation 0, generation 1 and the mix; returns metrics and plots."""
   g = config.gcd
   task = gcd_data.GcdTask(g.max_operand, g.base)
@@ -190,7 +179,8 @@ def run_gcd(config):
   trainer = Trainer(config, task)
   logging.info("collapse_tails: GCD generation 0 on %d clean rows",
                g.train_size)
-  gen0, gen0_losses = trainer.train(clean["tokens"], keys[0], "gcd gen0")
+  gen0, gen0_losses = trainer.train(clean["tokens"], keys[0], "gcd gen0",
+                                    checkpoints)
   ai_rows = trainer.greedy_answers(gen0, fresh["tokens"])
   ai_label_accuracy = float(np.mean(
       gcd_data.decode_answer(ai_rows, task) == fresh["gcd"]))
@@ -200,9 +190,11 @@ def run_gcd(config):
 
   logging.info("collapse_tails: GCD generation 1 on %d AI rows",
                g.ai_train_size)
-  gen1, gen1_losses = trainer.train(ai_rows, keys[1], "gcd gen1")
+  gen1, gen1_losses = trainer.train(ai_rows, keys[1], "gcd gen1",
+                                    checkpoints)
   logging.info("collapse_tails: GCD mix with %d clean rows", num_clean)
-  mixed, mixed_losses = trainer.train(mixed_rows, keys[2], "gcd mix")
+  mixed, mixed_losses = trainer.train(mixed_rows, keys[2], "gcd mix",
+                                      checkpoints)
 
   metrics = {"gcd/ai_label_accuracy": ai_label_accuracy}
   plot = {"gcd": {"max_gcd": g.max_reported_gcd}}

@@ -61,16 +61,16 @@ def _curves(name, config, results) -> list[dict]:
   return rows
 
 
-def run_dataset(config, name: str):
+def run_dataset(config, name: str, checkpoints=None):
   group = config.data[name]
   arrays = data.load_dataset(name, group,
                              rng.stream(config.seed, f"data/{name}"),
                              config.data_dir)
   model = training.make_model(group, arrays["num_classes"])
   scored = scoring.compute_scores(model, group, config.scores, arrays,
-                                  config.seed)
+                                  config.seed, checkpoints)
   results = grid.run_grid(model, group, config.pruning, arrays, scored,
-                          config.seed)
+                          config.seed, checkpoints)
   spc = _samples_per_class(config, arrays, scored, config.seed)
   metrics = analysis.dataset_metrics(config, arrays, scored, results, spc)
   return arrays, scored, results, metrics
@@ -96,13 +96,14 @@ def _notes(config, per_dataset) -> str:
   return "\n\n".join(lines)
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs every dataset's pruning grid and the toy analysis."""
   metrics, curves, figure_list, per_dataset = {}, [], [], {}
   with jax.threefry_partitionable(False):
     for index, name in enumerate(config.datasets):
       logging.info("data_pruning: dataset %s", name)
-      arrays, scored, results, dataset_metrics = run_dataset(config, name)
+      arrays, scored, results, dataset_metrics = run_dataset(config, name,
+                                                             checkpoints)
       per_dataset[name] = (arrays, scored, results, dataset_metrics)
       metrics.update({f"{name}/{k}": v for k, v in dataset_metrics.items()})
       if index == 0:

@@ -70,7 +70,7 @@ def class_densities(method: str, density: float, scored: dict,
 
 
 def run_grid(model, group, pruning, arrays: dict, scored: dict,
-             seed: int) -> dict:
+             seed: int, checkpoints=None) -> dict:
   """Trains every method x density x seed and the full data.
 
   Returns numpy arrays: ``test_recall`` [D, M, S, K], ``kept_counts``
@@ -110,7 +110,8 @@ def run_grid(model, group, pruning, arrays: dict, scored: dict,
   _, history = training.train_replicas(
       model, group, arrays, init_keys[seeds], train_keys[seeds], plan,
       num_blocks, block_steps, augment=group.augment,
-      replica_chunk=group.replica_chunk, description="final models")
+      replica_chunk=group.replica_chunk, description="final models",
+      checkpoints=checkpoints)
   shape = (len(pruning.densities), len(methods), num_seeds)
   num_grid = int(np.prod(shape))
   kept = np.stack([drop_quotas.class_counts(labels[s], num_classes)

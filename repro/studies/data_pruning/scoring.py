@@ -26,7 +26,7 @@ SCORE_METHODS = ("el2n", "grand", "forgetting", "dynamic_uncertainty",
 
 
 def compute_scores(model, group, scores_config, arrays: dict,
-                   seed: int) -> dict:
+                   seed: int, checkpoints=None) -> dict:
   """All pruning scores of one dataset and the DRoP validation recalls.
 
   Returns:
@@ -54,7 +54,8 @@ def compute_scores(model, group, scores_config, arrays: dict,
       model, group, arrays, jax.random.split(init_key, num_query + 1),
       jax.random.split(train_key, num_query + 1), plan, group.epochs,
       num_train // group.batch_size, record=True,
-      replica_chunk=group.replica_chunk, description="query models")
+      replica_chunk=group.replica_chunk, description="query models",
+      checkpoints=checkpoints)
   train_x = jnp.asarray(arrays["train_x"])
   train_y = jnp.asarray(arrays["train_y"])
   el2n = _el2n_fn(model, num_query, group.eval_batch)(all_vars, train_x,

@@ -9,8 +9,8 @@ subsets are padded to a common width with their size as data, every
 replica has its own step budget (the epoch correction) and stops updating
 after it, so the whole grid of methods x densities x seeds, or all the
 query models, is one compiled ``lax.scan`` with its replica axis sharded
-by ``shard_replicas``. Inside a launched run the scan runs in chunks of
-blocks with a checkpoint after each (resume; same numbers on CPU).
+by ``shard_replicas``. The scan runs in chunks of blocks through the
+resumable loop (a checkpoint between chunks; same numbers on CPU).
 
 With ``record=True`` (query models on the full data, one block = one
 epoch) every epoch also returns the training-pass correctness and
@@ -31,8 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from repro.core import checkpoint, parallel
-from repro.core.errors import UserError
+from repro.core import checkpoint, loop, parallel
 from repro.nn import mlp as mlp_lib
 from repro.nn import vgg as vgg_lib
 from repro.studies.data_pruning import data as data_module
@@ -268,19 +267,6 @@ def _compiled(model: Model, hyper: tuple, chunk_blocks: int,
           jax.jit(jax.vmap(finish, in_axes=(0, None))))
 
 
-# Names of the scan carry's parts in a checkpoint.
-_CARRY = ("variables", "momentum", "correct_seen", "prob_seen")
-
-
-def _stacked(trees: list, axis: int = 0):
-  """Numpy concatenation of pytrees along ``axis`` (orbax needs a non-empty
-  tree: ``{"none": 0}`` stands for no tree yet)."""
-  if not trees:
-    return {"none": np.zeros(())}
-  return jax.tree.map(lambda *a: np.concatenate([np.asarray(x) for x in a],
-                                                axis=axis), *trees)
-
-
 HYPER_KEYS = ("lr", "momentum", "weight_decay", "batch_size",
               "lr_drop_factor", "eval_batch")
 
@@ -288,7 +274,8 @@ HYPER_KEYS = ("lr", "momentum", "weight_decay", "batch_size",
 def train_replicas(model: Model, group, arrays: dict, init_keys, train_keys,
                    plan: Plan, num_blocks: int, block_steps: int, *,
                    record: bool = False, augment: bool = False,
-                   replica_chunk: int = 0, description: str = "train"):
+                   replica_chunk: int = 0, description: str = "train",
+                   checkpoints=None):
   """Trains one fresh model per replica of ``plan``; vmapped and sharded.
 
   Runs ``num_blocks * block_steps`` scanned steps (at least every
@@ -314,7 +301,7 @@ def train_replicas(model: Model, group, arrays: dict, init_keys, train_keys,
     raise ValueError(f"a subset of {plan.sizes.min()} points is smaller "
                      f"than the batch size {group.batch_size}")
   hyper = tuple((k, group[k]) for k in HYPER_KEYS)
-  chunk_blocks = checkpoint.chunk_blocks(num_blocks, block_steps)
+  chunk_blocks = checkpoint.chunk_count(num_blocks)
   init, run_blocks, finish = _compiled(
       model, hyper, chunk_blocks, block_steps,
       int(plan.sizes.min()) // group.batch_size, record, augment,
@@ -323,63 +310,49 @@ def train_replicas(model: Model, group, arrays: dict, init_keys, train_keys,
       "train_x", "train_y", "val_x", "val_y", "test_x", "test_y"))
   count = len(plan.sizes)
   chunk = count if replica_chunk <= 0 else min(replica_chunk, count)
-  total_steps = num_blocks * block_steps
-  # Resumable inside a launched run (--checkpoint_*): the carry is saved
-  # between chunks of blocks; batches depend on the step and epoch only
-  # (fold_in), so a resumed run is identical. Progress counts the steps of
-  # finished replica chunks plus those of the current one.
-  checkpoints = checkpoint.LoopCheckpoints(f"data_pruning/{description}")
-  done, saved = checkpoints.restore({"finals": None, "histories": None,
-                                     "carry": None, "history": None})
-  finals, histories, resume_chunk = [], [], 0
-  if saved is not None:           # The carry's replica chunk, in progress.
-    resume_chunk = (done - 1) // total_steps
-    finals = [saved["finals"]] if "none" not in saved["finals"] else []
-    histories = ([saved["histories"]] if "none" not in saved["histories"]
-                 else [])
-  for start in range(chunk * resume_chunk, count, chunk):
+  finals, histories = [], []
+  for start in range(0, count, chunk):
     rows = np.arange(start, start + chunk) % count
-    mesh = parallel.replica_mesh(chunk)
-    inputs = (init_keys[rows], train_keys[rows],
-              jnp.asarray(plan.subsets[rows]),
-              jnp.asarray(plan.sizes[rows]),
-              jnp.asarray(plan.num_steps[rows]),
-              jnp.asarray(plan.boundaries[rows]))
-    inputs = parallel.shard_replicas(inputs, mesh)
-    init_key, key, subset, size, num_steps, boundaries = inputs
-    progress = (start // chunk) * total_steps
-    if saved is not None:
-      carry = parallel.shard_replicas(tuple(
-          saved["carry"][name] for name in _CARRY), mesh)
-      chunk_history = [saved["history"]]
-      first = (done - progress) // block_steps
-      saved = None
-    else:
-      carry, chunk_history, first = init(init_key, subset, data), [], 0
-    for first_block in range(first, num_blocks, chunk_blocks):
-      carry, block_history = run_blocks(
-          carry, jnp.int32(first_block), key, subset, size, num_steps,
-          boundaries, data)
-      chunk_history.append(block_history)
-      blocks_done = first_block + chunk_blocks
-      checkpoints.save(
-          progress + blocks_done * block_steps,
-          lambda c=carry, h=chunk_history: {
-              "finals": _stacked(finals), "histories": _stacked(histories),
-              "carry": dict(zip(_CARRY, c, strict=True)),
-              "history": _stacked(h, axis=1)},
-          final=blocks_done == num_blocks and start + chunk >= count)
-    final, test_recall = finish(carry, data)
-    history = _stacked(chunk_history, axis=1)
-    history["test_recall"] = np.asarray(test_recall)
+    final, history = _train_rows(
+        (init, run_blocks, finish), plan, rows, init_keys, train_keys, data,
+        num_blocks, block_steps, chunk_blocks,
+        name=f"data_pruning/{description} replicas {start}",
+        checkpoints=checkpoints)
     finals.append(final)
     histories.append(history)
-  if len(finals) > 1:
-    final = jax.tree.map(lambda *a: jnp.concatenate(a)[:count], *finals)
-  else:
-    final = finals[0]
+  final = jax.tree.map(lambda *a: jnp.concatenate(a)[:count], *finals)
   history = jax.tree.map(lambda *a: np.concatenate(a)[:count], *histories)
-  if not np.all(np.isfinite(history["loss"])):
-    raise UserError(f"data_pruning {description}: the training loss became "
-                    "NaN/inf; lower the learning rate with --set")
+  return final, history
+
+
+def _train_rows(compiled, plan: Plan, rows, init_keys, train_keys, data,
+                num_blocks: int, block_steps: int, chunk_blocks: int, *,
+                name: str, checkpoints):
+  """Trains the replicas ``rows`` of ``plan`` through the resumable loop.
+
+  Batches depend on the step and the epoch only (``fold_in``), so a resumed
+  loop is identical; a finished one is restored, not rerun. Returns the
+  final variables and the history with the test recalls.
+  """
+  init, run_blocks, finish = compiled
+  mesh = parallel.replica_mesh(len(rows))
+  inputs = (init_keys[rows], train_keys[rows],
+            jnp.asarray(plan.subsets[rows]), jnp.asarray(plan.sizes[rows]),
+            jnp.asarray(plan.num_steps[rows]),
+            jnp.asarray(plan.boundaries[rows]))
+  init_key, key, subset, size, num_steps, boundaries = (
+      parallel.shard_replicas(inputs, mesh))
+
+  def advance(carry, start, steps):
+    del steps  # chunk_blocks blocks per call.
+    return run_blocks(carry, jnp.int32(start // block_steps), key, subset,
+                      size, num_steps, boundaries, data)
+
+  result = loop.run(advance, init(init_key, subset, data),
+                    num_blocks * block_steps,
+                    chunk_steps=chunk_blocks * block_steps, name=name,
+                    checkpoints=checkpoints, history_axis=1)
+  final, test_recall = finish(result.state, data)
+  history = dict(result.history)
+  history["test_recall"] = np.asarray(test_recall)
   return final, history

@@ -6,7 +6,7 @@ one after another (``parallel.map_replicas``: the unrolled second-order
 steps amplify the last-bit differences a differently batched program
 makes, so only unbatched replicas give the same result on any device
 count). The loop runs in compiled chunks of ``chunk_iterations``
-(``lax.scan`` over iterations); inside a launched run the states and
+(``lax.scan`` over iterations) through the resumable loop: the states and
 records are checkpointed at chunk ends on the run's schedule and a rerun
 resumes (iteration k draws from ``fold_in(key, k)``, so a resumed run is
 identical). MTT runs differ by their maximum start epoch T+, an STM run by
@@ -35,9 +35,8 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-from absl import logging
 
-from repro.core import checkpoint, parallel
+from repro.core import loop, parallel
 from repro.core.errors import UserError
 from repro.ops import diff_augment, trend_test
 from repro.ops import trajectory_matching as tm
@@ -213,7 +212,7 @@ def _compiled_chunk(config, apply, labels: tuple[int, ...], mesh,
 
 
 def distill(config, apply, images0, labels, trajectories, specs: RunSpec,
-            key, num_iterations: int, description: str):
+            key, num_iterations: int, description: str, checkpoints=None):
   """Runs every replica of ``specs`` for ``num_iterations``.
 
   Returns the final states (numpy) and the per-iteration records
@@ -245,29 +244,13 @@ def distill(config, apply, images0, labels, trajectories, specs: RunSpec,
   if size < 1 or num_iterations % size:
     raise UserError(f"{description}: iterations ({num_iterations}) must be "
                     f"a multiple of chunk_iterations ({size})")
-  records = []
-  checkpoints = checkpoint.LoopCheckpoints(f"galaxy/distill {description}")
-  done, saved = checkpoints.restore({"states": states, "records": None})
-  if saved is not None:
-    states = saved["states"]
-    records.append({k: np.asarray(v) for k, v in saved["records"].items()})
 
-  def merged():
-    return {k: np.concatenate([r[k] for r in records], axis=1)
-            for k in records[0]}
+  def advance(states, start, size):
+    return compiled(specs, keys, states, jnp.arange(start, start + size),
+                    trajectories)
 
-  while done < num_iterations:
-    ks = jnp.arange(done, done + size)
-    states, record = compiled(specs, keys, states, ks, trajectories)
-    record = parallel.gather(record)
-    if not np.all(np.isfinite(record["loss"])):
-      raise UserError(f"{description}: the matching loss became NaN/inf "
-                      f"near iteration {done}; lower lr_img or lr_lr")
-    records.append(record)
-    done += len(ks)
-    logging.info("%s: iteration %d/%d, loss %s", description, done,
-                 num_iterations, np.round(record["loss"][:, -1], 3))
-    checkpoints.save(done, lambda s=states: {"states": s,
-                                             "records": merged()},
-                     final=done == num_iterations)
-  return parallel.gather(states), merged()
+  result = loop.run(advance, states, num_iterations, chunk_steps=size,
+                    name=f"galaxy/distill {description}",
+                    checkpoints=checkpoints, history_axis=1,
+                    log_every_chunk=True)
+  return parallel.gather(result.state), result.history

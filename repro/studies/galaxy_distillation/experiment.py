@@ -79,7 +79,7 @@ def trend_calibration(config, key) -> dict[str, float]:
   return out
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Trains experts, distils, evaluates, writes figures; returns summary."""
   for ipc in config.ipcs:
     if ipc < 1:
@@ -89,10 +89,10 @@ def run(config, workdir: str) -> Summary:
   if config.stm_ipc not in config.ipcs:
     raise UserError(f"stm_ipc {config.stm_ipc} must be one of ipcs")
   with jax.threefry_partitionable(False):
-    return _run(config, workdir)
+    return _run(config, workdir, checkpoints)
 
 
-def _run(config, workdir: str) -> Summary:
+def _run(config, workdir: str, checkpoints) -> Summary:
   keys = rng.streams(config.seed, "data", "init", "train", "distill",
                      "eval", "trend")
   train_x, train_y, test_x, test_y, mean, std = data.load(config)
@@ -100,7 +100,8 @@ def _run(config, workdir: str) -> Summary:
                train_x.shape[1:])
   net = network.build(config, data.NUM_CLASSES, train_x.shape[1:])
   arrays = [jax.device_put(a) for a in (train_x, train_y, test_x, test_y)]
-  expert = experts.train_experts(config, net, keys, *arrays)
+  expert = experts.train_experts(config, net, keys, *arrays,
+                                 checkpoints=checkpoints)
   trajectories = jnp.asarray(expert["trajectories"])
   metrics = {
       "expert_test_accuracy": float(expert["test_accuracy"].mean()),
@@ -120,7 +121,7 @@ def _run(config, workdir: str) -> Summary:
     states, records = distill.distill(
         config, net.apply, jnp.asarray(init_images), labels, trajectories,
         specs, jax.random.fold_in(keys["distill"], ipc), iterations,
-        description=f"ipc {ipc}")
+        description=f"ipc {ipc}", checkpoints=checkpoints)
     learned_alpha = np.asarray(distill.step_size(specs, states.step_param))
     alphas.extend(learned_alpha.tolist())
     baselines = [data.random_real(train_x, train_y, ipc, data_rng)

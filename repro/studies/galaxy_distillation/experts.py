@@ -10,8 +10,8 @@ last-bit difference of a differently batched program into a visible one).
 
 Training runs in compiled chunks of ``EPOCHS_PER_CHUNK`` epochs (a scan
 over the chunk's epochs with a scan over each epoch's batches inside);
-inside a launched run the trajectories so far are checkpointed at chunk
-ends on the run's schedule and a rerun resumes from them. Epoch e draws
+through the resumable loop the trajectories so far are checkpointed at
+chunk ends on the run's schedule and a rerun resumes from them. Epoch e draws
 its batches and augmentations from ``fold_in(key, e)``, so a resumed run
 is identical to an uninterrupted one.
 """
@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from repro.core import checkpoint, parallel
+from repro.core import loop, parallel
 from repro.core.errors import UserError
 from repro.ops import diff_augment
 from repro.ops import trajectory_matching as tm
@@ -83,7 +83,8 @@ def _compiled_chunk(apply, mesh, lr: float, batch_size: int,
 
 
 def train_experts(config, net: network.FlatNet, keys: dict, train_x,
-                  train_y, test_x, test_y) -> dict[str, np.ndarray]:
+                  train_y, test_x, test_y,
+                  checkpoints=None) -> dict[str, np.ndarray]:
   """Trains ``num_experts`` experts; returns trajectories and accuracies."""
   if config.expert_batch_size > train_x.shape[0]:
     raise UserError(f"expert_batch_size {config.expert_batch_size} exceeds "
@@ -98,35 +99,25 @@ def train_experts(config, net: network.FlatNet, keys: dict, train_x,
   chunk = _compiled_chunk(net.apply, mesh, float(config.expert_lr),
                           int(config.expert_batch_size),
                           tuple(config.augment_ops))
-  trajectory = [parallel.gather(params)[:, None]]
-  losses = []
-  checkpoints = checkpoint.LoopCheckpoints("galaxy/experts")
-  done, saved = checkpoints.restore(
-      {"params": params, "trajectory": None, "losses": None})
-  if saved is not None:
-    params = saved["params"]
-    trajectory = [np.asarray(saved["trajectory"])]
-    losses = [np.asarray(saved["losses"])]
-  logging.info("training %d experts for %d epochs%s", num, epochs,
-               f" (resumed after epoch {done})" if done else "")
-  while done < epochs:
+  initial = parallel.gather(params)[:, None]
+
+  def advance(params, start, size):
+    del size  # EPOCHS_PER_CHUNK epochs per call.
     params, epoch_params, epoch_losses = chunk(
-        params, train_keys, jnp.int32(done), train_x, train_y)
-    epoch_losses = parallel.gather(epoch_losses)
-    if not np.all(np.isfinite(epoch_losses)):
-      raise UserError(f"an expert's loss became NaN/inf in epoch {done}; "
-                      "lower expert_lr")
-    trajectory.append(parallel.gather(epoch_params))
-    losses.append(epoch_losses)
-    done += EPOCHS_PER_CHUNK
-    checkpoints.save(done, lambda p=params: {
-        "params": p, "trajectory": np.concatenate(trajectory, axis=1),
-        "losses": np.concatenate(losses, axis=1)}, final=done == epochs)
-  trajectories = np.concatenate(trajectory, axis=1)
+        params, train_keys, jnp.int32(start), train_x, train_y)
+    return params, {"trajectory": epoch_params, "loss": epoch_losses}
+
+  logging.info("training %d experts for %d epochs", num, epochs)
+  result = loop.run(advance, params, epochs, chunk_steps=EPOCHS_PER_CHUNK,
+                    name="galaxy/experts", checkpoints=checkpoints,
+                    history_axis=1)
+  trajectories = np.concatenate([initial, result.history["trajectory"]],
+                                axis=1)
+  losses = result.history["loss"]
   final = parallel.shard_replicas(trajectories[:, -1], mesh)
   test_accuracy = jax.jit(parallel.map_replicas(
       lambda p, x, y: network.accuracy(net.apply, p, x, y), mesh,
       in_axes=(0, None, None)))(final, test_x, test_y)
   return {"trajectories": trajectories,
-          "train_loss": np.concatenate(losses, axis=1),
+          "train_loss": losses,
           "test_accuracy": parallel.gather(test_accuracy)}

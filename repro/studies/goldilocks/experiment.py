@@ -83,19 +83,22 @@ def _notes(config, metrics, curvature_problem, training_problem) -> str:
   ])
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs the curvature analysis and the training sweep; see module doc."""
   curvature_problem = load_problem(config.curvature, config.seed,
                                    config.data_dir)
-  results = sweeps.run_curvature_analysis(config, curvature_problem)
+  results = sweeps.run_curvature_analysis(config, curvature_problem,
+                                          checkpoints)
   metrics = analysis.curvature_metrics(config, results)
 
   training_problem = load_problem(config.training, config.seed,
                                   config.data_dir)
-  zone = sweeps.training_zone(config, training_problem, config.seed)
+  zone = sweeps.training_zone(config, training_problem, config.seed,
+                              checkpoints)
   trained = training.run_training(config, training_problem,
                                   zone["trained_theta"],
-                                  rng.stream(config.seed, "train"))
+                                  rng.stream(config.seed, "train"),
+                                  checkpoints)
   metrics.update(analysis.training_metrics(config, zone, trained))
   logging.info("goldilocks: writing figures")
   figure_list = [

@@ -3,8 +3,8 @@
 All in float64 (``jax.enable_x64()``): at large ``alpha`` the softmax
 saturates and float32 Gauss-Newton terms underflow to 0/0. Grids are
 ``lax.map``-ped inside one ``jit`` each, so every measurement compiles once.
-Inside a launched run each grid is a resume point (``resumable``): a rerun
-restores the grids already measured instead of measuring them again.
+With the run's checkpointer each grid is a resume point (``resumable``): a
+rerun restores the grids already measured instead of measuring them again.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from repro.core import checkpoint, rng
+from repro.core import loop, rng
 from repro.ops import hessian as hess
 from repro.studies.goldilocks import measurements
 from repro.studies.goldilocks.problems import Problem
@@ -40,21 +40,15 @@ def study_jit(config, function):
   return jax.jit(function, compiler_options=options)
 
 
-def resumable(name: str, measure) -> dict[str, np.ndarray]:
-  """``measure()`` (a dict of arrays) as numpy, checkpointed as one step.
+def resumable(checkpoints, name: str, measure) -> dict[str, np.ndarray]:
+  """``measure()`` (a dict of arrays) as numpy, a resume point of its own.
 
-  Inside a launched run the result is saved once measured (a grid of at
-  least ``SaveSchedule.FINAL_SAVE_SECONDS`` with time-based saves) and a
-  rerun restores it bit for bit; elsewhere it only calls ``measure``.
+  With the run's checkpointer the result is saved once measured (a grid of
+  at least ``SaveSchedule.FINAL_SAVE_SECONDS`` with time-based saves) and a
+  rerun restores it bit for bit (``loop.measure_once``).
   """
-  checkpoints = checkpoint.LoopCheckpoints(f"goldilocks/{name}")
-  _, saved = checkpoints.restore({"result": None})
-  if saved is not None:
-    return {key: np.asarray(value) for key, value in
-            saved["result"].items()}
-  result = {key: np.asarray(value) for key, value in measure().items()}
-  checkpoints.save(1, {"result": result}, final=True)
-  return result
+  return loop.measure_once(measure, name=f"goldilocks/{name}",
+                           checkpoints=checkpoints)
 
 
 def initial_theta(problem: Problem, key) -> jax.Array:
@@ -116,7 +110,8 @@ def item_key(stream_keys, stream_index, index):
 
 
 def subspace_map(config, problem: Problem, data, stream_keys, items,
-                 keep_hessian: bool, name: str = "subspace_map"):
+                 keep_hessian: bool, name: str = "subspace_map",
+                 checkpoints=None):
   """``measurements.subspace_point`` over stacked items, one compile.
 
   Args:
@@ -167,7 +162,7 @@ def subspace_map(config, problem: Problem, data, stream_keys, items,
     items.setdefault(field, np.full(size, value))
   items = {name: jnp.asarray(values, jnp.float64 if values.dtype.kind == "f"
                              else jnp.int32) for name, values in items.items()}
-  return resumable(name, lambda: study_jit(
+  return resumable(checkpoints, name, lambda: study_jit(
       config, lambda keys, items: jax.lax.map(one, items))(stream_keys,
                                                            items))
 
@@ -191,7 +186,8 @@ def matched_offset(logits, target, num_iterations: int = 50):
   return offset - jnp.mean(offset)
 
 
-def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
+def run_curvature_analysis(config, problem: Problem,
+                           checkpoints=None) -> dict[str, np.ndarray]:
   """Runs every curvature measurement of claims G1-G6; returns numpy arrays.
 
   Keys: ``log_alphas``; ``sweep/<name>`` ``[seeds, alphas]`` (T = 1);
@@ -236,7 +232,7 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
         return point
       return jax.lax.map(one, (seeds, log_alpha_values, indices))
 
-    swept = resumable("sweep", lambda: sweep(
+    swept = resumable(checkpoints, "sweep", lambda: sweep(
         data, keys, jnp.asarray(seed_index, jnp.int32),
         jnp.asarray(alpha_values),
         jnp.arange(seed_index.size, dtype=jnp.int32)))
@@ -278,7 +274,8 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
                     "index" in name else values)
              for name, values in items.items()}
     mapped = subspace_map(config, problem, data, keys, items,
-                          keep_hessian=True, name="scale_temperature")
+                          keep_hessian=True, name="scale_temperature",
+                          checkpoints=checkpoints)
     by_scale = {k: v[:num_alphas] for k, v in mapped.items()}
     by_temperature = {k: v[num_alphas:2 * num_alphas]
                       for k, v in mapped.items()}
@@ -313,7 +310,7 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
             min(group.full_coordinates, problem.num_params), replace=False)
         coordinates = jax.nn.one_hot(chosen, problem.num_params,
                                      dtype=jnp.float64).T
-      full = resumable("full", lambda: study_jit(
+      full = resumable(checkpoints, "full", lambda: study_jit(
           config, lambda data, keys, values: jax.lax.map(
               lambda la: measurements.full_point(
                   problem, data, initial_theta(problem,
@@ -343,7 +340,7 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
 
     logging.info("goldilocks: %d inits for the prior mismatch",
                  group.num_prior_inits)
-    prior_results = resumable("prior", lambda: prior_points(
+    prior_results = resumable(checkpoints, "prior", lambda: prior_points(
         data, keys, jnp.arange(group.num_prior_inits, dtype=jnp.int32)))
     for name, values in prior_results.items():
       values = np.asarray(values)          # [inits, offsets]
@@ -353,7 +350,7 @@ def run_curvature_analysis(config, problem: Problem) -> dict[str, np.ndarray]:
   return results
 
 
-def training_zone(config, problem: Problem, seed: int):
+def training_zone(config, problem: Problem, seed: int, checkpoints=None):
   """Subspace curvature of the training net at its alphas (for claim G7).
 
   ``training.zone_seeds`` initialisations from the stream ``train_init``
@@ -373,7 +370,7 @@ def training_zone(config, problem: Problem, seed: int):
         {"theta_stream": np.zeros_like(seeds), "theta_index": seeds,
          "basis_stream": np.ones_like(seeds), "basis_index": seeds,
          "log_alpha": np.tile(log_alphas, num_seeds)}, keep_hessian=False,
-        name="training_zone")
+        name="training_zone", checkpoints=checkpoints)
     zone = {name: zone[name].reshape(num_seeds, num_alphas)
             for name in ("curvature", "normalized_entropy")}
     trained_theta = np.asarray(study_jit(config, lambda keys: initial_theta(

@@ -8,7 +8,7 @@ homogeneous of degree ``L``), float32, no augmentation; every
 ``cos(theta, grad)``, ``cos(theta, theta_0)`` (laziness) and the fraction
 of exactly-zero logits (a dead network). Sharpness (top Hessian eigenvalue,
 Lanczos) at the start and the end. All alphas run as one ``vmap`` of a
-``lax.scan``, in chunks of blocks inside a launched run (resume).
+``lax.scan``, in chunks of blocks through the resumable loop.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from repro.core import checkpoint
+from repro.core import checkpoint, loop
 from repro.ops import hessian as hess
 from repro.studies.goldilocks.problems import Problem, mean_cross_entropy
 
@@ -31,11 +31,13 @@ def _cosine(a, b):
                    0.0)
 
 
-def run_training(config, problem: Problem, theta0,
-                 key) -> dict[str, np.ndarray]:
+def run_training(config, problem: Problem, theta0, key,
+                 checkpoints=None) -> dict[str, np.ndarray]:
   """Trains the initialisation ``theta0`` at every ``training.log_alphas``.
 
-  ``key`` draws the Lanczos starting vectors of the sharpness.
+  ``key`` draws the Lanczos starting vectors of the sharpness;
+  ``checkpoints`` (the run's checkpointer or None) makes the GD loop
+  resumable.
 
   Returns numpy arrays: ``log_alphas [A]``, ``steps [P]`` and
   ``<metric> [A, P]`` for the logged metrics, ``sharpness_init/final [A]``.
@@ -51,9 +53,9 @@ def run_training(config, problem: Problem, theta0,
   data = tuple(jnp.asarray(a) for a in (
       problem.train_inputs, problem.train_labels, problem.test_inputs,
       problem.test_labels))
-  # The GD scan runs in chunks of blocks, each a checkpoint (--checkpoint_*
-  # of a launched run): GD is deterministic, so a resumed run is identical.
-  chunk_blocks = checkpoint.chunk_blocks(num_blocks, group.log_every)
+  # The GD scan runs in chunks of blocks through the resumable loop: GD is
+  # deterministic, so a resumed run is identical.
+  chunk_blocks = checkpoint.chunk_count(num_blocks)
   begin, chunk, end = _compiled(problem.apply_flat, group.log_every,
                                 group.sharpness_steps, config.fast_compile,
                                 chunk_blocks)
@@ -64,24 +66,16 @@ def run_training(config, problem: Problem, theta0,
   start, first = begin(jnp.asarray(alphas), theta0, data, key, indices)
   sharpness_init = first.pop("sharpness_init")
   lrs = jnp.asarray(learning_rates, jnp.float32)
-  checkpoints = checkpoint.LoopCheckpoints("goldilocks/training")
-  done, saved = checkpoints.restore({"theta": start, "history": None})
-  theta, history = start, [jax.tree.map(lambda a: a[:, None], first)]
-  if saved is not None:
-    theta = saved["theta"]
-    history = [{name: np.asarray(values)
-                for name, values in saved["history"].items()}]
-  for first_block in range(done // group.log_every, num_blocks,
-                           chunk_blocks):
-    theta, logs = chunk(theta, start, lrs, data)
-    history.append(logs)
-    done = (first_block + chunk_blocks) * group.log_every
-    checkpoints.save(done, lambda t=theta: {"theta": t, "history": {
-        name: np.concatenate([np.asarray(h[name]) for h in history], axis=1)
-        for name in first}}, final=done == group.num_steps)
+  result = loop.run(
+      lambda theta, step, size: chunk(theta, start, lrs, data), start,
+      group.num_steps, chunk_steps=chunk_blocks * group.log_every,
+      name="goldilocks/training", checkpoints=checkpoints,
+      finite=("train_loss",), history_axis=1)
+  theta = result.state
   sharpness_final = end(theta, data, key, indices)
-  results = {name: np.concatenate([np.asarray(h[name]) for h in history],
-                                  axis=1) for name in first}
+  results = {name: np.concatenate([np.asarray(first[name])[:, None],
+                                   result.history[name]], axis=1)
+             for name in first}
   results["sharpness_init"] = np.asarray(sharpness_init)
   results["sharpness_final"] = np.asarray(sharpness_final)
   results["log_alphas"] = log_alphas.astype(np.float64)

@@ -22,8 +22,7 @@ CLAIMS = [
         op=">=",
         threshold=0.90,
         source=f"{NOTES} (B0)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="sanity"),
     Claim(
         id="B0-wga",
         text="Setup validity: ERM's worst-group test accuracy is low, "
@@ -32,8 +31,7 @@ CLAIMS = [
         op="<=",
         threshold=0.60,
         source=f"{NOTES} (B0)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="sanity"),
     Claim(
         id="B0-probe",
         text="DFR premise: a linear probe on the frozen ERM features, "
@@ -42,8 +40,7 @@ CLAIMS = [
         op=">=",
         threshold=0.75,
         source=f"{NOTES} (B0); Kirichenko et al. (DFR)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="sanity"),
     Claim(
         id="B1",
         text="Last-layer GAP beats ERM on worst-group accuracy by >= 15 "
@@ -52,8 +49,7 @@ CLAIMS = [
         op=">=",
         threshold=0.15,
         source=f"paper abstract; {NOTES} (B1)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="B1-noise",
         text="The WGA gain of last-layer GAP over ERM exceeds twice its "
@@ -63,8 +59,7 @@ CLAIMS = [
         threshold=2.0,
         source=f"{NOTES} (B1, '> 2 x seed std')",
         why_threshold="From the notes: mean gain / std of the gain over "
-        "seeds.",
-    ),
+        "seeds.", kind="paper"),
     Claim(
         id="B2",
         text="Last-layer GAP is competitive with DFR: WGA(GAP-LL) >= "
@@ -73,8 +68,7 @@ CLAIMS = [
         op=">=",
         threshold=-0.03,
         source=f"paper ('state-of-the-art', DFR as baseline); {NOTES} (B2)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="B3-uniform",
         text="Group-aware sampling matters: with a uniform context (s = 0, "
@@ -84,8 +78,7 @@ CLAIMS = [
         op="<=",
         threshold=0.05,
         source=f"paper notes pitfall 2; {NOTES} (B3)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="B3-gain",
         text="Group-aware sampling matters: WGA(s = 4) - WGA(s = 0) >= 10 "
@@ -94,8 +87,7 @@ CLAIMS = [
         op=">=",
         threshold=0.10,
         source=f"{NOTES} (B3)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="B4",
         text="The context term matters, not just fine-tuning on annotated "
@@ -105,8 +97,7 @@ CLAIMS = [
         op=">=",
         threshold=0.10,
         source=f"{NOTES} (B4)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="B5",
         text="Modest average-accuracy cost: avg acc(GAP-LL) >= avg acc(ERM) "
@@ -115,8 +106,7 @@ CLAIMS = [
         op=">=",
         threshold=-0.06,
         source=f"DFR trades ~4 pts on Waterbirds; {NOTES} (B5)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="B6",
         text="The last layer suffices: WGA(GAP-LL) >= WGA(GAP all layers) "
@@ -126,6 +116,5 @@ CLAIMS = [
         threshold=-0.03,
         source=f"paper abstract ('even when only retraining the final "
         f"layer'); {NOTES} (B6)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
 ]

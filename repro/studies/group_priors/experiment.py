@@ -92,7 +92,7 @@ def _report(logits, split, weights):
           "mean_acc": np.nanmean(accuracy, axis=-1)}
 
 
-def train_erm(config, sets):
+def train_erm(config, sets, checkpoints=None):
   """Trains the ERM MLP per seed; returns params with a seed axis."""
   train_set = sets["train"]
   sizes = ((int(np.prod(train_set["x"].shape[2:])),)
@@ -111,7 +111,7 @@ def train_erm(config, sets):
       functools.partial(training.erm_loss, batch_size=batch_size),
       optax.adam(config.erm.learning_rate), params, train_keys, steps,
       data=(x, y), replicated=True, chunk_steps=steps,
-      description="ERM")
+      description="ERM", checkpoints=checkpoints)
   return jax.device_get(state.params), history["loss"]
 
 
@@ -121,7 +121,7 @@ def _all_features(body, inputs):
           for name, x in inputs.items()}
 
 
-def run_dataset(name, config):
+def run_dataset(name, config, checkpoints=None):
   """All methods on one dataset; returns per-method test numbers etc."""
   num_seeds = config.num_seeds
   sets = data_lib.make_sets(name, config)
@@ -130,7 +130,7 @@ def run_dataset(name, config):
   weights = train_counts / train_counts.sum()
   logging.info("%s: train group sizes %s", name, train_counts.tolist())
 
-  erm_params, erm_loss = train_erm(config, sets)
+  erm_params, erm_loss = train_erm(config, sets, checkpoints)
   body, erm_head = training.split_head(erm_params)
   feats = jax.device_get(_all_features(
       body, {split: sets[split]["x"] for split in data_lib.SPLITS}))
@@ -309,13 +309,14 @@ def dataset_metrics(results, prefix: str) -> dict[str, float]:
   return metrics
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Every dataset of ``config.datasets``; figures; returns the summary."""
   metrics, curves, figure_list = {}, [], []
   for position, name in enumerate(config.datasets):
     logging.info("dataset %s", name)
     with jax.threefry_partitionable(False):
-      results, sweep, dataset_curves = run_dataset(name, config)
+      results, sweep, dataset_curves = run_dataset(name, config,
+                                                   checkpoints)
     prefix = "" if position == 0 else f"{name}/"
     metrics.update(dataset_metrics(results, prefix))
     figure_list += figures.write_all(workdir, name, results, sweep, config,

@@ -14,32 +14,36 @@ CLAIMS = [
           metric="cot/test_acc", op=">=", threshold=0.9,
           source=f"paper Fig. (scaling, 'Test accuracy'); {_NOTES}",
           why_threshold="notes' estimate: ~100% once the width suffices for "
-                        "the length; 0.9 leaves room for a few hard strings"),
+                        "the length; 0.9 leaves room for a few hard strings",
+                        kind="paper"),
     Claim(id="A-C1b",
           text="Without chain-of-thought the same model fails on polynomial "
                "iteration (R2 test accuracy; chance of s_L is 1/11)",
           metric="no_cot/test_acc", op="<=", threshold=0.35,
           source=f"paper Fig. (scaling, 'Without CoT'); {_NOTES}",
           why_threshold="notes' estimate: near chance (0.09) except short "
-                        "lengths; 0.35 allows partial success at L = 4"),
+                        "lengths; 0.35 allows partial success at L = 4",
+                        kind="paper"),
     Claim(id="A-C2a",
           text="An iteration head forms in layer 2: mean attention from the "
                "query L+t to the key x_t (t = 1..L)",
           metric="cot/iter_mean", op=">=", threshold=0.7,
           source=f"paper Fig. 5 and attention figure; {_NOTES}",
-          why_threshold="notes' estimate for the official peaky_abs score"),
+          why_threshold="notes' estimate for the official peaky_abs score",
+          kind="paper"),
     Claim(id="A-C2b",
           text="Iteration-head peakiness: fraction of the weights A[L+t, t] "
                "above 0.5 in layer 2",
           metric="cot/iter_peak", op=">=", threshold=0.8,
           source=f"paper attention-peakiness figures; {_NOTES}",
-          why_threshold="notes' estimate for the official peaky_thres score"),
+          why_threshold="notes' estimate for the official peaky_thres score",
+          kind="paper"),
     Claim(id="A-C2c",
           text="The iteration head is input-invariant: 1 - mean std over "
                "sequences of A[L+t, t]",
           metric="cot/iter_invariance", op=">=", threshold=0.85,
           source=f"official AttentionEval 'inv'; {_NOTES}",
-          why_threshold="notes' estimate"),
+          why_threshold="notes' estimate", kind="paper"),
     Claim(id="A-C3",
           text="Layer 1 acts as an EoI locator (soft: the paper says other "
                "implementations exist): median over seeds of the fraction of "
@@ -48,7 +52,7 @@ CLAIMS = [
           source=f"paper Fig. 5 caption; {_NOTES}",
           why_threshold="notes' estimate '>= 0.6 in most seeds'; the median "
                         "over seeds is >= 0.6 iff at least half the seeds "
-                        "are"),
+                        "are", kind="paper"),
     Claim(id="A-C4",
           text="The iteration head emerges with the accuracy jump: (step "
                "where the head peakiness crosses 0.5 - step where test "
@@ -57,13 +61,14 @@ CLAIMS = [
           source=f"paper dynamics figure; {_NOTES}",
           why_threshold="notes: the head crossing precedes the accuracy "
                         "crossing, or follows within 15% of the run; a seed "
-                        "whose accuracy never crosses counts as 1.0"),
+                        "whose accuracy never crosses counts as 1.0",
+                        kind="paper"),
     Claim(id="A-C5",
           text="Depth is necessary: a 1-layer transformer fails polynomial "
                "iteration with CoT (R3 test accuracy; R1 >= 0.9 is A-C1a)",
           metric="one_layer/test_acc", op="<=", threshold=0.5,
           source=f"paper Fig. (scaling, 'With one layer'); {_NOTES}",
-          why_threshold="notes' estimate"),
+          why_threshold="notes' estimate", kind="paper"),
     Claim(id="A-C6a",
           text="CoT skills transfer: steps to 90% parity test accuracy when "
                "fine-tuning the polynomial model (R5) over steps from scratch "
@@ -72,7 +77,8 @@ CLAIMS = [
           source=f"paper dynamics/transfer figure; {_NOTES}",
           why_threshold="notes' estimate; a run that never reaches 90% "
                         "counts one evaluation past its end (a lower bound "
-                        "for R4, so the ratio stays conservative)"),
+                        "for R4, so the ratio stays conservative)",
+                        kind="paper"),
     Claim(id="A-C6b",
           text="The transferred model keeps its iteration head while learning "
                "parity: minimum over evaluations of the layer-2 peakiness "
@@ -80,7 +86,7 @@ CLAIMS = [
           metric="transfer/iter_peak_min_step", op=">=", threshold=0.7,
           source=f"paper dynamics/transfer figure; {_NOTES}",
           why_threshold="notes' estimate 'R5 layer-2 peakiness >= 0.7 "
-                        "throughout'"),
+                        "throughout'", kind="paper"),
     Claim(id="A-C7",
           text="The head is reusable and only F changes: fine-tuning only the "
                "layer-2 MLP of the polynomial model learns parity (R6 test "
@@ -89,7 +95,7 @@ CLAIMS = [
           source="official transfer.py finetune_mlp2 (experiment inferred); "
                  f"{_NOTES}",
           why_threshold="notes' estimate (soft: whether the paper runs it is "
-                        "unverified)"),
+                        "unverified)", kind="paper"),
     Claim(id="A-C8",
           text="(extra, not in the paper) The head is causal: overwriting the "
                "layer-2 rows L+t with a one-hot on x_{t+1} (shifted diagonal) "
@@ -97,5 +103,6 @@ CLAIMS = [
           metric="ablation/shifted_acc", op="<=", threshold=0.2,
           source=f"{_NOTES} (suite's own check)",
           why_threshold="notes' estimate; the exact-diagonal control is "
-                        "reported as ablation/exact_diagonal_acc"),
+                        "reported as ablation/exact_diagonal_acc",
+                        kind="sanity"),
 ]

@@ -135,7 +135,7 @@ def ablation_scores(model: Transformer, params, eval_set, max_len: int,
   return jax.device_get(evaluate(params, eval_set, shift, True))
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs R1..R6 and the ablation; writes figures; returns metrics."""
   _check(config)
   num_seeds = config.num_seeds
@@ -170,7 +170,7 @@ def run(config, workdir: str) -> Summary:
         batch_order=config.optim.batch_order, trainable=trainable,
         threshold=metrics_cfg.peak_threshold,
         snapshot_steps=(transfer_step,) if name == "cot" else (),
-        description=f"iteration_heads/{name}")
+        description=f"iteration_heads/{name}", checkpoints=checkpoints)
 
   cot_eval_set = training.make_eval_set(datasets[("polynomial", True)],
                                         config.task.min_eval_len)

@@ -24,10 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import tqdm
 from absl import logging
 
-from repro.core import checkpoint, parallel
+from repro.core import loop, parallel
 from repro.core.errors import UserError
 from repro.data import iterative_tasks
 from repro.nn.transformer import (
@@ -227,7 +226,7 @@ def train(model: Transformer, dataset: iterative_tasks.IterativeDataset,
           batch_size: int, lr: float, min_eval_len: int,
           batch_order: str = "by_length", trainable: str = "all",
           threshold: float = 0.5, snapshot_steps=(),
-          description: str = "train") -> RunResult:
+          description: str = "train", checkpoints=None) -> RunResult:
   """Trains ``params`` (leading seed axis ``R``) on ``dataset``.
 
   Args:
@@ -244,7 +243,8 @@ def train(model: Transformer, dataset: iterative_tasks.IterativeDataset,
     trainable: ``all`` or ``mlp2`` (only the last block's MLP).
     threshold: attention weight counted as a peak.
     snapshot_steps: steps whose parameters are returned in ``snapshots``.
-    description: progress label.
+    description: progress label and checkpoint name.
+    checkpoints: the run's checkpointer (resume) or None.
   """
   rows = dataset.train_tokens.shape[1]
   if num_steps % eval_every:
@@ -272,60 +272,40 @@ def train(model: Transformer, dataset: iterative_tasks.IterativeDataset,
     seeds = np.asarray(jax.random.key_data(key)).reshape(num_seeds, -1)[:, -1]
     order = ShuffledOrder(seeds, train_tokens.shape[0] * rows, batch_size)
 
-  evals = [evaluate_all(params, eval_set)]
-  losses, snapshots = [], {}
-  if 0 in snapshot_steps:
-    snapshots[0] = params
-  # Resumable inside a launched run: the batches of step s depend on s only
-  # (ShuffledOrder, fold_in of the key), so a resumed run is identical.
-  checkpoints = checkpoint.LoopCheckpoints(description)
-  first, saved = checkpoints.restore(
-      {"params": params, "opt_state": opt_state, "losses": None,
-       "evals": None, "snapshots": None})
-  if saved is not None:
-    params, opt_state = saved["params"], saved["opt_state"]
-    losses = [np.asarray(saved["losses"])]
-    evals = [{k: np.asarray(v)[:, i] for k, v in saved["evals"].items()}
-             for i in range(first // eval_every + 1)]
-    snapshots = {int(k[len("step"):]): v
-                 for k, v in saved["snapshots"].items() if k != "none"}
-  with tqdm.tqdm(total=num_steps, initial=first, desc=description,
-                 disable=None, leave=False) as bar:
-    for start in range(first, num_steps, eval_every):
-      shuffled_rows = (order.rows(start, eval_every) if order is not None
-                       else np.zeros((num_seeds, eval_every, batch_size),
-                                     np.int32))
-      shuffled_rows = parallel.shard_replicas(shuffled_rows, mesh)
-      params, opt_state, loss = interval(
-          params, opt_state, jnp.int32(start), key, shuffled_rows, grad_mask,
-          train_tokens, train_masks)
-      scores = evaluate_all(params, eval_set)
-      loss = np.asarray(loss)
-      if not np.isfinite(loss).all():
-        raise UserError(f"{description}: the loss became NaN/inf before "
-                        f"step {start + eval_every}; lower optim.lr")
-      losses.append(loss)
-      evals.append(scores)
-      bar.update(eval_every)
-      if start + eval_every in snapshot_steps:
-        snapshots[start + eval_every] = params
-      done = start + eval_every
-      checkpoints.save(done, lambda p=params, o=opt_state: {
-          "params": p, "opt_state": o,
-          "losses": np.concatenate(losses, axis=1),
-          "evals": {k: np.stack([np.asarray(e[k]) for e in evals], axis=1)
-                    for k in evals[0]},
-          # orbax needs a non-empty tree; "none" marks no snapshot yet.
-          "snapshots": {f"step{k}": v for k, v in snapshots.items()} or {
-              "none": np.zeros(())}}, final=done == num_steps)
-  evals = jax.device_get(evals)
+  def chunk(state, start, size):
+    params, opt_state = state
+    shuffled_rows = (order.rows(start, size) if order is not None
+                     else np.zeros((num_seeds, size, batch_size), np.int32))
+    shuffled_rows = parallel.shard_replicas(shuffled_rows, mesh)
+    params, opt_state, loss = interval(
+        params, opt_state, jnp.int32(start), key, shuffled_rows, grad_mask,
+        train_tokens, train_masks)
+    return (params, opt_state), {"loss": loss}
+
+  def scores_and_snapshot(state, step):
+    kept = {"scores": evaluate_all(state[0], eval_set)}
+    if step in snapshot_steps:
+      kept["snapshot"] = state[0]
+    return kept
+
+  # Resumable: the batches of step s depend on s only (ShuffledOrder,
+  # fold_in of the key), so a resumed run is identical.
+  result = loop.run(
+      chunk, (params, opt_state), num_steps, chunk_steps=eval_every,
+      name=description, checkpoints=checkpoints,
+      evaluate=scores_and_snapshot, eval_every=eval_every,
+      eval_at_start=True, history_axis=1)
+  params = result.state[0]
+  evals = [result.evals[step]["scores"] for step in sorted(result.evals)]
+  snapshots = {step: parallel.shard_replicas(kept["snapshot"], mesh)
+               for step, kept in result.evals.items() if "snapshot" in kept}
   stacked = {k: np.stack([e[k] for e in evals], axis=1) for k in evals[0]}
   logging.info("%s: test acc %s, iteration-head peak %s after %d steps",
                description, np.round(stacked["test_acc"][:, -1], 3),
                np.round(stacked["iter/frac_above"][:, -1, -1, 0], 3),
                num_steps)
   return RunResult(params, np.arange(0, num_steps + 1, eval_every),
-                   stacked, np.concatenate(losses, axis=1), snapshots)
+                   stacked, result.history["loss"], snapshots)
 
 
 @functools.cache

@@ -14,14 +14,12 @@ evaluation gives the final metrics; the first one is the reference of the
 
 from __future__ import annotations
 
-import json
-
 import jax
 import numpy as np
 from absl import logging
 
 from repro import data as data_lib
-from repro.core import checkpoint, parallel, rng
+from repro.core import loop, parallel, rng
 from repro.core.errors import UserError
 from repro.core.summary import Figure, Summary
 from repro.studies.neural_collapse import (
@@ -55,9 +53,10 @@ def per_class_subset(split: dict[str, np.ndarray], per_class: int
   return images, labels
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Trains every mode, measures NC, writes figures; returns the summary."""
   context = prepare(config)
+  context["checkpoints"] = checkpoints
   curves, trajectories, standard_leap = [], {}, None
   for mode in config.modes:
     rows, leap_example = train_and_evaluate(mode, **context)
@@ -143,7 +142,7 @@ def prepare(config) -> dict:
 
 def train_and_evaluate(mode: str, *, config, net, train_probe, test_probe,
                        initial_variables, keys, data_keys, arrays,
-                       steps_per_epoch: int
+                       steps_per_epoch: int, checkpoints=None
                        ) -> tuple[list[dict], dict[str, np.ndarray]]:
   """Trains every seed in ``mode``; evaluates after the first chunk and
   every ``eval_every_epochs``.
@@ -162,59 +161,52 @@ def train_and_evaluate(mode: str, *, config, net, train_probe, test_probe,
   states = training.init_states(optimizer, initial_variables)
   train_keys = parallel.shard_replicas(rng.replica_keys(
       jax.random.fold_in(keys["train"], mode_index), seeds))
-  rows, leap_example = [], None
-  # Resumable inside a launched run (--checkpoint_every counts steps): the
-  # batches and attacks of step t depend on t only (step_key), evaluation
-  # keys on the epoch, so a resumed run is identical to an uninterrupted
-  # one. The curve rows travel as JSON (exact float round trip).
-  checkpoints = checkpoint.LoopCheckpoints(f"neural_collapse/{mode}")
-  done, saved = checkpoints.restore(
-      {"states": states, "rows": None, "leap": None})
-  if saved is not None:
-    # Restored like the initial states; re-placed like a chunk's output.
-    states = parallel.shard_replicas(saved["states"])
-    rows = json.loads(np.asarray(saved["rows"]).tobytes().decode())
-    leap_example = {k: np.asarray(v) for k, v in saved["leap"].items()}
-  first_epoch = done // steps_per_epoch + config.chunk_epochs
-  for epoch in range(first_epoch, epochs + 1, config.chunk_epochs):
-    states, history = chunk(states, data_keys, train_keys, arrays[0],
-                            arrays[1])
-    history = jax.device_get(history)
-    if not np.all(np.isfinite(history["loss"])):
-      raise UserError(f"{mode}: the loss became NaN/inf before epoch "
-                      f"{epoch}; lower learning_rate (--set)")
-    if epoch == config.chunk_epochs or not epoch % config.eval_every_epochs:
-      row, leap_example = _evaluated_row(
-          mode, epoch, history, config, net, train_probe, test_probe,
-          states.variables, keys, arrays, steps_per_epoch)
-      rows.append(row)
-    # The first chunk is always evaluated, so leap_example exists here.
-    checkpoints.save(epoch * steps_per_epoch, lambda s=states,
-                     leap=leap_example: {"states": s, "rows": _json_bytes(rows),
-                                         "leap": leap},
-                     final=epoch == epochs)
+  first_step = config.chunk_epochs * steps_per_epoch
+
+  def advance(states, start, size):
+    del start, size  # The states count their own steps.
+    states, history = chunk(parallel.shard_replicas(states), data_keys,
+                            train_keys, arrays[0], arrays[1])
+    return states, history
+
+  def evaluated(states, step):
+    row, leap = _evaluated_row(mode, step // steps_per_epoch, config, net,
+                               train_probe, test_probe, states.variables,
+                               keys, arrays)
+    return {"row": row, "leap": leap}
+
+  # Resumable: the batches and attacks of step t depend on t only
+  # (step_key), evaluation keys on the epoch, so a resumed run is identical.
+  result = loop.run(
+      advance, states, epochs * steps_per_epoch,
+      chunk_steps=config.chunk_epochs * steps_per_epoch,
+      name=f"neural_collapse/{mode}", checkpoints=checkpoints,
+      evaluate=evaluated, eval_every=config.eval_every_epochs * steps_per_epoch,
+      eval_steps=(first_step,), history_axis=1)
+  rows = []
+  for step, kept in result.evals.items():
+    row = {k: float(v) for k, v in kept["row"].items()}
+    row.update(mode=mode, epoch=step // steps_per_epoch, step=step,
+               train_loss=float(np.mean(result.history["loss"][:, step - 1])))
+    logging.info("%s epoch %d: loss %.3g, clean NC1 %.3g, PGD NC1 %.3g, "
+                 "robust train acc %.3f", mode, row["epoch"],
+                 row["train_loss"], row["nc1"], row["pgd_nc1"],
+                 row["pgd_accuracy"])
+    rows.append(row)
+  leap_example = {k: np.asarray(v)
+                  for k, v in result.evals[max(result.evals)]["leap"].items()}
   return rows, leap_example
 
 
-def _json_bytes(value) -> np.ndarray:
-  return np.frombuffer(json.dumps(value).encode(), np.uint8)
-
-
-def _evaluated_row(mode, epoch, history, config, net, train_probe,
-                   test_probe, variables, keys, arrays, steps_per_epoch):
-  """The curve row of one evaluation and its leap example (``evaluate``)."""
+def _evaluated_row(mode, epoch, config, net, train_probe, test_probe,
+                   variables, keys, arrays):
+  """The numbers of one evaluation and its leap example (``evaluate``)."""
   eval_keys = rng.replica_keys(
       jax.random.fold_in(jax.random.fold_in(
           keys["eval"], training.MODES.index(mode)), epoch),
       config.num_seeds)
-  row, leap_example = evaluate(net, train_probe, test_probe, config,
-                               variables, eval_keys, arrays)
-  row.update(mode=mode, epoch=epoch, step=epoch * steps_per_epoch,
-             train_loss=float(np.mean(history["loss"][:, -1])))
-  logging.info("%s epoch %d: loss %.3g, clean NC1 %.3g, PGD NC1 %.3g, "
-               "robust train acc %.3f", mode, epoch, row["train_loss"],
-               row["nc1"], row["pgd_nc1"], row["pgd_accuracy"])
-  return row, leap_example
+  return evaluate(net, train_probe, test_probe, config, variables,
+                  eval_keys, arrays)
 
 
 def evaluate(net, train_probe, test_probe, config, variables, eval_keys,

@@ -23,8 +23,7 @@ CLAIMS = [
         source=f"paper eq. (1) / Section 3; {NOTES} (A1)",
         why_threshold="From the notes. In float64 with ||w||_1 = 1 and "
         "sign steps of 2.5 eps/100, PGD reaches the worst-case vertex "
-        "exactly; any error above rounding would be a bug.",
-    ),
+        "exactly; any error above rounding would be a bug.", kind="sanity"),
     Claim(
         id="A2",
         text="Greedy coordinate descent on the robust loss converges in "
@@ -35,7 +34,7 @@ CLAIMS = [
         threshold=0.95,
         source=f"implicit-bias theorem (Section 3); {NOTES} (A2)",
         why_threshold="From the notes; mean over training sizes and seeds.",
-    ),
+        kind="paper"),
     Claim(
         id="A2-trend",
         text="CD's cosine to the l1 max-margin separator increases over "
@@ -44,8 +43,7 @@ CLAIMS = [
         op=">",
         threshold=0.0,
         source=f"{NOTES} (A2, 'increasing over time')",
-        why_threshold="Any increase; the notes give no size.",
-    ),
+        why_threshold="Any increase; the notes give no size.", kind="paper"),
     Claim(
         id="A3",
         text="Gradient descent on the robust loss converges in direction to "
@@ -56,7 +54,7 @@ CLAIMS = [
         threshold=0.95,
         source=f"implicit-bias theorem (Section 3); {NOTES} (A3)",
         why_threshold="From the notes; mean over training sizes and seeds.",
-    ),
+        kind="paper"),
     Claim(
         id="A3-misaligned",
         text="GD is clearly less aligned with the l1 max-margin separator "
@@ -67,8 +65,7 @@ CLAIMS = [
         source=f"{NOTES} (A3, 'clearly < cos(w_CD, w_LP)')",
         why_threshold="The notes say 'clearly' without a number; 0.05 is "
         "several times the residual non-convergence of the cosines (CD and "
-        "GD reach > 0.99 of their own references).",
-    ),
+        "GD reach > 0.99 of their own references).", kind="paper"),
     Claim(
         id="A4",
         text="The price of implicit bias grows from ERM to robust ERM: "
@@ -79,8 +76,7 @@ CLAIMS = [
         threshold=0.03,
         source="paper Fig. 1 (bottom) and Fig. 2 (left); "
         f"{NOTES} (A4)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="A4-monotone",
         text="The price keeps growing with eps: Delta(0.9 eps*) >= "
@@ -89,8 +85,7 @@ CLAIMS = [
         op=">=",
         threshold=0.0,
         source=f"paper ('the price grows with eps'); {NOTES} (A4)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="A5",
         text="GD on a small-init (alpha = 1e-3) diagonal net behaves like "
@@ -100,8 +95,7 @@ CLAIMS = [
         op="<=",
         threshold=0.03,
         source=f"paper Fig. 1 (bottom); {NOTES} (A5)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="A5-vs-GD",
         text="The diagonal net beats plain GD by >= 3 pts of robust test "
@@ -110,8 +104,7 @@ CLAIMS = [
         op=">=",
         threshold=0.03,
         source=f"paper Fig. 1 (bottom); {NOTES} (A5)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
     Claim(
         id="A6",
         text="Sign descent (linf steepest descent, dense bias) is the most "
@@ -123,7 +116,7 @@ CLAIMS = [
         source=f"consequence of the implicit-bias theorem; {NOTES} (A6)",
         why_threshold="From the notes: max over eps > 0 of "
         "(acc_SD - acc_GD), means over m and seeds, must be <= 0.",
-    ),
+        kind="paper"),
     Claim(
         id="A7",
         text="The benefit of CD over GD is larger for a sparse teacher at "
@@ -135,8 +128,7 @@ CLAIMS = [
         source=f"paper Fig. 2 (right), Table 1; {NOTES} (A7)",
         why_threshold="The notes say 'larger'; 3 pts is the resolution used "
         "for A4/A5, above the seed noise of a mean over data sparsities, "
-        "seeds and training sizes.",
-    ),
+        "seeds and training sizes.", kind="paper"),
     Claim(
         id="A7-dense",
         text="For a dense teacher in standard ERM (k_w = d, eps = 0) CD has "
@@ -146,8 +138,7 @@ CLAIMS = [
         threshold=0.01,
         source=f"paper Table 1 (l2 can win for dense teachers); {NOTES} "
         "(A7, '~0 or negative')",
-        why_threshold="'~0 or negative' read as at most +1 pt.",
-    ),
+        why_threshold="'~0 or negative' read as at most +1 pt.", kind="paper"),
     Claim(
         id="A8",
         text="Networks: the robust-test-accuracy gap |GD - sign GD| widens "
@@ -156,6 +147,5 @@ CLAIMS = [
         op=">=",
         threshold=0.03,
         source=f"paper Fig. 3 (left); {NOTES} (A8)",
-        why_threshold="From the notes.",
-    ),
+        why_threshold="From the notes.", kind="paper"),
 ]

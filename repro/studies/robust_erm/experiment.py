@@ -58,7 +58,7 @@ def _check_config(config) -> None:
                     f" (claim A8); got {eps}")
 
 
-def run(config, workdir: str) -> Summary:
+def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs all three parts; writes figures into ``workdir``."""
   _check_config(config)
   os.makedirs(workdir, exist_ok=True)
@@ -76,7 +76,8 @@ def run(config, workdir: str) -> Summary:
     timings["heatmap"] = time.perf_counter() - start
   start = time.perf_counter()
   logging.info("robust_erm: neural network part")
-  nets = neural.run(config.nn, config.seed, config.data_dir or None)
+  nets = neural.run(config.nn, config.seed, config.data_dir or None,
+                    checkpoints)
   _neural_metrics(config.nn, nets, metrics, curves)
   timings["nn"] = time.perf_counter() - start
   for part, seconds in timings.items():

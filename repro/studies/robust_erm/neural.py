@@ -151,7 +151,8 @@ def adversarial_loss(model, params, key, x, y, mask, eps, *, attack_steps,
 
 
 def train(algorithm: str, replicas: Replicas, params, config, root_seed: int,
-          attack_steps: int) -> tuple[dict, dict[str, np.ndarray]]:
+          attack_steps: int, checkpoints=None
+          ) -> tuple[dict, dict[str, np.ndarray]]:
   """Trains every replica with ``algorithm``; returns params and history."""
   model = make_model(config)
   optimizer = make_optimizer(algorithm, config)
@@ -167,7 +168,8 @@ def train(algorithm: str, replicas: Replicas, params, config, root_seed: int,
   state, history = train_lib.fit(
       loss_fn, optimizer, params, keys, config.num_steps, data=data,
       replicated=True, chunk_steps=max(1, -(-config.num_steps // NUM_CHUNKS)),
-      description=f"robust_erm nn/{algorithm} (attack {attack_steps} steps)")
+      description=f"robust_erm nn/{algorithm} (attack {attack_steps} steps)",
+      checkpoints=checkpoints)
   return state.params, history
 
 
@@ -206,7 +208,8 @@ def evaluate(params, replicas: Replicas, config, root_seed: int
   return parallel.gather((robust, clean))
 
 
-def run(config, root_seed: int, data_dir: str | None) -> dict:
+def run(config, root_seed: int, data_dir: str | None,
+        checkpoints=None) -> dict:
   """Trains GD and SD on every replica; returns accuracies and histories.
 
   Returns:
@@ -231,7 +234,7 @@ def run(config, root_seed: int, data_dir: str | None) -> dict:
       subset = select(replicas, group)
       group_params = jax.tree.map(lambda leaf, g=group: leaf[g], params)
       trained, group_history = train(algorithm, subset, group_params, config,
-                                     root_seed, attack_steps)
+                                     root_seed, attack_steps, checkpoints)
       robust[group], clean_accuracy[group] = evaluate(trained, subset, config,
                                                       root_seed)
       for name, values in group_history.items():
