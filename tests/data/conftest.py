@@ -11,7 +11,7 @@ from etils import epath
 from PIL import Image
 from tensorflow_datasets.image_classification import mnist
 
-from repro.data import digits
+from repro.data import digits, fashion_mnist
 
 
 @contextlib.contextmanager
@@ -32,8 +32,11 @@ def refused_network():
 
 @pytest.fixture(autouse=True)
 def no_network_and_tmp_cache(tmp_path, monkeypatch):
-  """Every test: no network, and the default cache is a fresh tmp dir."""
+  """Every test: no network, the default caches are fresh tmp dirs."""
   monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path / "default_cache"))
+  # Fashion-MNIST's system-wide places: none, unless a test puts files there.
+  monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", str(tmp_path / "debian"))
+  monkeypatch.setattr(fashion_mnist, "CACHE_DIR", str(tmp_path / "fm_cache"))
   with refused_network() as attempts:
     yield
   assert not attempts, f"a data test tried the network: {attempts}"

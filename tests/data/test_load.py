@@ -11,8 +11,8 @@ from repro.data import sources
 
 def test_dataset_names():
   assert repro.data.DATASETS == (
-      "digits", "galaxies", "mnist", "fashion_mnist", "cifar10", "cifar100",
-      "svhn_cropped"
+      "digits", "galaxies", "mnist_5k", "fashion_mnist", "mnist", "cifar10",
+      "cifar100", "svhn_cropped"
   )
 
 
