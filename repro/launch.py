@@ -107,11 +107,19 @@ def default_preset(accelerator: str) -> str:
 def build_study_config(study: str, preset: str, seed: int = 0,
                        overrides: Sequence[str] = (),
                        data_dir: str | None = None):
-  """The locked config of one study, flags and overrides applied."""
+  """The locked config of one study, flags and overrides applied.
+
+  A study's ``check_config(config)`` (in its config.py, exported by the
+  package) validates values that types cannot (ranges, consistency); it
+  raises ``UserError`` so a bad value stops the launcher before any run.
+  """
   module = registry.load(study)
-  return module, config_lib.build_config(
+  config = config_lib.build_config(
       module.get_config, preset, overrides, seed=seed,
       data_dir=data_dir or "")
+  if hasattr(module, "check_config"):
+    module.check_config(config)
+  return module, config
 
 
 def run_checkpoint_dir(workdir: str, study: str, preset: str, config,

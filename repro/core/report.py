@@ -59,6 +59,13 @@ def write_json(path: str, payload) -> None:
     f.write("\n")
 
 
+def read_curves(run_dir: str) -> list[dict]:
+  """The rows of a run's metrics.jsonl (e.g. each seed's, for a study's
+  ``aggregate_figures``)."""
+  with open(os.path.join(run_dir, METRICS)) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
 def write_metrics_jsonl(path: str, curves: Sequence[dict]) -> None:
   with open(path, "w") as f:
     for row in curves:
