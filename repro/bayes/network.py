@@ -1,21 +1,21 @@
 """A classifier MLP with dropout, and its parameters as one flat vector.
 
 Samplers (HMC, mean-field VI) work on a vector theta in R^D; ``FlatMLP``
-maps theta back to the Flax parameter tree with ``ravel_pytree`` so every
-posterior sample is one row of a ``[S, D]`` array and a set of samples is
-evaluated with one ``vmap``.
+maps theta back to the Flax parameter tree with ``repro.nn.flat`` (the
+``ravel_pytree`` order) so every posterior sample is one row of a
+``[S, D]`` array and a set of samples is evaluated with one ``vmap``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-from jax.flatten_util import ravel_pytree
 
+from repro.nn import flat
 from repro.nn.mlp import uniform_fan_in
 
 
@@ -60,14 +60,21 @@ class FlatMLP:
 
   Attributes:
     module: the Flax module.
-    unravel: flat vector ``[D]`` -> parameter tree.
-    dim: D, the number of parameters.
+    layout: where every parameter sits in the flat vector.
     input_dim: features per example (inputs are flattened).
   """
   module: DropoutMLP
-  unravel: Callable
-  dim: int
+  layout: flat.FlatLayout
   input_dim: int
+
+  @property
+  def dim(self) -> int:
+    """D, the number of parameters."""
+    return self.layout.num_params
+
+  def unravel(self, theta: jax.Array):
+    """Flat vector ``[D]`` -> parameter tree (in theta's dtype)."""
+    return self.layout.unravel(theta)
 
   def logits(self, theta: jax.Array, x: jax.Array) -> jax.Array:
     """Deterministic logits ``[n, C]`` of one parameter vector."""
@@ -82,8 +89,8 @@ class FlatMLP:
   def init(self, key: jax.Array, num: int | None = None) -> jax.Array:
     """Flat initial parameters ``[D]`` (or ``[num, D]`` for replicas)."""
     def one(k):
-      params = self.module.init(k, jnp.zeros((1, self.input_dim)))
-      return ravel_pytree(params)[0]
+      return self.layout.ravel(
+          self.module.init(k, jnp.zeros((1, self.input_dim))))
     if num is None:
       return one(key)
     return jax.vmap(one)(jax.random.split(key, num))
@@ -95,6 +102,4 @@ def flat_mlp(input_dim: int, hidden_sizes: Sequence[int], num_classes: int,
   module = DropoutMLP(tuple(hidden_sizes), num_classes, dropout_rate)
   params = jax.eval_shape(module.init, jax.random.key(0),
                           jnp.zeros((1, input_dim)))
-  params = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), params)
-  flat, unravel = ravel_pytree(params)
-  return FlatMLP(module, unravel, int(flat.size), input_dim)
+  return FlatMLP(module, flat.layout(params), input_dim)

@@ -14,6 +14,13 @@ Rows of a dataset with lengths ``1..max_len`` share the width
 position ``L+2`` holds ``s_L`` and everything after it is EoS. The targets
 (loss and accuracy) are all tokens after EoI, the EoS padding included.
 
+Position 0 (``encode``'s ``prefix``): ``"official"`` (the default) writes
+what the official code writes, the task token, except in polynomial rows
+without chain-of-thought, which start with BoS (there the code looks up
+the prefix "polynomial-no-cot", finds no such token and falls back to
+BoS; parity and binary copy look up their class's prefix and keep the
+task token); ``"task"`` writes the task token in every row.
+
 Tasks:
 * ``parity``: ``x_t`` uniform in {0, 1}, ``s_t = (x_1 + ... + x_t) mod 2``.
 * ``binary_copy``: ``x_t`` uniform in {0, 1}, ``s_t = x_t``.
@@ -87,15 +94,29 @@ def iterate_states(task: str, inputs: np.ndarray,
   return states
 
 
+PREFIXES = ("official", "task")
+
+
+def first_token(task: str, cot: bool, prefix: str = "official") -> int:
+  """The token at position 0 (module docstring: ``prefix``)."""
+  _check_task(task)
+  if prefix == "official":
+    return BOS_TOKEN if task == "polynomial" and not cot else TASK_TOKENS[
+        task]
+  if prefix == "task":
+    return TASK_TOKENS[task]
+  raise ValueError(f"unknown prefix {prefix!r}; choose one of {PREFIXES}")
+
+
 def encode(task: str, inputs: np.ndarray, states: np.ndarray, max_len: int,
-           cot: bool = True) -> np.ndarray:
+           cot: bool = True, prefix: str = "official") -> np.ndarray:
   """Token rows ``[n, 2 max_len + 3]`` for inputs and states ``[n, L]``."""
   _check_task(task)
   n, length = inputs.shape
   if length > max_len or length < 1:
     raise ValueError(f"input length {length} not in 1..{max_len}")
   tokens = np.full((n, sequence_width(max_len)), EOS_TOKEN, dtype=np.int32)
-  tokens[:, 0] = TASK_TOKENS[task]
+  tokens[:, 0] = first_token(task, cot, prefix)
   tokens[:, 1:length + 1] = inputs
   tokens[:, length + 1] = EOI_TOKEN
   if cot:
@@ -217,13 +238,16 @@ class IterativeDataset:
 
 def make_dataset(task: str, max_len: int, num_train: int, num_test: int,
                  seed: int, cot: bool = True, modulus: int = DEFAULT_MODULUS,
-                 min_test_len: int = 1) -> IterativeDataset:
+                 min_test_len: int = 1,
+                 prefix: str = "official") -> IterativeDataset:
   """Generates the dataset of ``task`` for lengths ``1..max_len``.
 
   Lengths below ``min_test_len`` (never evaluated) keep all their strings
   for training; other lengths without enough distinct strings for a
   disjoint split (see ``split_inputs``) have no test set either. The same
   ``seed`` gives the same input strings with and without chain-of-thought.
+  ``prefix`` picks the first token (module docstring; the iteration_heads
+  study uses the default, the official code's).
   """
   rng = np.random.default_rng(seed)
   train, test_lengths, test = [], [], []
@@ -231,10 +255,12 @@ def make_dataset(task: str, max_len: int, num_train: int, num_test: int,
     split = split_inputs(task, length, num_train, num_test, rng, modulus,
                          hold_out=length >= min_test_len)
     states = iterate_states(task, split.train_inputs, modulus)
-    train.append(encode(task, split.train_inputs, states, max_len, cot))
+    train.append(encode(task, split.train_inputs, states, max_len, cot,
+                        prefix))
     if split.test_inputs is not None:
       states = iterate_states(task, split.test_inputs, modulus)
-      test.append(encode(task, split.test_inputs, states, max_len, cot))
+      test.append(encode(task, split.test_inputs, states, max_len, cot,
+                         prefix))
       test_lengths.append(length)
   width = sequence_width(max_len)
   test_tokens = (np.stack(test) if test else

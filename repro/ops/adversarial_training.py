@@ -13,10 +13,11 @@
   divides by the batch size, which is the sum above; gradients flow
   through both ``f(x)`` and ``f(x')`` while ``x'`` itself is a constant.
 
-The reference attack starts at ``x + 0.001 N(0, I)`` (at ``x`` itself the
-KL gradient is exactly zero). ``repro.ops.attacks.pgd`` offers a zero or a
-uniform random start only, so ``trades_adversarial`` starts at a uniform
-point of the eps-ball.
+The attack's start (``trades_adversarial``'s ``start``; at ``x`` itself
+the KL gradient is exactly zero): ``"official"`` (the reference code's, and
+the default) starts at ``x + 0.001 N(0, I)``, not clipped to the input box
+before the first gradient; ``"uniform"`` at a uniform point of the
+eps-ball clipped to the box, as ``pgd_adversarial``.
 """
 
 from __future__ import annotations
@@ -58,11 +59,19 @@ def trades_loss(clean_logits: jax.Array, adversarial_logits: jax.Array,
                                    "robust_kl": robust}
 
 
+TRADES_STARTS = ("official", "uniform")
+TRADES_START_SCALE = 0.001
+
+
 def trades_adversarial(logits_fn: Callable[[jax.Array], jax.Array],
                        x: jax.Array, key: jax.Array, *, eps, num_steps: int,
                        step_size, norm: str = "linf",
-                       clean_logits: jax.Array | None = None) -> jax.Array:
+                       clean_logits: jax.Array | None = None,
+                       start: str = "official") -> jax.Array:
   """``x'`` maximising ``KL(softmax f(x) || softmax f(x'))`` by PGD.
+
+  Each step ascends the KL (sign of the gradient for linf, its direction
+  for l2), projects onto the eps-ball around ``x`` and clips to [0, 1].
 
   Args:
     logits_fn: the model as a pure function of a batch of inputs (the
@@ -71,14 +80,31 @@ def trades_adversarial(logits_fn: Callable[[jax.Array], jax.Array],
     key: PRNG key of the random start.
     eps, num_steps, step_size, norm: the threat model and PGD schedule.
     clean_logits: ``f(x)`` if already computed.
+    start: ``"official"`` (``yaodongyu/TRADES``' ``trades_loss`` and the
+      neural-collapse paper's ``attack_trades``): ``x + 0.001 N(0, I)``
+      with ``N`` drawn from ``key``, used unclipped for the first gradient;
+      ``"uniform"``: ``x`` plus a uniform point of the eps-ball, clipped to
+      [0, 1]. (For l2 the reference code also differs in its step, an SGD
+      step of length 2 eps / num_steps on the normalised gradient, and
+      clips to the box before projecting onto the ball; not reproduced.)
   """
   if clean_logits is None:
     clean_logits = logits_fn(x)
   reference = jax.lax.stop_gradient(jax.nn.softmax(clean_logits))
-  return attacks.pgd(logits_fn, x, reference, eps=eps, num_steps=num_steps,
-                     step_size=step_size, norm=norm,
-                     loss_fn=kl_from_probabilities, key=key,
-                     random_init=True)
+  if start == "official":
+    start_delta = TRADES_START_SCALE * jax.random.normal(key, x.shape,
+                                                         x.dtype)
+    return attacks.pgd(logits_fn, x, reference, eps=eps,
+                       num_steps=num_steps, step_size=step_size, norm=norm,
+                       loss_fn=kl_from_probabilities,
+                       start_delta=start_delta)
+  if start == "uniform":
+    return attacks.pgd(logits_fn, x, reference, eps=eps,
+                       num_steps=num_steps, step_size=step_size, norm=norm,
+                       loss_fn=kl_from_probabilities, key=key,
+                       random_init=True)
+  raise ValueError(f"unknown TRADES start {start!r}; choose one of "
+                   f"{TRADES_STARTS}")
 
 
 def pgd_adversarial(logits_fn: Callable[[jax.Array], jax.Array],

@@ -128,7 +128,8 @@ def pgd(logits_fn: Callable[..., jax.Array],
         clip_max: float | None = 1.0,
         eot: bool = False,
         stop_on_success: Callable[[jax.Array, jax.Array], jax.Array] | None
-        = None) -> jax.Array:
+        = None,
+        start_delta: jax.Array | None = None) -> jax.Array:
   """Returns adversarial inputs ``x + delta`` (same shape as ``x``).
 
   Args:
@@ -157,11 +158,17 @@ def pgd(logits_fn: Callable[..., jax.Array],
     stop_on_success: ``(logits, labels) -> bool [n]``; an example is frozen
       from the first step at which its current iterate succeeds (e.g. the
       label flipped), giving the minimal "first flip" adversarial example.
+    start_delta: the first run's starting perturbation, used as given:
+      neither projected onto the ball nor clipped to the box before the
+      first gradient (the official TRADES start ``x + 0.001 N(0, I)``);
+      excludes ``random_init``.
   """
   if norm not in NORMS:
     raise ValueError(f"unknown norm {norm!r}; choose one of {NORMS}")
   if (random_init or num_restarts or eot) and key is None:
     raise ValueError("pgd needs a key for random starts, restarts or eot")
+  if start_delta is not None and random_init:
+    raise ValueError("pgd takes start_delta or random_init, not both")
   sign = -1.0 if targeted else 1.0
   if eot:
     key, eot_key = jax.random.split(key)
@@ -180,8 +187,9 @@ def pgd(logits_fn: Callable[..., jax.Array],
   grad_fn = jax.grad(objective, has_aux=True)
   example_mask = lambda flags: flags.reshape((-1,) + (1,) * (x.ndim - 1))
 
-  def attack_from(delta, run):
-    delta = project(delta, x, eps, norm, clip_min, clip_max)
+  def attack_from(delta, run, project_start=True):
+    if project_start:
+      delta = project(delta, x, eps, norm, clip_min, clip_max)
 
     def step(t, carry):
       delta, stopped = carry
@@ -203,7 +211,11 @@ def pgd(logits_fn: Callable[..., jax.Array],
 
   keys = (jax.random.split(key, num_restarts + 1) if key is not None
           else [None])
-  best_delta, best_score = attack_from(start(keys[0], random_init), 0)
+  if start_delta is None:
+    best_delta, best_score = attack_from(start(keys[0], random_init), 0)
+  else:
+    best_delta, best_score = attack_from(
+        jnp.asarray(start_delta, x.dtype), 0, project_start=False)
   if num_restarts:
     def restart(carry, restart_input):
       restart_key, run = restart_input

@@ -13,8 +13,10 @@ Each gives ``L`` weights per sequence, scored by ``peakiness_scores``:
 ``mean`` (the official *peaky_abs*), ``frac_above`` (fraction of weights
 above 0.5, *peaky_thres*, the "attention peakiness" of the paper's
 figures) and ``invariance`` (``1 -`` the mean over ``t`` of the standard
-deviation over sequences, *inv*). All functions take a traced ``L`` and
-pad to a static ``max_len`` with a validity mask, so they vmap over lengths.
+deviation over sequences, *inv*; the official ``torch.std`` is the
+unbiased std, ``ddof=1``, the default here). All functions take a traced
+``L`` and pad to a static ``max_len`` with a validity mask, so they vmap
+over lengths.
 """
 
 from __future__ import annotations
@@ -64,14 +66,21 @@ def iteration_head_weights(attention: jax.Array, input_len,
   return jnp.where(valid, weights, 0.0), valid
 
 
+INVARIANCE_DDOF = 1  # the official torch.std
+
+
 def peakiness_scores(weights: jax.Array, valid: jax.Array,
-                     threshold: float = 0.5) -> dict[str, jax.Array]:
+                     threshold: float = 0.5,
+                     ddof: int = INVARIANCE_DDOF) -> dict[str, jax.Array]:
   """Scores of ``[N, max_len]`` weights over the valid positions.
 
   Returns:
     ``mean``: mean weight; ``frac_above``: fraction of weights strictly
-    above ``threshold``; ``invariance``: ``1 - mean_t std_n(weights)``
-    (population standard deviation over the ``N`` sequences).
+    above ``threshold``; ``invariance``: ``1 - mean_t std_n(weights)``,
+    the standard deviation over the ``N`` sequences with ``ddof``: 1 is
+    the unbiased std of the official ``AttentionEval`` (the default, used
+    by the iteration_heads study), 0 the population std, smaller by
+    ``sqrt((N-1)/N)``.
   """
   valid = jnp.broadcast_to(valid, weights.shape[-1:])
   count = jnp.maximum(jnp.sum(valid), 1)
@@ -79,14 +88,17 @@ def peakiness_scores(weights: jax.Array, valid: jax.Array,
   mean = jnp.sum(jnp.where(valid, weights, 0.0)) / (count * num_sequences)
   above = jnp.where(valid, weights > threshold, False)
   frac_above = jnp.sum(above) / (count * num_sequences)
-  std = jnp.std(weights, axis=0)
+  std = jnp.std(weights, axis=0, ddof=ddof)
   invariance = 1.0 - jnp.sum(jnp.where(valid, std, 0.0)) / count
   return {"mean": mean, "frac_above": frac_above, "invariance": invariance}
 
 
 def circuit_scores(attention: jax.Array, input_len, max_len: int,
-                   threshold: float = 0.5) -> dict[str, jax.Array]:
+                   threshold: float = 0.5,
+                   ddof: int = INVARIANCE_DDOF) -> dict[str, jax.Array]:
   """Both scores for every (layer, head) of ``[N, layers, heads, T, T]``.
+
+  ``threshold`` and ``ddof`` as in ``peakiness_scores``.
 
   Returns:
     ``{"eoi/mean", "eoi/frac_above", "eoi/invariance", "iter/mean", ...}``,
@@ -99,7 +111,8 @@ def circuit_scores(attention: jax.Array, input_len, max_len: int,
     for name, fn in (("eoi", eoi_locator_weights),
                      ("iter", iteration_head_weights)):
       weights, valid = fn(head_attention, input_len, max_len)
-      for key, value in peakiness_scores(weights, valid, threshold).items():
+      for key, value in peakiness_scores(weights, valid, threshold,
+                                         ddof).items():
         scores[f"{name}/{key}"] = value
     return scores
 

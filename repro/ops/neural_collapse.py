@@ -1,39 +1,51 @@
 """Neural-collapse (NC1-NC4) metrics and class-mean alignment angles.
 
-Definitions follow Papyan, Han & Donoho (2020, PNAS) as implemented in the
-official code of Su et al. (arXiv 2311.07444, ``train.py``/``eval.py``) and
-the notes' Section 3. Notation: features ``h_i`` (rows of ``features``,
-[N, d]), labels ``y_i`` in ``0..C-1``, class means ``mu_c``, the
-count-weighted global mean ``mu_G = sum_c N_c mu_c / N`` and the centred means
-``M = [mu_c - mu_G]_c`` ([C, d] here, one row per class).
+Definitions of Papyan, Han & Donoho (2020, PNAS) as used by Su et al.
+(arXiv 2311.07444, Sec. 2), whose official code (``train.py``/``eval.py``
+of ``JingtongSu/robust_neural_collapse``) produced the paper's figures.
+Where that code's convention differs from the textbook one, an argument
+picks it; the defaults are the official code's (the study compares with
+the paper's numbers) unless stated. Notation: features ``h_i`` (rows of
+``features``, [N, d]), labels ``y_i`` in ``0..C-1``, class means ``mu_c``,
+the count-weighted global mean ``mu_G = sum_c N_c mu_c / N`` and the
+centred means ``M = [mu_c - mu_G]_c`` ([C, d] here, one row per class).
 
 * Within-class covariance ``Sigma_W = (1/N) sum_i (h_i - mu_{y_i})(...)^T``;
   between-class covariance ``Sigma_B = (1/C) M^T M``.
 * **NC1** ``= Tr(Sigma_W Sigma_B^+) / C`` (Papyan et al. and Zhu et al.'s
-  ``validate_NC.py``). The official code of Su et al. omits the ``1/C``;
-  ``nc1(..., divide_by_classes=False)`` gives that convention. Ratios of NC1
-  values, which is what the study's claims use, do not depend on it.
+  ``validate_NC.py``; the default here). The official code of Su et al.
+  omits the ``1/C``; ``nc1(..., divide_by_classes=False)`` gives that
+  convention. Ratios of NC1 values, which is what the study's claims use,
+  do not depend on it.
 * Pseudo-inverse tolerance: ``Sigma_B`` has rank at most ``C - 1`` (the
   weighted centred means sum to zero), so its pseudo-inverse keeps only the
-  eigenvalues ``lambda_k > rtol * lambda_max`` (default ``rtol = 1e-8``, as
-  in the notes' Section 5; ``np.linalg.pinv(Sigma_B, rcond=rtol)`` uses the
-  same rule). It is computed from the thin SVD of ``M`` ([C, d], so ``C``
-  singular values), never from a ``d x d`` matrix: with ``M = U S V^T``,
+  eigenvalues ``lambda_k > rtol * lambda_max`` (default ``rtol = 1e-8``;
+  ``np.linalg.pinv(Sigma_B, rcond=rtol)`` uses the same rule). It is
+  computed from the thin SVD of ``M`` ([C, d], so ``C`` singular values),
+  never from a ``d x d`` matrix: with ``M = U S V^T``,
   ``Tr(Sigma_W Sigma_B^+) = C sum_k (v_k^T Sigma_W v_k) / s_k^2`` over the
   kept ``k``, and ``v_k^T Sigma_W v_k`` is the mean squared projection of
   the centred features on ``v_k``.
-* **NC2** equinorm: coefficient of variation (population std / mean) of
-  ``||mu_c - mu_G||`` (and of the classifier rows ``||w_c||``);
-  equiangularity ("coherence"): ``mean_{c != c'} |cos(m_c, m_c') + 1/(C-1)|``
-  which is 0 exactly for a simplex equiangular tight frame.
+* **NC2** equinorm: coefficient of variation std / mean of
+  ``||mu_c - mu_G||`` (and of the classifier rows ``||w_c||``). The
+  official code uses ``torch.std``, the unbiased std (``ddof=1``, the
+  default here); ``ddof=0`` gives the population std, smaller by
+  ``sqrt((C-1)/C)``.
+* **NC2** equiangularity ("coherence"):
+  ``mean_{c != c'} |cos(m_c, m_c') + 1/(C-1)|``, 0 exactly for a simplex
+  equiangular tight frame. Exact ``1/(C-1)`` here; the official code adds
+  a float32 ``1/(C-1)``, a difference of order 1e-9, not reproduced.
 * **NC3** self-duality: ``|| W^T/||W||_F - M^T/||M||_F ||_F^2`` (squared).
 * **NC4**: the nearest-class-centre (NCC) classifier with *un-centred*
   means, ``argmin_c ||h - mu_c||``; NC4 is the mismatch rate with the
   network's predictions (0 = full agreement).
-* Alignment of two sets of class means (clean vs perturbed; ``train.py``):
-  each set is centred by the *unweighted* mean of its class means, and the
-  per-class angle (degrees) and distance between the centred vectors are
-  returned.
+* Alignment of two sets of class means (clean vs perturbed, official
+  ``train.py``; clean vs targeted, ``eval.py``): per-class angle and
+  distance between the two sets, each centred by the *unweighted* mean of
+  its class means (``mean_alignment``); ``simplex_alignment`` adds the
+  un-centred per-class angles and distances and the angle and distance
+  between the two centres, which the official code also records. Angles
+  follow ``vector_angles``' ``convention`` and ``units``.
 
 All functions are pure and ``jit``/``vmap`` compatible; NC1 is ill
 conditioned on nearly collapsed features, so call them on float64 arrays
@@ -79,7 +91,7 @@ def within_class_covariance(features: jax.Array, labels: jax.Array,
 
 
 def between_class_covariance(means: jax.Array, counts: jax.Array) -> jax.Array:
-  """``Sigma_B = (1/C) M^T M`` [d, d] (notes, Section 3)."""
+  """``Sigma_B = (1/C) M^T M`` [d, d]."""
   centred = centered_means(means, counts)
   return centred.T @ centred / means.shape[0]
 
@@ -119,9 +131,13 @@ def nc1(features: jax.Array, labels: jax.Array, num_classes: int, *,
   return trace / num_classes if divide_by_classes else trace
 
 
-def coefficient_of_variation(values: jax.Array) -> jax.Array:
-  """Population std / mean."""
-  return jnp.std(values) / jnp.mean(values)
+EQUINORM_DDOF = 1  # the official torch.std
+
+
+def coefficient_of_variation(values: jax.Array,
+                             ddof: int = EQUINORM_DDOF) -> jax.Array:
+  """std / mean; ``ddof=1``: unbiased std (official), 0: population std."""
+  return jnp.std(values, ddof=ddof) / jnp.mean(values)
 
 
 def pairwise_cosines(vectors: jax.Array) -> jax.Array:
@@ -139,10 +155,11 @@ def equiangularity(vectors: jax.Array) -> jax.Array:
   return deviation.sum() / (num * (num - 1))
 
 
-def nc2_equinorm(means: jax.Array, counts: jax.Array) -> jax.Array:
-  """NC2 equinorm: CV of ``||mu_c - mu_G||``."""
+def nc2_equinorm(means: jax.Array, counts: jax.Array,
+                 ddof: int = EQUINORM_DDOF) -> jax.Array:
+  """NC2 equinorm: CV of ``||mu_c - mu_G||`` (std with ``ddof``)."""
   return coefficient_of_variation(
-      jnp.linalg.norm(centered_means(means, counts), axis=1))
+      jnp.linalg.norm(centered_means(means, counts), axis=1), ddof)
 
 
 def nc2_equiangularity(means: jax.Array, counts: jax.Array) -> jax.Array:
@@ -173,24 +190,91 @@ def nc4_mismatch(features: jax.Array, means: jax.Array,
   return jnp.mean(mismatch.astype(features.dtype))
 
 
-def mean_alignment(means_a: jax.Array, means_b: jax.Array
+ANGLE_CONVENTIONS = ("official", "clipped")
+ANGLE_UNITS = ("radians", "degrees")
+OFFICIAL_NORM_OFFSET = 1e-10
+
+
+def vector_angles(a: jax.Array, b: jax.Array, *,
+                  convention: str = "official",
+                  units: str = "radians") -> jax.Array:
+  """Angles between the rows of ``a`` and ``b`` ([..., d] -> [...]).
+
+  * ``"official"`` (``train.py``/``eval.py``):
+    ``arccos(<a, b> / (||a|| ||b|| + 1e-10))``, no clipping: a zero
+    vector gives 90 degrees; in float64 the offset keeps the ratio inside
+    [-1, 1] while ``||a|| ||b||`` is below about 1e5, beyond which nearly
+    parallel vectors can give NaN.
+  * ``"clipped"``: ``arccos(clip(<a, b> / (||a|| ||b||), -1, 1))``, exact
+    for any nonzero vectors (a zero vector gives NaN).
+
+  ``units``: ``"radians"`` (the official code's) or ``"degrees"``.
+  """
+  dot = jnp.sum(a * b, axis=-1)
+  norms = jnp.linalg.norm(a, axis=-1) * jnp.linalg.norm(b, axis=-1)
+  if convention == "official":
+    angle = jnp.arccos(dot / (norms + OFFICIAL_NORM_OFFSET))
+  elif convention == "clipped":
+    angle = jnp.arccos(jnp.clip(dot / norms, -1.0, 1.0))
+  else:
+    raise ValueError(f"unknown angle convention {convention!r}; choose one "
+                     f"of {ANGLE_CONVENTIONS}")
+  if units == "degrees":
+    return jnp.degrees(angle)
+  if units != "radians":
+    raise ValueError(f"unknown units {units!r}; choose one of {ANGLE_UNITS}")
+  return angle
+
+
+def mean_alignment(means_a: jax.Array, means_b: jax.Array, *,
+                   convention: str = "official", units: str = "radians"
                    ) -> tuple[jax.Array, jax.Array]:
-  """Per-class angle (degrees) and distance between two sets of means.
+  """Per-class angle and distance between two centred sets of means.
 
   Each set is centred by the unweighted mean of its class means (official
   ``train.py``), so a common translation does not count as misalignment.
+  Angles as in ``vector_angles`` (default: official, radians).
+
+  Returns:
+    ``(angles [C], distances [C])``.
   """
   centred_a = means_a - means_a.mean(axis=0)
   centred_b = means_b - means_b.mean(axis=0)
-  cosine = jnp.sum(centred_a * centred_b, axis=1) / (
-      jnp.linalg.norm(centred_a, axis=1) * jnp.linalg.norm(centred_b, axis=1))
-  angle = jnp.degrees(jnp.arccos(jnp.clip(cosine, -1.0, 1.0)))
+  angle = vector_angles(centred_a, centred_b, convention=convention,
+                        units=units)
   return angle, jnp.linalg.norm(centred_a - centred_b, axis=1)
+
+
+def simplex_alignment(means_a: jax.Array, means_b: jax.Array, *,
+                      convention: str = "official", units: str = "radians"
+                      ) -> dict[str, jax.Array]:
+  """Everything the official code records about two sets of class means.
+
+  Returns:
+    ``centred_angle``/``centred_distance`` [C] (``mean_alignment``),
+    ``uncentred_angle``/``uncentred_distance`` [C] between ``mu^a_c`` and
+    ``mu^b_c`` themselves, and ``centre_angle``/``centre_distance`` (scalars)
+    between the two centres, the unweighted means of the class means.
+  """
+  centred_angle, centred_distance = mean_alignment(
+      means_a, means_b, convention=convention, units=units)
+  centre_a, centre_b = means_a.mean(axis=0), means_b.mean(axis=0)
+  angles = functools.partial(vector_angles, convention=convention,
+                             units=units)
+  return {
+      "centred_angle": centred_angle,
+      "centred_distance": centred_distance,
+      "uncentred_angle": angles(means_a, means_b),
+      "uncentred_distance": jnp.linalg.norm(means_a - means_b, axis=1),
+      "centre_angle": angles(centre_a, centre_b),
+      "centre_distance": jnp.linalg.norm(centre_a - centre_b),
+  }
 
 
 def collapse_metrics(features: jax.Array, labels: jax.Array,
                      num_classes: int, classifier: jax.Array,
-                     predictions: jax.Array, *, rtol: float = PINV_RTOL
+                     predictions: jax.Array, *, rtol: float = PINV_RTOL,
+                     equinorm_ddof: int = EQUINORM_DDOF
                      ) -> dict[str, jax.Array]:
   """NC1-NC4 of one feature set, means taken from the same set.
 
@@ -202,6 +286,7 @@ def collapse_metrics(features: jax.Array, labels: jax.Array,
     classifier: [C, d] weights of the last linear layer (NC2 of W, NC3).
     predictions: [N] the network's predicted labels (NC4).
     rtol: pseudo-inverse tolerance of NC1.
+    equinorm_ddof: std of both NC2 equinorms (1: official, 0: population).
 
   Returns:
     ``nc1``, ``nc2_equinorm``, ``nc2_equiangular``, ``nc2_w_equinorm``,
@@ -211,10 +296,10 @@ def collapse_metrics(features: jax.Array, labels: jax.Array,
   return {
       "nc1": nc1(features, labels, num_classes, means=means, counts=counts,
                  rtol=rtol),
-      "nc2_equinorm": nc2_equinorm(means, counts),
+      "nc2_equinorm": nc2_equinorm(means, counts, equinorm_ddof),
       "nc2_equiangular": nc2_equiangularity(means, counts),
       "nc2_w_equinorm": coefficient_of_variation(
-          jnp.linalg.norm(classifier, axis=1)),
+          jnp.linalg.norm(classifier, axis=1), equinorm_ddof),
       "nc2_w_equiangular": equiangularity(classifier),
       "nc3": nc3_self_duality(classifier, means, counts),
       "nc4": nc4_mismatch(features, means, predictions),
@@ -222,7 +307,8 @@ def collapse_metrics(features: jax.Array, labels: jax.Array,
 
 
 def collapse_metrics_float64(features, labels, num_classes: int, classifier,
-                             predictions, *, rtol: float = PINV_RTOL
+                             predictions, *, rtol: float = PINV_RTOL,
+                             equinorm_ddof: int = EQUINORM_DDOF
                              ) -> dict[str, np.ndarray]:
   """``collapse_metrics`` in float64 on host arrays; leading axes vmapped.
 
@@ -236,17 +322,19 @@ def collapse_metrics_float64(features, labels, num_classes: int, classifier,
   labels = np.asarray(labels)
   with jax.enable_x64(True):
     function = _batched_collapse_metrics(num_classes, rtol,
-                                         features.ndim - 2)
+                                         features.ndim - 2, equinorm_ddof)
     result = function(jnp.asarray(features), jnp.asarray(labels),
                       jnp.asarray(classifier), jnp.asarray(predictions))
     return {k: np.asarray(v) for k, v in result.items()}
 
 
 @functools.cache
-def _batched_collapse_metrics(num_classes: int, rtol: float, batch_dims: int):
+def _batched_collapse_metrics(num_classes: int, rtol: float, batch_dims: int,
+                              equinorm_ddof: int):
   def single(features, labels, classifier, predictions):
     return collapse_metrics(features, labels, num_classes, classifier,
-                            predictions, rtol=rtol)
+                            predictions, rtol=rtol,
+                            equinorm_ddof=equinorm_ddof)
   function = single
   for _ in range(batch_dims):
     function = jax.vmap(function, in_axes=(0, None, 0, 0))

@@ -1,5 +1,6 @@
 """Iterative task generators against hand-written sequences."""
 
+import chex
 import numpy as np
 import pytest
 
@@ -37,13 +38,43 @@ def test_layout_with_and_without_chain_of_thought():
   inputs = np.array([[3, 5, 2]])
   states = it.iterate_states("polynomial", inputs)
   cot = it.encode("polynomial", inputs, states, max_len=4)
-  no_cot = it.encode("polynomial", inputs, states, max_len=4, cot=False)
+  no_cot = it.encode("polynomial", inputs, states, max_len=4, cot=False,
+                     prefix="task")
   #                    task x1 x2 x3 EoI s1 s2 s3 EoS EoS EoS
   np.testing.assert_array_equal(cot[0], [58, 3, 5, 2, 62, 3, 5, 0, 63, 63,
                                          63])
   np.testing.assert_array_equal(no_cot[0], [58, 3, 5, 2, 62, 0, 63, 63, 63,
                                             63, 63])
   assert cot.shape[1] == it.sequence_width(4) == 11
+
+
+def test_first_token_follows_the_official_code_by_default():
+  inputs = np.array([[3, 5, 2], [1, 1, 1]])
+  states = it.iterate_states("polynomial", inputs)
+  # Official: BoS (61) opens polynomial rows without chain-of-thought.
+  no_cot = it.encode("polynomial", inputs, states, max_len=4, cot=False)
+  chex.assert_shape(no_cot, (2, 11))
+  chex.assert_type(no_cot, np.int32)
+  np.testing.assert_array_equal(no_cot[0], [61, 3, 5, 2, 62, 0, 63, 63, 63,
+                                            63, 63])
+  np.testing.assert_array_equal(no_cot[:, 0], [61, 61])
+  # With chain-of-thought, and for parity / binary copy either way: the
+  # task token.
+  cot = it.encode("polynomial", inputs, states, max_len=4)
+  np.testing.assert_array_equal(cot[:, 0], [58, 58])
+  for task, token in (("parity", 59), ("binary_copy", 60)):
+    bits = np.array([[1, 0, 1]])
+    for use_cot in (True, False):
+      rows = it.encode(task, bits, it.iterate_states(task, bits), 4,
+                       use_cot)
+      assert rows[0, 0] == token, (task, use_cot)
+  data = it.make_dataset("polynomial", 3, 8, 4, seed=0, cot=False)
+  assert (data.train_tokens[..., 0] == it.BOS_TOKEN).all()
+  data = it.make_dataset("polynomial", 3, 8, 4, seed=0, cot=False,
+                         prefix="task")
+  assert (data.train_tokens[..., 0] == it.POLYNOMIAL_TOKEN).all()
+  with pytest.raises(ValueError, match="prefix"):
+    it.encode("polynomial", inputs, states, 4, prefix="bos")
 
 
 def test_target_mask_is_everything_after_eoi():
@@ -97,7 +128,9 @@ def test_which_lengths_get_a_test_set():
 def test_same_seed_same_strings_with_and_without_cot():
   cot = it.make_dataset("polynomial", 4, 32, 8, seed=5)
   no_cot = it.make_dataset("polynomial", 4, 32, 8, seed=5, cot=False)
+  # Inputs and EoI agree; position 0 differs (official BoS without CoT).
   prompt = ~it.target_mask(np.arange(1, 5), 4)[:, None, :]
+  prompt[..., 0] = False
   np.testing.assert_array_equal(np.where(prompt, cot.train_tokens, 0),
                                 np.where(prompt, no_cot.train_tokens, 0))
   assert (cot.train_tokens != no_cot.train_tokens).any()

@@ -1,8 +1,10 @@
 """TRADES and PGD-AT losses against hand computations."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from scipy import special
 
 from repro.ops import adversarial_training as at
@@ -69,7 +71,7 @@ def test_trades_attack_stays_in_ball_and_box_and_raises_kl():
   def attack_and_score(x):
     adversarial = at.trades_adversarial(logits_fn, x, jax.random.key(2),
                                         eps=eps, num_steps=10,
-                                        step_size=0.025)
+                                        step_size=0.025, start="uniform")
     reference = jax.nn.softmax(logits_fn(x))
     attacked = at.kl_from_probabilities(logits_fn(adversarial), reference)
     noise = x + 0.001 * jax.random.normal(jax.random.key(3), x.shape)
@@ -95,3 +97,62 @@ def test_pgd_adversarial_raises_cross_entropy_within_the_ball():
   adversarial, before, after = attack_and_score(x, labels)
   assert float(jnp.max(jnp.abs(adversarial - x))) <= 0.1 + 1e-6
   assert float(after) > float(before)
+
+
+def _trades_linf_by_hand(weights, x, start, eps, step_size, num_steps):
+  """The reference TRADES linf loop for logits x @ W, numpy float64.
+
+  d KL(p || softmax(z)) / dz = softmax(z) - p, so the input gradient is
+  (q - p) W^T.
+  """
+  reference = _softmax(x @ weights)
+  adversarial = start.copy()
+  for _ in range(num_steps):
+    grad = (_softmax(adversarial @ weights) - reference) @ weights.T
+    adversarial = adversarial + step_size * np.sign(grad)
+    adversarial = np.clip(adversarial, x - eps, x + eps)
+    adversarial = np.clip(adversarial, 0.0, 1.0)
+  return adversarial
+
+
+def test_trades_attack_starts_by_convention_as_the_reference_loop():
+  weights = np.asarray(jax.random.normal(jax.random.key(0), (6, 4)),
+                       np.float64)
+  logits_fn = lambda inputs: inputs @ jnp.asarray(weights, jnp.float32)
+  # Inputs on the box edges: the official start leaves it.
+  x = np.asarray(jax.random.bernoulli(jax.random.key(1), 0.5, (16, 6)),
+                 np.float32)
+  key, eps, step = jax.random.key(2), 0.1, 0.025
+  attack = jax.jit(at.trades_adversarial,
+                   static_argnames=("logits_fn", "num_steps", "start"))
+  official = attack(logits_fn, jnp.asarray(x), key, eps=eps, num_steps=3,
+                    step_size=step)
+  chex.assert_shape(official, x.shape)
+  chex.assert_type(official, jnp.float32)
+  noise = np.asarray(jax.random.normal(key, x.shape), np.float64)
+  start = x + 0.001 * noise           # official: not clipped to [0, 1]
+  assert (start < 0).any() and (start > 1).any()
+  np.testing.assert_allclose(
+      official, _trades_linf_by_hand(weights, x, start, eps, step, 3),
+      atol=1e-6)
+  # Zero steps return the unclipped start itself.
+  zero = attack(logits_fn, jnp.asarray(x), key, eps=eps, num_steps=0,
+                step_size=step)
+  np.testing.assert_allclose(zero, start, atol=1e-7)
+  # Uniform: a uniform point of the ball (pgd's first split key), clipped.
+  # Inside the box here: a start clipped back onto x has a zero KL
+  # gradient, whose sign is float noise.
+  x = np.asarray(jax.random.uniform(jax.random.key(3), (16, 6), jnp.float32,
+                                    0.2, 0.8))
+  uniform = attack(logits_fn, jnp.asarray(x), key, eps=eps, num_steps=3,
+                   step_size=step, start="uniform")
+  chex.assert_shape(uniform, x.shape)
+  offset = np.asarray(jax.random.uniform(jax.random.split(key, 1)[0],
+                                         x.shape, jnp.float32, -eps, eps))
+  start = np.clip(x + offset, 0.0, 1.0)
+  np.testing.assert_allclose(
+      uniform, _trades_linf_by_hand(weights, x, start, eps, step, 3),
+      atol=1e-6)
+  with pytest.raises(ValueError, match="TRADES start"):
+    at.trades_adversarial(logits_fn, jnp.asarray(x), key, eps=eps,
+                          num_steps=1, step_size=step, start="zero")

@@ -1,5 +1,6 @@
 """Iteration-head and EoI-locator scores on hand-built attention matrices."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,8 +68,15 @@ def test_peakiness_thresholds_and_invariance_by_hand():
   scores = am.peakiness_scores(weights, valid)
   np.testing.assert_allclose(scores["mean"], (0.9 + 0.4 + 0.7 + 0.6) / 4)
   np.testing.assert_allclose(scores["frac_above"], 3 / 4)
-  # std over sequences: position 1: 0.1, position 2: 0.1 -> 1 - 0.1.
-  np.testing.assert_allclose(scores["invariance"], 0.9, rtol=1e-6)
+  # Unbiased std over the two sequences (official): |a - b| / sqrt(2):
+  # position 1: 0.2 / sqrt(2), position 2: 0.2 / sqrt(2).
+  chex.assert_shape(scores["invariance"], ())
+  chex.assert_type(scores["invariance"], jnp.float32)
+  np.testing.assert_allclose(scores["invariance"], 1 - 0.2 / np.sqrt(2),
+                             rtol=1e-6)
+  # Population std: |a - b| / 2 = 0.1 at both positions -> 1 - 0.1.
+  population = am.peakiness_scores(weights, valid, ddof=0)
+  np.testing.assert_allclose(population["invariance"], 0.9, rtol=1e-6)
   # Exactly 0.5 is not above the threshold (strict, as the official code).
   half = am.peakiness_scores(jnp.full((1, 4), 0.5), valid)
   assert half["frac_above"] == 0

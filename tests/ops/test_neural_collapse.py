@@ -1,5 +1,6 @@
 """NC metrics against closed forms and brute-force numpy."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,11 +12,14 @@ _collapse_metrics = jax.jit(nc.collapse_metrics, static_argnums=2)
 _nc1 = jax.jit(nc.nc1, static_argnums=2,
                static_argnames=("divide_by_classes",))
 _equiangularity = jax.jit(nc.equiangularity)
-_nc2_equinorm = jax.jit(nc.nc2_equinorm)
+_nc2_equinorm = jax.jit(nc.nc2_equinorm, static_argnums=2)
 _nc3_self_duality = jax.jit(nc.nc3_self_duality)
 _ncc_predict = jax.jit(nc.ncc_predict)
 _nc4_mismatch = jax.jit(nc.nc4_mismatch)
-_mean_alignment = jax.jit(nc.mean_alignment)
+_mean_alignment = jax.jit(nc.mean_alignment,
+                          static_argnames=("convention", "units"))
+_simplex_alignment = jax.jit(nc.simplex_alignment,
+                             static_argnames=("convention", "units"))
 
 
 def simplex_etf(num_classes: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -130,14 +134,40 @@ def test_equiangularity_of_orthonormal_vectors():
   np.testing.assert_allclose(got, 0.25, rtol=1e-12)
 
 
-def test_equinorm_is_the_coefficient_of_variation():
+def test_equinorm_is_the_coefficient_of_variation_in_both_conventions():
   means = np.diag([1.0, 2.0, 3.0])  # centred norms change with mu_G
   counts = np.array([1.0, 1.0, 1.0])
   centred = means - means.mean(0)
   norms = np.linalg.norm(centred, axis=1)
+  mean = norms.sum() / 3
+  squares = np.sum((norms - mean) ** 2)
+  unbiased = np.sqrt(squares / 2) / mean          # official torch.std
+  population = np.sqrt(squares / 3) / mean
   with jax.enable_x64(True):
-    got = float(_nc2_equinorm(jnp.asarray(means), jnp.asarray(counts)))
-  np.testing.assert_allclose(got, norms.std() / norms.mean(), rtol=1e-12)
+    official = _nc2_equinorm(jnp.asarray(means), jnp.asarray(counts), 1)
+    default = nc.nc2_equinorm(jnp.asarray(means), jnp.asarray(counts))
+    plain = _nc2_equinorm(jnp.asarray(means), jnp.asarray(counts), 0)
+    chex.assert_shape(official, ())
+    chex.assert_type(official, jnp.float64)
+    metrics = _collapse_metrics(
+        jnp.asarray(means), jnp.arange(3), 3, jnp.asarray(means),
+        jnp.arange(3))
+    population_metrics = jax.jit(
+        nc.collapse_metrics, static_argnums=2,
+        static_argnames="equinorm_ddof")(
+            jnp.asarray(means), jnp.arange(3), 3, jnp.asarray(means),
+            jnp.arange(3), equinorm_ddof=0)
+  np.testing.assert_allclose(float(official), unbiased, rtol=1e-12)
+  np.testing.assert_allclose(float(default), unbiased, rtol=1e-12)
+  np.testing.assert_allclose(float(plain), population, rtol=1e-12)
+  # collapse_metrics defaults to the official std, for W's rows too.
+  row_norms = np.array([1.0, 2.0, 3.0])
+  np.testing.assert_allclose(float(metrics["nc2_equinorm"]), unbiased,
+                             rtol=1e-12)
+  np.testing.assert_allclose(float(metrics["nc2_w_equinorm"]),
+                             np.std(row_norms, ddof=1) / 2.0, rtol=1e-12)
+  np.testing.assert_allclose(float(population_metrics["nc2_w_equinorm"]),
+                             np.sqrt(2 / 3) / 2.0, rtol=1e-12)
 
 
 def test_nc3_is_zero_for_scaled_means_and_two_for_opposite():
@@ -186,16 +216,84 @@ def test_mean_alignment_recovers_a_rotation_and_ignores_translation():
       np.linalg.norm(means, axis=1)
       * np.linalg.norm(rotated - rotated.mean(0), axis=1))
   with jax.enable_x64(True):
-    angles, distances = _mean_alignment(jnp.asarray(means),
-                                          jnp.asarray(rotated))
+    angles, distances = _mean_alignment(
+        jnp.asarray(means), jnp.asarray(rotated), convention="clipped",
+        units="degrees")
     same, zero = _mean_alignment(jnp.asarray(means),
-                                   jnp.asarray(means + 7.0))
+                                 jnp.asarray(means + 7.0),
+                                 convention="clipped", units="degrees")
+    official, _ = _mean_alignment(jnp.asarray(means), jnp.asarray(rotated))
   np.testing.assert_allclose(np.asarray(angles),
                              np.degrees(np.arccos(cosine)), rtol=1e-9)
   assert np.all(np.asarray(angles) <= 25.0 + 1e-9)
   np.testing.assert_allclose(np.asarray(same), 0.0, atol=1e-6)
   np.testing.assert_allclose(np.asarray(zero), 0.0, atol=1e-12)
   assert np.all(np.asarray(distances) > 0)
+  # The default is the official radians (1e-10 offset: ~1e-10 apart).
+  np.testing.assert_allclose(np.asarray(official), np.arccos(cosine),
+                             atol=1e-9)
+
+
+def test_angle_conventions_by_hand():
+  a = np.array([[1.0, 0.0], [2.0, 2.0], [0.0, 0.0], [3.0, 0.0]])
+  b = np.array([[0.0, 5.0], [1.0, 1.0], [1.0, 0.0], [3.0, 0.0]])
+  with jax.enable_x64(True):
+    official = nc.vector_angles(jnp.asarray(a), jnp.asarray(b))
+    degrees = nc.vector_angles(jnp.asarray(a), jnp.asarray(b),
+                               units="degrees")
+    clipped = nc.vector_angles(jnp.asarray(a), jnp.asarray(b),
+                               convention="clipped", units="degrees")
+  chex.assert_shape(official, (4,))
+  chex.assert_type(official, jnp.float64)
+  # Official: arccos(<a, b> / (|a||b| + 1e-10)); a zero vector: pi / 2.
+  by_hand = [np.pi / 2, np.arccos(4.0 / (np.sqrt(8.0) * np.sqrt(2.0)
+                                         + 1e-10)),
+             np.pi / 2, np.arccos(9.0 / (9.0 + 1e-10))]
+  np.testing.assert_allclose(np.asarray(official), by_hand, rtol=1e-12)
+  assert float(official[1]) > 0.0       # the offset: not exactly 0
+  np.testing.assert_allclose(np.asarray(degrees), np.degrees(by_hand),
+                             rtol=1e-12)
+  # Clipped: 0 for parallel vectors (up to arccos' sqrt-of-rounding
+  # sensitivity at 1: sqrt(8) sqrt(2) = 4 + 1 ulp), NaN for a zero vector.
+  np.testing.assert_allclose(np.asarray(clipped)[[0, 1, 3]], [90.0, 0, 0],
+                             atol=1e-5)
+  assert np.isnan(float(clipped[2]))
+
+
+def test_simplex_alignment_by_hand():
+  # Two classes in the plane; b is a shifted by (0, 1) with class 1
+  # rotated: centres (1, 0) and (1, 1).
+  means_a = np.array([[0.0, 0.0], [2.0, 0.0]])
+  means_b = np.array([[0.0, 1.0], [2.0, 1.0]])
+  with jax.enable_x64(True):
+    got = _simplex_alignment(jnp.asarray(means_a), jnp.asarray(means_b),
+                             convention="clipped", units="degrees")
+    official = _simplex_alignment(jnp.asarray(means_a),
+                                  jnp.asarray(means_b))
+  for name in ("centred_angle", "centred_distance", "uncentred_angle",
+               "uncentred_distance"):
+    chex.assert_shape(got[name], (2,))
+    chex.assert_type(got[name], jnp.float64)
+  chex.assert_shape([got["centre_angle"], got["centre_distance"]], ())
+  # Centred: both sets are (-1, 0), (1, 0): aligned.
+  np.testing.assert_allclose(got["centred_angle"], [0.0, 0.0], atol=1e-12)
+  np.testing.assert_allclose(got["centred_distance"], [0.0, 0.0])
+  # Un-centred: (0, 0) vs (0, 1) -> NaN when clipped, pi/2 officially;
+  # (2, 0) vs (2, 1) -> atan(1/2); distances 1 and 1.
+  assert np.isnan(float(got["uncentred_angle"][0]))
+  np.testing.assert_allclose(float(got["uncentred_angle"][1]),
+                             np.degrees(np.arctan(0.5)), rtol=1e-12)
+  np.testing.assert_allclose(
+      official["uncentred_angle"],
+      [np.pi / 2, np.arccos(4.0 / (2.0 * np.sqrt(5.0) + 1e-10))],
+      rtol=1e-12)
+  np.testing.assert_allclose(got["uncentred_distance"], [1.0, 1.0])
+  # Centres (1, 0) and (1, 1): 45 degrees, distance 1.
+  np.testing.assert_allclose(float(got["centre_angle"]), 45.0, rtol=1e-12)
+  np.testing.assert_allclose(float(official["centre_angle"]),
+                             np.arccos(1.0 / (np.sqrt(2.0) + 1e-10)),
+                             rtol=1e-12)
+  np.testing.assert_allclose(float(got["centre_distance"]), 1.0)
 
 
 def test_float64_wrapper_vmaps_seeds_and_matches_single_calls():

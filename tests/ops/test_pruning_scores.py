@@ -2,6 +2,7 @@
 
 import itertools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -74,18 +75,80 @@ def test_forgetting_counts_on_a_scripted_accuracy_sequence():
                                 [2, 0, 0, 1, 2])
 
 
-def test_dynamic_uncertainty_is_the_mean_windowed_std():
-  probs = np.array([[0.1, 0.5], [0.3, 0.5], [0.9, 0.5], [0.5, 0.5]])
-  # J = 2: population std of a pair is |a - b| / 2.
-  expected0 = np.mean([0.1, 0.3, 0.2])
-  got = pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 2)
-  np.testing.assert_allclose(got, [expected0, 0.0], rtol=1e-5, atol=1e-7)
-  got3 = pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 3)
+def test_el2n_label_variants_by_hand():
+  # p = (0.5, 0.25, 0.25) from logits log p; true label 1.
+  probs = np.array([[0.5, 0.25, 0.25]])
+  logits = jnp.log(jnp.asarray(probs, jnp.float32))
+  distance = {c: np.linalg.norm(probs[0] - np.eye(3)[c]) for c in range(3)}
+  expected = {"oracle": distance[1], "max": distance[0],
+              "avg": 0.5 * distance[0] + 0.25 * distance[1]
+                     + 0.25 * distance[2]}
+  for label, value in expected.items():
+    got = pruning_scores.el2n(logits, jnp.array([1]), label)
+    chex.assert_shape(got, (1,))
+    chex.assert_type(got, jnp.float32)
+    np.testing.assert_allclose(got, [value], rtol=1e-6)
+  # Over models: the mean, also for the label-free variants.
+  stacked = jnp.stack([logits, jnp.zeros((1, 3))])
+  uniform_avg = np.linalg.norm(np.full(3, 1 / 3) - np.eye(3)[0])
+  got = pruning_scores.el2n_over_models(stacked, label="avg")
+  chex.assert_shape(got, (1,))
+  np.testing.assert_allclose(got, [0.5 * (expected["avg"] + uniform_avg)],
+                             rtol=1e-6)
+  with pytest.raises(ValueError, match="labels"):
+    pruning_scores.el2n(logits)
+  with pytest.raises(ValueError, match="unknown EL2N label"):
+    pruning_scores.el2n(logits, jnp.array([1]), "min")
+
+
+def _official_du_by_loop(probs, window):
+  """The official scorer's bookkeeping replayed epoch by epoch."""
+  stored, total = [], np.zeros(probs.shape[1])
+  for epoch in range(1, len(probs) + 1):
+    if epoch >= window:
+      total += np.std(np.array(stored), axis=0, ddof=1)
+      stored = stored[1:]
+    stored.append(probs[epoch - 1])
+  return total / (len(probs) - window)
+
+
+def test_dynamic_uncertainty_both_conventions_by_hand():
+  probs = np.array([[0.1, 0.5], [0.3, 0.5], [0.9, 0.5], [0.5, 0.5],
+                    [0.2, 0.5]])
+  # Paper, J = 2: population std of a pair is |a - b| / 2, 4 windows.
+  got = pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 2, "paper")
+  chex.assert_shape(got, (2,))
+  chex.assert_type(got, jnp.float32)
+  np.testing.assert_allclose(got, [np.mean([0.1, 0.3, 0.2, 0.15]), 0.0],
+                             rtol=1e-5, atol=1e-7)
+  got3 = pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 3, "paper")
   np.testing.assert_allclose(
-      got3[0], np.mean([np.std(probs[0:3, 0]), np.std(probs[1:4, 0])]),
+      got3[0], np.mean([np.std(probs[k:k + 3, 0]) for k in range(3)]),
       rtol=1e-5)
+  # Official, J = 3: windows of 2 epochs, unbiased std |a - b| / sqrt(2),
+  # epochs (1, 2), (2, 3), (3, 4); the last epoch never enters; / (5 - 3).
+  official = pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 3)
+  chex.assert_shape(official, (2,))
+  chex.assert_type(official, jnp.float32)
+  by_hand = (0.2 + 0.6 + 0.4) / np.sqrt(2.0) / 2.0
+  np.testing.assert_allclose(official, [by_hand, 0.0], rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(official, _official_du_by_loop(probs, 3),
+                             rtol=1e-5, atol=1e-7)
+  rng = np.random.default_rng(0)
+  probs = rng.uniform(size=(12, 6))
+  for window in (3, 4, 7):
+    np.testing.assert_allclose(
+        pruning_scores.dynamic_uncertainty(jnp.asarray(probs), window,
+                                           "official"),
+        _official_du_by_loop(probs, window), rtol=1e-5)
   with pytest.raises(ValueError):
-    pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 5)
+    pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 13, "paper")
+  with pytest.raises(ValueError):     # T = J divides by zero officially.
+    pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 12, "official")
+  with pytest.raises(ValueError):
+    pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 2, "official")
+  with pytest.raises(ValueError, match="unknown convention"):
+    pruning_scores.dynamic_uncertainty(jnp.asarray(probs), 3, "clean")
 
 
 def _greedy_reference(points, count):
@@ -124,3 +187,32 @@ def test_keep_hardest_keeps_the_highest_scores():
                                 [1, 3])
   np.testing.assert_array_equal(pruning_scores.keep_hardest(scores, 3),
                                 [1, 2, 3])
+  assert pruning_scores.keep_hardest(scores, 0).size == 0
+
+
+def _official_selection(scores, num_keep):
+  """Python's stable ``sorted`` by score, the last ``num_keep``."""
+  order = sorted(range(len(scores)), key=lambda i: scores[i])
+  return sorted(order[len(order) - num_keep:])
+
+
+def test_keep_hardest_breaks_ties_as_the_official_selection():
+  # Forgetting-like integer scores: three points tie at the cut.
+  scores = np.array([2, 1, 1, 0, 1, 3])
+  kept = pruning_scores.keep_hardest(scores, 3)
+  chex.assert_shape(kept, (3,))
+  chex.assert_type(kept, np.int32)
+  # 5 (score 3), 0 (score 2), then the highest index among the 1s (at
+  # 1, 2, 4): 4.
+  np.testing.assert_array_equal(kept, [0, 4, 5])
+  np.testing.assert_array_equal(
+      pruning_scores.keep_hardest(scores, 3, ties="lower_index"), [0, 1, 5])
+  rng = np.random.default_rng(0)
+  for _ in range(20):
+    scores = rng.integers(0, 4, 30)
+    num_keep = int(rng.integers(0, 31))
+    np.testing.assert_array_equal(pruning_scores.keep_hardest(scores,
+                                                              num_keep),
+                                  _official_selection(scores, num_keep))
+  with pytest.raises(ValueError, match="tie rule"):
+    pruning_scores.keep_hardest(scores, 3, ties="random")

@@ -11,7 +11,7 @@ from repro.core import checkpoint
 from repro.ops import drop_quotas, pruning_scores
 from repro.studies import data_pruning
 from repro.studies.data_pruning import config as config_lib
-from repro.studies.data_pruning import data, grid, training
+from repro.studies.data_pruning import data, grid, scoring, training
 from tests.core import smoke_runs
 
 STUDY = "data_pruning"
@@ -58,17 +58,24 @@ def _scored(num=60, num_classes=3, seed=0):
 def test_every_method_keeps_the_same_number_of_points():
   labels, scored = _scored()
   key = jax.random.key(1)
-  for method in grid.METHODS:
-    kept = grid.select(method, 0.4, scored, labels, 3, 0.0, key)
-    assert len(kept) == 24 and len(np.unique(kept)) == 24, method
-  counts = drop_quotas.drop_counts(np.bincount(labels), [0.9, 0.6, 0.8], 0.4)
+  for quotas in ("official", "paper"):
+    scored["conventions"] = {"quotas": quotas}
+    for method in grid.METHODS:
+      kept = grid.select(method, 0.4, scored, labels, 3, 0.0, key)
+      assert len(kept) == 24 and len(np.unique(kept)) == 24, method
+  sizes = np.bincount(labels)
+  recalls = [0.9, 0.6, 0.8]
+  el2n = pruning_scores.keep_hardest(scored["scores"]["el2n"], 24)
+  el2n_counts = np.bincount(labels[el2n], minlength=3)
+  # Paper convention: exact quotas.
+  scored["conventions"] = {"quotas": "paper"}
+  counts = drop_quotas.drop_counts(sizes, recalls, 0.4, convention="paper")
   kept = grid.select("random_drop", 0.4, scored, labels, 3, 0.0, key)
   np.testing.assert_array_equal(np.bincount(labels[kept], minlength=3),
                                 counts)
-  el2n = pruning_scores.keep_hardest(scored["scores"]["el2n"], 24)
   quota = grid.select("random_el2n_quota", 0.4, scored, labels, 3, 0.0, key)
   np.testing.assert_array_equal(np.bincount(labels[quota], minlength=3),
-                                np.bincount(labels[el2n], minlength=3))
+                                el2n_counts)
   # Within the DRoP quotas, EL2N keeps the hardest of every class.
   kept = grid.select("el2n_drop", 0.4, scored, labels, 3, 0.0, key)
   for k in range(3):
@@ -76,6 +83,42 @@ def test_every_method_keeps_the_same_number_of_points():
     top = members[np.argsort(-scored["scores"]["el2n"][members])][
         :counts[k]]
     np.testing.assert_array_equal(np.sort(top), kept[labels[kept] == k])
+  # Official convention (the default): the official counts plus points
+  # filled at random, so every class keeps at least its count.
+  del scored["conventions"]
+  counts = drop_quotas.drop_counts(sizes, recalls, 0.4)
+  assert counts.sum() <= 24
+  kept = grid.select("el2n_drop", 0.4, scored, labels, 3, 0.0, key)
+  assert np.all(np.bincount(labels[kept], minlength=3) >= counts)
+  for k in range(3):
+    members = np.flatnonzero(labels == k)
+    top = members[np.argsort(-scored["scores"]["el2n"][members])][
+        :counts[k]]
+    assert set(top) <= set(kept[labels[kept] == k])
+  quota = grid.select("random_el2n_quota", 0.4, scored, labels, 3, 0.0, key)
+  assert np.all(np.bincount(labels[quota], minlength=3) >=
+                drop_quotas.selection_sizes(el2n_counts, 24))
+
+
+def test_drop_recalls_by_convention():
+  # Two query models x 3 epochs x 2 classes; validation sizes 10 and 30
+  # (hand values in tests/ops/test_drop_quotas.py).
+  recalls = np.array([[[0.5, 0.5], [1.0, 0.3], [0.2, 0.7]],
+                      [[0.6, 0.6], [0.9, 0.5], [0.1, 0.9]]], np.float32)
+  sizes = np.array([10, 30])
+  config = config_lib.get_config("cpu").scores
+  assert config.drop_recall == "official" and config.drop_query_models == 5
+  full = recalls[1]
+  with pytest.raises(ValueError, match="drop_query_models"):
+    scoring._drop_recalls(config, recalls, full, sizes)   # 5 > 2 models
+  config.drop_query_models = 1
+  got, best, source = scoring._drop_recalls(config, recalls, full, sizes)
+  assert "1 EL2N query models" in source and best.tolist() == [2]
+  np.testing.assert_allclose(got, [0.2, 0.7], rtol=1e-6)
+  config.drop_recall = "full_run"
+  got, best, _ = scoring._drop_recalls(config, recalls, full, sizes)
+  assert best == 1
+  np.testing.assert_allclose(got, [0.9, 0.5], rtol=1e-6)
 
 
 def test_a_replica_stops_at_its_step_budget():

@@ -11,6 +11,7 @@ import pytest
 from repro import launch
 from repro.core import checkpoint
 from repro.core import config as core_config
+from repro.nn.convnet import ConvNet
 from repro.studies import galaxy_distillation
 from repro.studies.galaxy_distillation import config as config_lib
 from repro.studies.galaxy_distillation import (
@@ -104,6 +105,38 @@ def _tiny_config():
   config.stm_max_start_epoch = 1
   config.augment_ops = ()  # Their unrolled second-order graph compiles slowly.
   return config
+
+
+def test_flat_network_runs_in_float64_under_x64():
+  # Conv and norm parameters are float64 under x64, the Dense classifier's
+  # float32 (nn.Dense's param_dtype): a float64 vector must reach every
+  # layer unrounded.
+  config = config_lib.get_config("smoke")
+  with config.unlocked():
+    config.depth, config.width = 1, 4
+  with jax.enable_x64(True):
+    net = network.build(config, 3, (8, 8, 2))
+    theta = net.init(jax.random.key(0))
+    chex.assert_shape(theta, (net.num_params,))
+    chex.assert_type(theta, jnp.float64)
+    # Offsets below float32 resolution on every parameter.
+    theta = theta + 1e-12 * jnp.arange(theta.size, dtype=jnp.float64)
+    images = jax.random.normal(jax.random.key(1), (5, 8, 8, 2), jnp.float64)
+    logits = net.apply(theta, images)
+    chex.assert_shape(logits, (5, 3))
+    chex.assert_type(logits, jnp.float64)
+    # Reference: the same vector cut into a float64 tree by hand.
+    module = ConvNet(num_classes=3, depth=1, width=4)
+    template = module.init(jax.random.key(0), images[:1])
+    leaves, treedef = jax.tree.flatten(template)
+    offsets = np.cumsum([0] + [leaf.size for leaf in leaves])
+    pieces = [theta[a:b].reshape(leaf.shape) for a, b, leaf in
+              zip(offsets[:-1], offsets[1:], leaves, strict=True)]
+    expected = module.apply(jax.tree.unflatten(treedef, pieces), images)
+    np.testing.assert_allclose(logits, expected, rtol=1e-13, atol=1e-13)
+  # Without x64: float32 as before.
+  net = network.build(config, 3, (8, 8, 2))
+  chex.assert_type(net.init(jax.random.key(0)), jnp.float32)
 
 
 @functools.cache  # One apply function: the loops' compiles are reused.

@@ -76,7 +76,8 @@ def dataset_metrics(config, arrays: dict, scored: dict, results: dict,
   metrics["drop_recall_max"] = float(np.max(scored["val_recall"]))
   metrics["never_learned_fraction"] = scored["query"][
       "never_learned_fraction"]
-  metrics["query_best_epoch"] = float(scored["query"]["best_epoch"])
+  # The DRoP query model's best epoch (mean over the query models).
+  metrics["query_best_epoch"] = float(np.mean(scored["query"]["best_epoch"]))
 
   def get(name, method, density):
     return metrics[f"{name}_acc/{method}/{tag(density)}"]

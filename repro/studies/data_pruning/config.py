@@ -78,6 +78,18 @@ def _cpu_config() -> ml_collections.ConfigDict:
   scores.query_epoch_fraction = 0.1   # of the full-data epochs (App. A)
   scores.du_window = 10               # dynamic uncertainty J
   scores.grand_batch = 256            # examples per per-example-grad chunk
+  # Conventions (README, "Conventions"): the official code's by default,
+  # since the paper's numbers come from it.
+  scores.el2n_label = "oracle"        # true label (official DP default)
+  scores.du_convention = "official"   # J - 1 epochs, ddof 1, / (T - J)
+  # DRoP's class recalls: "official" = the mean over the first
+  # drop_query_models EL2N query models, each at its best overall
+  # validation-accuracy epoch; "full_run" = the full-length query run at
+  # its best mean-recall epoch.
+  scores.drop_recall = "official"
+  scores.drop_query_models = 5        # official README: --num_inits 5
+  scores.drop_quotas = "official"     # class counts (or "paper": densities)
+  scores.tie_break = "higher_index"   # official stable sort, keep the last
 
   pruning = config.pruning = ml_collections.ConfigDict()
   pruning.methods = METHODS
@@ -115,6 +127,7 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
     digits.eval_batch = 300
     config.datasets = ("mixture",)
     config.scores.query_seeds = 2
+    config.scores.drop_query_models = 2
     config.scores.du_window = 3
     config.scores.grand_batch = 64
     config.pruning.num_seeds = 2

@@ -1,11 +1,20 @@
 """Subsets of every method x density, and the retraining grid.
 
-Methods (paper notes, Sec. 3 and 5): ``random``; the score-based
-``el2n``, ``grand``, ``forgetting``, ``dynamic_uncertainty``, ``coreset``
-(keep the highest scores, globally: no class balancing, pitfall 7);
-``random_drop`` (DRoP quotas, random within classes: the paper's method);
-``el2n_drop`` (EL2N ranking within DRoP quotas); ``random_el2n_quota``
-(random within classes at EL2N's class counts).
+Methods (README, "What is run"): ``random``; the score-based ``el2n``,
+``grand``, ``forgetting``, ``dynamic_uncertainty``, ``coreset`` (keep the
+highest scores, globally: no class balancing); ``random_drop`` (DRoP
+quotas, random within classes: the paper's method); ``el2n_drop`` (EL2N
+ranking within DRoP quotas); ``random_el2n_quota`` (random within classes
+at EL2N's class counts).
+
+Selection conventions come with the scores (``scored["conventions"]``,
+from the config's ``scores`` group; ``DEFAULT_CONVENTIONS`` otherwise):
+``ties`` of ``keep_hardest``/``select_with_quotas``, and ``quotas``:
+``"official"`` selects the official code's per-class sizes (DRoP's
+``official_counts``, EL2N's class counts, both through the official quota
+round trip) and fills the unallocated rest uniformly at random from all
+remaining points (``fill_at_random``, with its own random draw);
+``"paper"`` uses Algorithm 1's densities and exact class counts, no fill.
 
 All methods x densities x seeds and the full data train in one vmapped,
 sharded call (subsets padded to N; ``training``). Seed s of every method
@@ -32,6 +41,14 @@ def subset_size(num_train: int, density: float) -> int:
   return int(round(density * num_train))
 
 
+DEFAULT_CONVENTIONS = {"ties": "higher_index", "quotas": "official"}
+
+
+def conventions(scored: dict) -> dict:
+  """The selection conventions of ``scored`` over the defaults."""
+  return {**DEFAULT_CONVENTIONS, **scored.get("conventions", {})}
+
+
 def select(method: str, density: float, scored: dict, labels: np.ndarray,
            num_classes: int, error_floor: float,
            random_key: jax.Array) -> np.ndarray:
@@ -39,24 +56,37 @@ def select(method: str, density: float, scored: dict, labels: np.ndarray,
   num_keep = subset_size(len(labels), density)
   sizes = drop_quotas.class_counts(labels, num_classes)
   scores = scored["scores"]
+  rules = conventions(scored)
+  ties, official = rules["ties"], rules["quotas"] == "official"
+  if rules["quotas"] not in drop_quotas.CONVENTIONS:
+    raise ValueError(f"unknown quota convention {rules['quotas']!r}")
   if method in scores:
-    return np.asarray(pruning_scores.keep_hardest(scores[method], num_keep))
+    return np.asarray(pruning_scores.keep_hardest(scores[method], num_keep,
+                                                  ties))
   uniform = np.asarray(jax.random.uniform(random_key, (len(labels),)))
   if method == "random":
-    return np.asarray(pruning_scores.keep_hardest(uniform, num_keep))
+    return np.asarray(pruning_scores.keep_hardest(uniform, num_keep, ties))
   if method in ("random_drop", "el2n_drop"):
     counts = drop_quotas.drop_counts(sizes, scored["val_recall"], density,
-                                     error_floor)
+                                     error_floor, rules["quotas"])
     ranking = uniform if method == "random_drop" else scores["el2n"]
-    return drop_quotas.select_with_quotas(ranking, labels, counts)
-  if method == "random_el2n_quota":
+    kept = drop_quotas.select_with_quotas(ranking, labels, counts, ties)
+  elif method == "random_el2n_quota":
     el2n_kept = np.asarray(pruning_scores.keep_hardest(scores["el2n"],
-                                                       num_keep))
+                                                       num_keep, ties))
     mask = np.zeros(len(labels), bool)
     mask[el2n_kept] = True
     counts = drop_quotas.class_counts(labels, num_classes, mask)
-    return drop_quotas.select_with_quotas(uniform, labels, counts)
-  raise ValueError(f"unknown method {method!r}")
+    if official:          # StrategyQ's quotas q_k = n_k / total.
+      counts = drop_quotas.selection_sizes(counts, num_keep)
+    kept = drop_quotas.select_with_quotas(uniform, labels, counts, ties)
+  else:
+    raise ValueError(f"unknown method {method!r}")
+  if official:
+    fill = np.asarray(jax.random.uniform(jax.random.fold_in(random_key, 1),
+                                         (len(labels),)))
+    kept = drop_quotas.fill_at_random(kept, num_keep, fill)
+  return kept
 
 
 def class_densities(method: str, density: float, scored: dict,

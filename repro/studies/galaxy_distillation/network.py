@@ -1,4 +1,9 @@
-"""The ConvNet as a function of a flat parameter vector (ReparamModule)."""
+"""The ConvNet as a function of a flat parameter vector (ReparamModule).
+
+Built on ``repro.nn.flat``: the vector has one dtype (``build``'s
+``dtype``) and ``apply`` runs every layer in the dtype of the vector it
+is given, so a float64 run (``jax.enable_x64``) is float64 throughout.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-from jax.flatten_util import ravel_pytree
 
+from repro.nn import flat
 from repro.nn.convnet import ConvNet
 
 
@@ -20,21 +25,19 @@ class FlatNet:
   num_params: int
 
 
-def build(config, num_classes: int, image_shape: tuple[int, ...]) -> FlatNet:
+def build(config, num_classes: int, image_shape: tuple[int, ...],
+          dtype=None) -> FlatNet:
+  """The ConvNet of ``config`` (depth, width) on images of ``image_shape``.
+
+  ``dtype``: of the flat parameters; ``None`` is the default float type
+  (float32, or float64 inside ``jax.enable_x64``).
+  """
   net = ConvNet(num_classes=num_classes, depth=config.depth,
                 width=config.width)
-  example = jnp.zeros((1,) + tuple(image_shape), jnp.float32)
-  template = jax.eval_shape(net.init, jax.random.key(0), example)
-  zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), template)
-  flat, unravel = ravel_pytree(zeros)
-
-  def init(key):
-    return ravel_pytree(net.init(key, example))[0]
-
-  def apply(flat_params, images):
-    return net.apply(unravel(flat_params), images)
-
-  return FlatNet(init=init, apply=apply, num_params=int(flat.size))
+  model = flat.flat_model(net, jnp.zeros((1,) + tuple(image_shape)),
+                          dtype=dtype)
+  return FlatNet(init=model.init, apply=model.apply,
+                 num_params=model.num_params)
 
 
 def accuracy(apply, flat_params, images, labels) -> jax.Array:

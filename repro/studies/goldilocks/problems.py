@@ -1,9 +1,9 @@
 """Data and bias-free networks of the goldilocks study, as flat functions.
 
 A ``Problem`` holds a training (and test) set and a homogeneous network
-whose parameters are handled as one flat vector ``theta`` (``ravel_pytree``
-order), so Hessians are plain matrices and ``alpha * theta`` is the paper's
-rescaled initialisation.
+whose parameters are handled as one flat vector ``theta``
+(``repro.nn.flat``, the ``ravel_pytree`` order), so Hessians are plain
+matrices and ``alpha * theta`` is the paper's rescaled initialisation.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import optax
 from repro import data as data_lib
 from repro.core.errors import UserError
 from repro.data import circles
-from repro.nn import lenet
+from repro.nn import flat, lenet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,17 +92,9 @@ def load_problem(group, seed: int, data_dir: str) -> Problem:
   model = _make_model(group.model, group.hidden, num_classes)
   template = jax.eval_shape(model.init, jax.random.key(0),
                             jnp.asarray(train_x[:1]))["params"]
-  leaves, treedef = jax.tree.flatten(template)
-  shapes = [leaf.shape for leaf in leaves]
-  offsets = np.cumsum([0] + [leaf.size for leaf in leaves])
-  num_params = int(offsets[-1])
-
-  def unravel(theta):
-    # ``ravel_pytree``'s own unravel casts back to the template's float32;
-    # this one keeps theta's dtype (float64 for the Hessians).
-    pieces = [theta[start:stop].reshape(shape) for start, stop, shape in
-              zip(offsets[:-1], offsets[1:], shapes, strict=True)]
-    return jax.tree.unflatten(treedef, pieces)
+  # The layout's unravel keeps theta's dtype (float64 for the Hessians).
+  layout = flat.layout(template)
+  shapes = layout.shapes
 
   paths = [jax.tree_util.keystr(path) for path, _ in
            jax.tree_util.tree_flatten_with_path(template)[0]]
@@ -118,11 +110,13 @@ def load_problem(group, seed: int, data_dir: str) -> Problem:
                             for k, shape in zip(keys, shapes, strict=True)])
 
   def apply_flat(theta, inputs):
-    return model.apply({"params": unravel(theta)}, inputs.astype(theta.dtype))
+    return model.apply({"params": layout.unravel(theta)},
+                       inputs.astype(theta.dtype))
 
   return Problem(
       name=group.model,
       train_inputs=train_x, train_labels=train_y, test_inputs=test_x,
       test_labels=test_y, num_classes=num_classes,
-      num_layers=lenet.num_weight_layers(model), num_params=num_params,
+      num_layers=lenet.num_weight_layers(model),
+      num_params=layout.num_params,
       init_flat=init_flat, apply_flat=apply_flat)

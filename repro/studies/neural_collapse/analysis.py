@@ -1,6 +1,7 @@
-"""Neural-collapse numbers of probe outputs, in float64 (notes pitfall 6).
+"""Neural-collapse numbers of probe outputs, in float64.
 
-Conventions (notes, Sections 3 and 7): NC is measured on the training set;
+NC1 is ill conditioned on nearly collapsed features, hence float64.
+Conventions (README, "Conventions"): NC is measured on the training set;
 "clean NC" uses clean features and clean means, "perturbed NC" perturbed
 features and perturbed means grouped by the **true** label, targeted NC
 groups by the **target** label. The building blocks take one seed's
@@ -17,6 +18,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from repro.ops import neural_collapse as nc
+
+# The study's conventions (README, "Conventions"): the official code's.
+# NC2 equinorm with the unbiased std (torch.std); alignment angles
+# arccos(<a, b> / (|a||b| + 1e-10)) unclipped, reported in degrees (the
+# official radians x 180 / pi) so the claims' thresholds read in degrees.
+EQUINORM_DDOF = 1
+ANGLE_CONVENTION = "official"
+ANGLE_UNITS = "degrees"
 
 
 def evaluation_metrics(train: dict, test: dict, train_labels, test_labels,
@@ -90,19 +99,21 @@ def clean_and_perturbed(clean_features, clean_logits, perturbed_features,
   Returns clean metrics (``nc1`` ...), perturbed ones (``pgd_nc1`` ...),
   accuracies, ``ncc_agreement`` (NCC with the *clean* means on perturbed
   features vs the network's perturbed prediction: the untargeted "leap"
-  check) and ``alignment_angle`` (mean over classes of the angle between
+  check) and the clean/perturbed simplex alignment (``_alignment``:
+  ``alignment_angle`` is the mean over classes of the angle between
   centred clean and perturbed class means, degrees).
   """
   clean_pred = jnp.argmax(clean_logits, axis=1)
   perturbed_pred = jnp.argmax(perturbed_logits, axis=1)
   clean = nc.collapse_metrics(clean_features, labels, num_classes,
-                              classifier, clean_pred, rtol=rtol)
+                              classifier, clean_pred, rtol=rtol,
+                              equinorm_ddof=EQUINORM_DDOF)
   perturbed = nc.collapse_metrics(perturbed_features, labels, num_classes,
-                                  classifier, perturbed_pred, rtol=rtol)
+                                  classifier, perturbed_pred, rtol=rtol,
+                                  equinorm_ddof=EQUINORM_DDOF)
   clean_means, _ = nc.class_means(clean_features, labels, num_classes)
   perturbed_means, _ = nc.class_means(perturbed_features, labels,
                                       num_classes)
-  angles, _ = nc.mean_alignment(clean_means, perturbed_means)
   agreement = jnp.mean(
       (nc.ncc_predict(perturbed_features, clean_means) == perturbed_pred
        ).astype(clean_features.dtype))
@@ -113,7 +124,29 @@ def clean_and_perturbed(clean_features, clean_logits, perturbed_features,
       "pgd_accuracy": _accuracy(perturbed_pred, labels),
       "nc1_pgd_over_clean": perturbed["nc1"] / clean["nc1"],
       "ncc_agreement": agreement,
-      "alignment_angle": jnp.mean(angles),
+      **_alignment("alignment", clean_means, perturbed_means),
+  }
+
+
+def _alignment(prefix: str, means_a, means_b) -> dict:
+  """``nc.simplex_alignment`` in the study's conventions, class means.
+
+  ``{prefix}_angle``/``_distance``: centred per-class angle (degrees) and
+  distance, averaged over classes; ``{prefix}_uncentred_angle``/
+  ``_distance``: the same between the un-centred means;
+  ``{prefix}_centre_angle``/``_distance``: between the two centres (the
+  unweighted means of the class means).
+  """
+  result = nc.simplex_alignment(means_a, means_b,
+                                convention=ANGLE_CONVENTION,
+                                units=ANGLE_UNITS)
+  return {
+      f"{prefix}_angle": jnp.mean(result["centred_angle"]),
+      f"{prefix}_distance": jnp.mean(result["centred_distance"]),
+      f"{prefix}_uncentred_angle": jnp.mean(result["uncentred_angle"]),
+      f"{prefix}_uncentred_distance": jnp.mean(result["uncentred_distance"]),
+      f"{prefix}_centre_angle": result["centre_angle"],
+      f"{prefix}_centre_distance": result["centre_distance"],
   }
 
 
@@ -125,9 +158,10 @@ def targeted_leap(clean_features, targeted_features, targeted_logits, labels,
   ``targeted_nc1`` is NC1 of the targeted features grouped by target;
   ``targeted_angle`` the mean over classes ``t`` of the angle between the
   clean mean of ``t`` and the mean of the features attacked towards ``t``
-  (both centred by the unweighted mean of their class means); a "leap"
-  makes both small. ``target_success`` is the fraction classified as the
-  target.
+  (both centred by the unweighted mean of their class means; degrees); a
+  "leap" makes both small. ``targeted_distance``, ``targeted_uncentred_*``
+  and ``targeted_centre_*`` as in ``_alignment`` (official ``eval.py``).
+  ``target_success`` is the fraction classified as the target.
   """
   targets = (labels + 1) % num_classes
   predictions = jnp.argmax(targeted_logits, axis=1)
@@ -135,11 +169,10 @@ def targeted_leap(clean_features, targeted_features, targeted_logits, labels,
   targeted_nc1 = nc.nc1(targeted_features, targets, num_classes, rtol=rtol)
   clean_means, _ = nc.class_means(clean_features, labels, num_classes)
   targeted_means, _ = nc.class_means(targeted_features, targets, num_classes)
-  angles, _ = nc.mean_alignment(clean_means, targeted_means)
   return {
       "targeted_nc1": targeted_nc1,
       "targeted_nc1_over_clean": targeted_nc1 / clean_nc1,
-      "targeted_angle": jnp.mean(angles),
+      **_alignment("targeted", clean_means, targeted_means),
       "target_success": _accuracy(predictions, targets),
   }
 
