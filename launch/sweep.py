@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 r"""Expands studies x seeds x overrides into launcher commands and runs them.
 
-  python launch/sweep.py --studies=robust_erm,goldilocks --seeds=0,1,2 \
-      --grid=nn.learning_rate=0.05,0.1 --preset=cpu --workdir=results/sweep
+  python launch/sweep.py --studies=robust_erm --seeds=0,1,2 \
+      --grid=nn.num_steps=2000,4000 --preset=cpu --workdir=results/sweep
   python launch/sweep.py ... --dry-run           # print the commands only
   python launch/sweep.py ... --launcher=launch/gpu_host.sh   # on a GPU host
 
@@ -10,7 +10,10 @@ Every grid point gets its own workdir, ``WORKDIR/seed<N>[,key=value...]``,
 so runs never overwrite each other; inside it the usual
 ``<study>/<preset>/`` layout and index. Runs go one after another (each
 uses every device of the host); a failed run stops the sweep unless
-``--keep_going``. Needs only the Python standard library.
+``--keep_going``. Before anything is printed or run, every grid point's
+config is built and checked with the installed ``repro`` package (the
+launcher's own ``build_study_config``), so a wrong key or value fails at
+once with one line and exit code 2, not at the first real run.
 """
 
 from __future__ import annotations
@@ -52,6 +55,36 @@ def expand(studies: list[str], seeds: list[int], grid: list[str],
   return commands
 
 
+def default_preset(launcher: list[str], extra: list[str]) -> str:
+  """The preset the launcher would pick: paper on gpu/tpu, else cpu."""
+  accelerators = [a.split("=", 1)[1] for a in extra
+                  if a.startswith("--accelerator=")]
+  remote = any(name in part for part in launcher
+               for name in ("gpu_host", "tpu_vm"))
+  on_device = accelerators and accelerators[-1] != "cpu"
+  return "paper" if on_device or remote else "cpu"
+
+
+def check_configs(studies: list[str], seeds: list[int], grid: list[str],
+                  fixed: list[str], preset: str) -> str | None:
+  """Builds every grid point's config; returns the first error, or None."""
+  try:
+    from repro import launch, registry
+    from repro.core.errors import UserError
+  except ImportError as e:
+    return (f"cannot check the grid: the repro package is not importable "
+            f"({e}); pip install -e . first")
+  try:
+    for study in registry.resolve(",".join(studies)):
+      for seed in seeds:
+        for point in itertools.product(*parse_grid(grid)):
+          overrides = list(fixed) + [f"{k}={v}" for k, v in point]
+          launch.build_study_config(study, preset, seed, overrides)
+  except UserError as e:
+    return str(e)
+  return None
+
+
 def main(argv: list[str] | None = None) -> int:
   parser = argparse.ArgumentParser(
       description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -81,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
   launcher = (shlex.split(args.launcher) if args.launcher
               else [sys.executable, "-m", "repro.launch"])
   studies = [s.strip() for s in args.studies.split(",") if s.strip()]
+  error = check_configs(studies, seeds, args.grid, args.fixed,
+                        args.preset or default_preset(launcher, extra))
+  if error:
+    print(f"error: {error}", file=sys.stderr)
+    return 2
   commands = expand(studies, seeds, args.grid, args.fixed, args.preset,
                     args.workdir.rstrip("/"), launcher, extra)
   failures = 0

@@ -44,6 +44,7 @@ def fake_cli(*args, env=None):
       env={**os.environ, **(env or {})})
 
 
+@pytest.mark.heavy  # Two launcher processes and a signal (pytest -m heavy).
 def test_interrupted_run_resumes_to_the_same_summary(test_studies, tmp_path):
   reference = launch.run_study("resumable", "smoke",
                                workdir=str(tmp_path / "reference"))

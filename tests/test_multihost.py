@@ -19,6 +19,9 @@ import pytest
 from tests.core import smoke_runs
 from tests.test_scaling import ATOL, RTOL, measured
 
+# Two launcher processes per test module: run with pytest -m heavy.
+pytestmark = pytest.mark.heavy
+
 STUDY = "robust_erm"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -27,11 +27,6 @@ UNSHARDED_ON_CPU = {
     # keys on accelerators and keeps them on one device on CPU.
     "collapse_regression": "vmapped Cholesky per replica (LAPACK pitfall)",
 }
-# Studies whose smoke numbers depend on the device count, and why: their
-# placements are still checked, the metric comparison is an expected failure.
-# (galaxy_distillation left this list: its experts and distillation
-# replicas run one after another on each device, parallel.map_replicas.)
-DEVICE_DEPENDENT: dict[str, str] = {}
 # Metrics compared with a looser tolerance: sums of many float32 terms
 # whose order the partitioner may change.
 RTOL, ATOL = 1e-4, 1e-6
@@ -49,14 +44,10 @@ def expected_devices(leading: int, available: int) -> int:
   return max(n for n in range(1, available + 1) if leading % n == 0)
 
 
+@pytest.mark.heavy  # A second smoke run per study (pytest -m heavy).
 @pytest.mark.parametrize("study", registry.built_studies())
 def test_smoke_same_on_one_and_four_devices(study):
   four = smoke_runs.smoke_run(study)
-  if study in DEVICE_DEPENDENT:
-    # Their 1-device numbers are known to differ: only the placements of
-    # the 4-device run are checked (saves a 30 s rerun each).
-    check_placements(study, None, four)
-    pytest.xfail(DEVICE_DEPENDENT[study])
   one = smoke_runs.smoke_run(study, devices=1)
   check_placements(study, one, four)
   assert {c["id"]: c["verdict"] for c in one.record["claims"]} == {

@@ -97,18 +97,6 @@ def _collapse_factor(df1, df2, dim, num_samples, gen_num_samples):
   return amplified / (gen_num_samples - dim - 1.0)
 
 
-def ridge_bias(lam, eigenvalues, w0_squared, num_samples):
-  """Bias = kappa^2 w0^T Sigma (Sigma + kappa)^{-2} w0 / (1 - df2 / T)."""
-  kappa, _, df2 = effective_quantities(lam, eigenvalues, num_samples)
-  return _bias(kappa, df2, eigenvalues, w0_squared, num_samples)
-
-
-def ridge_variance(lam, eigenvalues, num_samples, noise_var):
-  """Var = noise_var df2(kappa) / (T - df2(kappa))."""
-  _, _, df2 = effective_quantities(lam, eigenvalues, num_samples)
-  return noise_var * df2 / (num_samples - df2)
-
-
 def collapse_factor(lam, eigenvalues, num_samples, gen_num_samples):
   """rho with Delta_n = n gen_noise_var rho (notes §3 (2); needs T0 > d + 1).
 

@@ -140,11 +140,6 @@ def sample_items(key: jax.Array, law: ItemLaw | ItemSampler,
                    jnp.minimum(indices, num_items - 1))
 
 
-def item_counts(indices: jax.Array, num_items: int) -> jax.Array:
-  """How often each head item occurs among ``indices`` (int32 [N])."""
-  return jnp.bincount(indices, length=num_items + 1)[:num_items]
-
-
 def first_draw_times(indices: jax.Array, num_items: int) -> jax.Array:
   """For each head item, the position of its first draw (T_max if never).
 

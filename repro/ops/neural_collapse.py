@@ -83,19 +83,6 @@ def centered_means(means: jax.Array, counts: jax.Array) -> jax.Array:
   return means - global_mean(means, counts)
 
 
-def within_class_covariance(features: jax.Array, labels: jax.Array,
-                            means: jax.Array) -> jax.Array:
-  """``Sigma_W = (1/N) sum_i (h_i - mu_{y_i})(h_i - mu_{y_i})^T`` [d, d]."""
-  centred = features - means[labels]
-  return centred.T @ centred / features.shape[0]
-
-
-def between_class_covariance(means: jax.Array, counts: jax.Array) -> jax.Array:
-  """``Sigma_B = (1/C) M^T M`` [d, d]."""
-  centred = centered_means(means, counts)
-  return centred.T @ centred / means.shape[0]
-
-
 def nc1(features: jax.Array, labels: jax.Array, num_classes: int, *,
         means: jax.Array | None = None, counts: jax.Array | None = None,
         rtol: float = PINV_RTOL, divide_by_classes: bool = True) -> jax.Array:

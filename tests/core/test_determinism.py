@@ -11,6 +11,7 @@ from tests.test_scaling import measured
 STUDY = "robust_erm"  # Shared with tests/test_multihost.py: one run fewer.
 
 
+@pytest.mark.heavy  # A second smoke run (pytest -m heavy).
 def test_same_seed_gives_identical_metrics():
   first = smoke_runs.smoke_run(STUDY)
   again = smoke_runs.smoke_run(STUDY, repeat=1)

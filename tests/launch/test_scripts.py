@@ -34,30 +34,45 @@ def launch_argv(argv: list[str]) -> list[str]:
 def test_sweep_dry_run_expands_studies_seeds_and_grid(tmp_path):
   code, out, err = script(
       sys.executable, "launch/sweep.py", "--studies=robust_erm,goldilocks",
-      "--seeds=0,1", "--grid=a.b=1,2", "--grid=c=x,y", "--set=d=3",
-      "--preset=smoke", f"--workdir={tmp_path}/", "--dry-run",
-      "--data_dir=/data")
+      "--seeds=0,1", "--grid=seed=1,2", "--grid=data_dir=x,y",
+      "--set=seed=3", "--preset=smoke", f"--workdir={tmp_path}/",
+      "--dry-run", "--checkpoint_every=5")
   assert code == 0, err
   commands = [shlex.split(line) for line in out.splitlines()]
   assert len(commands) == 2 * 2 * 2 * 2
   flags = [launch_argv(c) for c in commands]
   assert flags[0] == ["--study=robust_erm", "--seed=0", "--preset=smoke",
-                      "--set=d=3", "--set=a.b=1", "--set=c=x",
-                      f"--workdir={tmp_path}/seed0,a.b=1,c=x",
-                      "--data_dir=/data"]
+                      "--set=seed=3", "--set=seed=1", "--set=data_dir=x",
+                      f"--workdir={tmp_path}/seed0,seed=1,data_dir=x",
+                      "--checkpoint_every=5"]
   workdirs = {f[-2] for f in flags}
   assert len(workdirs) == 8        # studies share a grid point's workdir
   assert {f[0] for f in flags} == {"--study=robust_erm", "--study=goldilocks"}
   assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--grid=nn.learning_rate=0.05,0.1"], "unknown config key"),
+    (["--grid=seed=1,x"], "expected a int"),
+    (["--set=nope=1"], "unknown config key 'nope'"),
+])
+def test_sweep_checks_every_grid_point_before_printing(args, message):
+  code, out, err = script(sys.executable, "launch/sweep.py",
+                          "--studies=robust_erm", "--dry-run", *args)
+  assert code == 2 and not out
+  assert err.startswith("error: ") and message in err
+
+
 def test_sweep_runs_the_commands_and_stops_on_failure(tmp_path):
   code, _, err = script(
-      sys.executable, "launch/sweep.py", "--studies=nope,other",
+      sys.executable, "launch/sweep.py", "--studies=robust_erm",
       "--launcher=" + shlex.join([sys.executable, "-m", "repro.launch"]),
-      f"--workdir={tmp_path}")
-  assert code == 2 and "unknown study 'nope'" in err
+      f"--workdir={tmp_path}", "--accelerator=quantum")
+  assert code == 2 and "unknown --accelerator" in err
   assert err.count("error: exit 2") == 1   # stopped after the first
+  code, _, err = script(sys.executable, "launch/sweep.py", "--studies=nope",
+                        "--dry-run")
+  assert code == 2 and "unknown study 'nope'" in err
   code, _, err = script(sys.executable, "launch/sweep.py", "--studies=x",
                         "--seeds=one", "--dry-run")
   assert code == 2 and "--seeds expects integers" in err
