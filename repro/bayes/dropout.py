@@ -3,7 +3,7 @@
 Gal and Ghahramani (2016): dropout kept on at test time is approximate
 inference; the predictive is the average over ``num`` masks, each drawn
 independently per unit and per example. An attack on such a model must
-draw fresh masks at every step (EOT, pitfall 2), and its evaluation uses
+draw fresh masks at every step (EOT), and its evaluation uses
 masks independent of the attack's.
 """
 

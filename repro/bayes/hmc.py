@@ -1,18 +1,17 @@
 """Full-batch HMC/NUTS with BlackJAX: window adaptation, chains as replicas.
 
-Izmailov et al. (2021), as the paper's HMC baseline (paper notes, Section
-3.3 and pitfall 8): full-batch gradients of the exact log posterior, a
-Metropolis-Hastings correction on every transition, a warm-up phase
-(BlackJAX's Stan-style window adaptation of the step size towards a target
-acceptance rate and of a diagonal mass matrix) that is discarded, then
-thinned draws. ``kernel="nuts"`` runs BlackJAX's NUTS after the same
-adaptation instead of HMC with a fixed number of leapfrog steps (used by
-the benchmark; the study keeps the paper's HMC). Chains are a leading
-replica axis, sharded with ``repro.core.parallel.shard_replicas``; each
-chain adapts its own step size and mass matrix; on each device its chains
-run one after another (``lax.map`` inside ``shard_map``), so the draws do
-not depend on the device count. Convergence is reported by the split R-hat
-of scalar functions of the draws (Gelman et al., BDA3 Section 11.4).
+Izmailov et al. (2021), as the paper's HMC baseline: full-batch gradients of the
+exact log posterior, a Metropolis-Hastings correction on every transition, a
+warm-up phase (BlackJAX's Stan-style window adaptation of the step size towards
+a target acceptance rate and of a diagonal mass matrix) that is discarded, then
+thinned draws. ``kernel="nuts"`` runs BlackJAX's NUTS after the same adaptation
+instead of HMC with a fixed number of leapfrog steps (used by the benchmark; the
+study keeps the paper's HMC). Chains are a leading replica axis, sharded with
+``repro.core.parallel.shard_replicas``; each chain adapts its own step size and
+mass matrix; on each device its chains run one after another (``lax.map`` inside
+``shard_map``), so the draws do not depend on the device count. Convergence is
+reported by the split R-hat of scalar functions of the draws (Gelman et al.,
+BDA3 Section 11.4).
 
 Resume: the warm-up is one compiled phase and the draws run in compiled
 chunks through the resumable loop (``repro.core.loop``); with the run's
@@ -61,7 +60,7 @@ def classification_log_posterior(logits_fn: Callable, x: jax.Array,
   """theta -> log N(theta; 0, prior_std^2 I) + sum_i log p(y_i|x_i, theta) / T.
 
   Full batch: every call sees the whole training set (no mini-batch
-  noise, pitfall 8). Constants are dropped.
+  noise, which would bias the sampler). Constants are dropped.
   """
   log_density = classification_log_density(logits_fn, prior_std,
                                            temperature)

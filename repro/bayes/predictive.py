@@ -12,7 +12,7 @@ Averaging ``softmax`` outputs and taking the log underflows when every
 draw is confident in another class (probabilities below 1e-38 in float32);
 the logsumexp form never does. Since p_bar sums to one, ``log p_bar`` is a
 valid logit vector: softmax(log p_bar) = p_bar, so a cross-entropy on it is
-exactly -log p_bar(y|x) (no double softmax, pitfall 3).
+exactly -log p_bar(y|x) (no double softmax).
 """
 
 from __future__ import annotations

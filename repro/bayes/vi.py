@@ -1,6 +1,6 @@
 """Mean-field Gaussian variational inference with NumPyro SVI.
 
-Blundell et al. (2015)-style MFVI (paper notes, Section 5, model 3):
+Blundell et al. (2015)-style MFVI, the paper's variational baseline:
 q(theta) = N(mu, diag(sigma^2)) fitted by maximising the ELBO with the
 reparameterised single-draw estimator (``Trace_ELBO``) and Adam, full
 batch, the prior N(0, prior_std^2 I). The steps are jitted ``lax.scan``

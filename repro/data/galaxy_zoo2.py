@@ -1,4 +1,4 @@
-"""Galaxy Zoo 2, curated as in arXiv 2311.17967 (notes §3.1), as TFDS.
+"""Galaxy Zoo 2, curated as in arXiv 2311.17967, as TFDS.
 
 Manual download (nothing is fetched): put into ``manual_dir``
 
@@ -7,7 +7,7 @@ Manual download (nothing is fetched): put into ``manual_dir``
   ``*_fraction`` columns of ``FRACTION_COLUMNS``;
 * ``images/<dr7objid>.jpg``: the SDSS cutouts (424 x 424 in the release).
 
-Curation (notes §3.1, inferred from the official ``get_classes``): the
+Curation (inferred from the official ``get_classes``): the
 confidence of each of the 9 classes is the product of the vote fractions
 along its path of the simplified decision tree (``class_confidences``);
 a galaxy's label is the argmax and its confidence the max. For every class

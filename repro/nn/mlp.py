@@ -4,7 +4,7 @@
 homogeneous one-hidden-layer network of Tsilivis et al. 2024 (arXiv
 2406.04981, Section 4, MNIST 2 vs 7): f(x; c theta) = c^2 f(x; theta).
 Weights are drawn from U(-scale/sqrt(fan_in), +scale/sqrt(fan_in)), the
-PyTorch ``nn.Linear`` default times ``init_scale`` (paper notes, Section 2,
+PyTorch ``nn.Linear`` default times ``init_scale`` (the official code's
 ``OneHiddenLayer``).
 """
 

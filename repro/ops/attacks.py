@@ -6,7 +6,7 @@ sign(g) for linf and g/||g||_2 for l2, and Proj maps onto
 
   {x' : ||x' - x||_p <= eps} intersected with the box [clip_min, clip_max].
 
-Projection (paper notes of arXiv 2406.04981, pitfall 10): delta is first
+Projection: delta is first
 clipped to the eps-ball, then x + delta to the box, i.e. delta <-
 clip(x + delta, lo, hi) - x. Box clipping only shrinks every |delta_j|
 (x itself lies in the box), so the result stays in the ball; for linf the

@@ -1,8 +1,8 @@
 """Closed forms for model collapse in linear and ridge regression.
 
 Dohmatob, Feng and Kempe, "Model Collapse Demystified: The Case of
-Regression" (arXiv 2402.07712), Sections 3-5; derivations in the paper notes
-(../shared/papers/collapse_regression.md, §3). Setting:
+Regression" (arXiv 2402.07712), Sections 3-5; the derivations are summarised
+in the collapse_regression study README. Setting:
 
 - x ~ N(0, Sigma) in R^d with eigenvalues ``eigenvalues`` (diagonal Sigma,
   WLOG), truth w0 with squared coordinates ``w0_squared`` in that basis.
@@ -38,7 +38,7 @@ def solve_kappa(lam, eigenvalues: jax.Array, num_samples):
   root and positive above it (for df1 > T it is < -lam; where df1 < T its
   slope is 1 - df2/T > 0), so bisection on log kappa in
   [max(lam, tiny), lam + tr Sigma / T] finds it. For lam -> 0 and T < d
-  the root tends to df1(kappa) = T (paper notes, pitfall 6); for lam = 0
+  the root tends to df1(kappa) = T; for lam = 0
   and T > d it is 0 (the lower end, 1e-30 tr Sigma, is returned).
 
   Args:
@@ -98,7 +98,7 @@ def _collapse_factor(df1, df2, dim, num_samples, gen_num_samples):
 
 
 def collapse_factor(lam, eigenvalues, num_samples, gen_num_samples):
-  """rho with Delta_n = n gen_noise_var rho (notes §3 (2); needs T0 > d + 1).
+  """rho with Delta_n = n gen_noise_var rho (paper, Sec. 4; needs T0 > d + 1).
 
   rho = [df2 + (d - 2 df1 + df2) df2 / (T - df2)] / (T0 - d - 1), where
   E[delta delta^T] = n gen_noise_var Sigma^{-1} / (T0 - d - 1) is the
@@ -112,7 +112,7 @@ def collapse_factor(lam, eigenvalues, num_samples, gen_num_samples):
 
 def ridge_test_error(lam, eigenvalues, w0_squared, num_samples, noise_var,
                      gen_num_samples, gen_noise_var, num_generations):
-  """E_test(w_n^pred) ~ Bias + Var + n gen_noise_var rho (notes §3 (2)).
+  """E_test(w_n^pred) ~ Bias + Var + n gen_noise_var rho (paper, Thm 4.1).
 
   The paper's Section 4 result: the collapse adds a term linear in the
   number of generations n on top of the clean ridge bias and variance.
@@ -127,7 +127,7 @@ def ridge_test_error(lam, eigenvalues, w0_squared, num_samples, noise_var,
 def noise_equivalent_test_error(lam, eigenvalues, w0_squared, num_samples,
                                 noise_var, gen_num_samples, gen_noise_var,
                                 num_generations):
-  """The d >> T form: collapse acts as extra label noise (notes §3 (3)).
+  """The d >> T form: collapse acts as extra label noise (paper, Sec. 4).
 
   Bias(kappa) + (noise_var + n gen_noise_var d / (T0 - d - 1)) df2 /
   (T - df2): the limit of ``ridge_test_error`` when df1, df2 << d.
@@ -157,7 +157,7 @@ def overparameterised_generator_error(dim, gen_num_samples, num_generations,
 
   Noise-free, w_k = P_k w_{k-1} with P_k a uniformly random rank-T0
   projection, so E||w_n - w0||^2 = ||w0||^2 (1 - (T0/d)^n): exponentially
-  fast collapse to the null predictor (paper, abstract; notes §3 (4)). The
+  fast collapse to the null predictor (paper, abstract). The
   noise adds s0^2 T0 / (d - T0 - 1) (1 - (T0/d)^n) / (1 - T0/d)
   (needs d >= T0 + 2).
   """
@@ -187,6 +187,6 @@ def critical_exponent(beta: float, source: float) -> float:
   """l_crit = beta / (1 + 2 beta r): lam = T^-l_crit gives the slow rate.
 
   With it the collapsed error decays as T^(-2 beta r / (2 beta r + 1))
-  (notes §3, power-law scaling; classical noisy optimum).
+  (power-law scaling, paper Sec. 5; classical noisy optimum).
   """
   return beta / (1.0 + 2.0 * beta * source)

@@ -1,6 +1,6 @@
 """Deep feature reweighting (DFR; Kirichenko et al. 2023) on frozen features.
 
-The baseline GAP must beat (paper notes, Section 2 and pitfall 10): an
+The baseline GAP must beat (arXiv 2403.09869 compares with it): an
 l1-regularised logistic regression (``liblinear``) on standardised
 last-layer features, trained on a group-balanced subsample (every group
 subsampled to the smallest group's size) of a group-annotated set, with the

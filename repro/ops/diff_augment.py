@@ -1,6 +1,6 @@
 """Differentiable Siamese augmentation (DSA; Zhao & Bilen 2021), in JAX.
 
-Used by trajectory matching (arXiv 2311.17967 notes §3.2-3.3, pitfall 6):
+Used by trajectory matching (arXiv 2311.17967, following MTT):
 the expert trajectories, every unrolled student step and every evaluation
 net see augmented images, and the gradient flows through the augmentation
 back to the synthetic pixels. All operations are differentiable in the

@@ -1,7 +1,7 @@
 """Class risks of threshold classifiers on a two-Gaussian mixture.
 
 The DRoP paper's toy analysis (Vysogorets et al., arXiv 2404.05579, v1
-Sec. 4 and App. B; paper notes Sec. 3, formulas reconstructed there):
+Sec. 4 and App. B; the formulas are reconstructed from there):
 class 0 ~ N(0, 1) (easy), class 1 ~ N(mu, sigma^2) with sigma > 1 (hard),
 priors (1 - phi1, phi1), rules "predict 1 iff x > t".
 

@@ -1,10 +1,10 @@
 """Per-group, worst-group and average accuracy under subpopulation shift.
 
 A group is a (label, attribute) pair, g = y * num_attributes + a (Rudner et
-al. 2024, arXiv 2403.09869, Section 3.1; paper notes 3.1). Worst-group
+al. 2024, arXiv 2403.09869, Section 3.1). Worst-group
 accuracy (WGA) is min_g acc_g; the average accuracy weights the per-group
 accuracies by reference proportions pi_g (the *training* proportions, as in
-DFR and group DRO; paper notes, pitfall 7). Pure jnp functions, so they
+DFR and group DRO). Pure jnp functions, so they
 compose with ``jit`` and ``vmap`` over seeds and configurations.
 """
 

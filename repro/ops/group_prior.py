@@ -1,7 +1,7 @@
 """Group-aware priors (GAP; Rudner et al. 2024, arXiv 2403.09869).
 
-The prior as the official (anonymised) code implements it (paper notes,
-Section 3.2, reg type ``..._exponential_sharpness_penalty_..._context``):
+The prior as the official (anonymised) code implements it (its reg type
+``..._exponential_sharpness_penalty_..._context``):
 
   log p_GAP(theta) = -(1 / (2 sigma0^2)) ||theta - theta0||^2
                      - lambda * N_b * L_C(theta + rho * g_hat(theta)) + const,
@@ -95,7 +95,7 @@ def squared_distance(params, prior_mean):
 
 def gap_log_prior(params, context_loss_fn: Callable, prior_mean, *,
                   precision, scale, rho, num_batches):
-  """log p_GAP(theta) up to a constant (paper notes, Section 3.2).
+  """log p_GAP(theta) up to a constant (the official code's form above).
 
   Args:
     params: theta, any pytree.

@@ -84,8 +84,8 @@ def min_norm_least_squares(x: jax.Array, y: jax.Array) -> jax.Array:
   """The minimum-norm least-squares solution X^+ y (the OLS generator).
 
   T >= d: (X^T X)^{-1} X^T y (X of full column rank); T < d:
-  X^T (X X^T)^{-1} y, the interpolator of least norm (paper notes §3 (4),
-  pitfall 7: not ridge). Gaussian designs have full rank almost surely.
+  X^T (X X^T)^{-1} y, the interpolator of least norm (not ridge). Gaussian
+  designs have full rank almost surely.
 
   Args:
     x: design [T, d].
@@ -105,7 +105,7 @@ def sigma_norm_error(w: jax.Array, w_true: jax.Array,
   """||w - w_true||_Sigma^2 = E_x (x^T w - x^T w_true)^2 for diagonal Sigma.
 
   This is the exact population test error for x ~ N(0, diag(eigenvalues)),
-  so no test sample is drawn (paper notes §3). Leading axes of ``w``
+  so no test sample is drawn. Leading axes of ``w``
   broadcast.
   """
   return jnp.sum(eigenvalues * (w - w_true) ** 2, axis=-1)

@@ -34,8 +34,8 @@ def l1_norm(w: jax.Array) -> jax.Array:
   """||w||_1 whose derivative is sign(w), i.e. 0 at w_j = 0.
 
   ``jnp.abs`` differentiates to 1 at 0; at the zero initialisation that
-  would push every coordinate by the same amount in the first step (paper
-  notes, pitfall 6). The subgradient sign(w) is the minimum-norm one.
+  would push every coordinate by the same amount in the first step. The
+  subgradient sign(w) is the minimum-norm one.
   """
   return jnp.sum(jnp.abs(w))
 
@@ -110,9 +110,9 @@ def robust_logsumexp_loss(w: jax.Array, x: jax.Array, y: jax.Array, eps,
                           threat: str = "linf") -> jax.Array:
   """log sum_i exp(-(y_i <w, x_i> - eps ||w||_q)) over the masked points.
 
-  The logarithm of the summed exponential robust loss (paper notes, Section
-  3); its gradient is the exponential loss's gradient divided by the loss,
-  so plain steps on it are the normalised steps of Nacson et al. (2019).
+  The logarithm of the summed exponential robust loss (arXiv 2406.04981, Section
+  3); its gradient is the exponential loss's gradient divided by the loss, so
+  plain steps on it are the normalised steps of Nacson et al. (2019).
   ``mask`` (``[n]`` bool) selects the training points of a padded batch.
   """
   negative_margins = -robust_margin(w, x, y, eps, threat)
@@ -188,7 +188,7 @@ def _sparse_signs(generator: np.random.Generator, shape, num_nonzero: float,
 def sample_teacher(generator: np.random.Generator, dim: int,
                    num_nonzero: int | None = None, *,
                    exact: bool = True) -> np.ndarray:
-  """A teacher w* (paper notes, Section 3, data model).
+  """A teacher w* (the sparse-teacher data model of arXiv 2406.04981).
 
   Args:
     generator: numpy random generator.
@@ -222,7 +222,7 @@ def sample_inputs(generator: np.random.Generator, num_points: int, dim: int,
   """Inputs x: dense N(0, I_d), or sparse with expected k_x non-zeros.
 
   Sparse rows have i.i.d. entries in {-1, 0, +1} with P(+-1) = k_x/(2d)
-  each; an all-zero row is redrawn (paper notes, Section 3), so rows are
+  each; an all-zero row is redrawn, so rows are
   distributed as the i.i.d. law conditioned on not being all zero.
   """
   if num_nonzero is None:
@@ -238,7 +238,7 @@ def sample_inputs(generator: np.random.Generator, num_points: int, dim: int,
 
 
 def teacher_labels(w_star, x):
-  """y = sign(<w*, x>) with ties at 0 labelled -1 (paper notes, Section 3).
+  """y = sign(<w*, x>) with ties at 0 labelled -1.
 
   Works on numpy and JAX arrays.
   """
@@ -272,7 +272,7 @@ def eps_star(w_star: jax.Array, x: jax.Array, y: jax.Array,
 
   The largest radius at which the teacher still robustly classifies every
   (masked) training point, hence at which robust ERM is realisable by the
-  teacher (paper, Fig. 2: "the largest permissible value eps*"; pitfall 7).
+  teacher (paper, Fig. 2: "the largest permissible value eps*").
   """
   margins = y * (x @ w_star) / jnp.sum(jnp.abs(w_star))
   if mask is not None:

@@ -1,6 +1,6 @@
 """AUROC with ties and the ROC curve of a score separating two groups.
 
-Convention (paper notes, Section 3.2 and pitfall 7): the *positive* group
+Convention (as in the paper's detection experiments): the *positive* group
 (adversarial or out-of-distribution inputs) should get the *higher*
 score (uncertainty). AUROC = P(s_pos > s_neg) + P(s_pos = s_neg) / 2, the
 Mann-Whitney U statistic over m n, computed from mid-ranks in

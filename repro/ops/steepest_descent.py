@@ -96,7 +96,7 @@ def greedy_coordinate_descent(
     learning_rate: optax.ScalarOrSchedule) -> optax.GradientTransformation:
   """l1 steepest descent: w_i <- w_i - lr g_i at i = argmax_j |g_j|.
 
-  Greedy (Gauss-Southwell), not random or cyclic (paper notes, pitfall 3);
+  Greedy (Gauss-Southwell), not random or cyclic, as the paper's CD is;
   the argmax runs over all parameters of the pytree.
   """
   return optax.chain(keep_largest_coordinate(),
@@ -109,7 +109,7 @@ def sign_descent(learning_rate: optax.ScalarOrSchedule,
   """linf steepest descent: w <- w - lr sign(g) (times ||g||_1 if asked).
 
   The plain form (``scale_by_l1_norm=False``) is what the paper's network
-  experiments use (paper notes, Section 3, table of updates); the scaled
+  experiments use (arXiv 2406.04981, Section 4); the scaled
   form is the exact steepest descent step.
   """
   direction = (scale_by_sign_times_l1_norm() if scale_by_l1_norm

@@ -1,4 +1,4 @@
-"""The trend test of self-adaptive trajectory matching (STM; notes §3.4).
+"""The trend test of self-adaptive trajectory matching (STM, arXiv 2311.17967).
 
 STM keeps a history of the next-epoch matching loss (the loss of matching
 the not-yet-included expert epoch) and every few iterations tests whether
