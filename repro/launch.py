@@ -45,6 +45,7 @@ from repro import registry
 from repro.core import checkpoint as checkpoint_lib
 from repro.core import claims as claims_lib
 from repro.core import config as config_lib
+from repro.core import plan as plan_lib
 from repro.core import platform, report
 from repro.core.errors import UserError
 from repro.core.summary import Figure
@@ -92,6 +93,16 @@ flags.DEFINE_string("compilation_cache_dir", None,
                     "rerun reuses the compiled programs of earlier runs.")
 flags.DEFINE_bool("compilation_cache", True, "Use the persistent "
                   "compilation cache (--nocompilation_cache turns it off).")
+flags.DEFINE_bool("plan", False, "Print the compute plan of the selected "
+                  "studies' preset (FLOPs, bytes, memory per step, steps, "
+                  "estimated time and memory on named accelerators) without "
+                  "training or reading data; exit.")
+flags.DEFINE_enum("plan_device", "h100", list(plan_lib.ACCELERATORS),
+                  "With --plan: exit 2 if a phase does not fit this "
+                  "accelerator's memory.")
+flags.DEFINE_bool("dry_run", False, "Build and check every config, print "
+                  "what would run, run nothing (the accelerator need not be "
+                  "present); exit.")
 flags.DEFINE_bool("list", False, "List studies, presets and claims; exit.")
 
 CHECKPOINTS = ".checkpoints"
@@ -504,10 +515,51 @@ def describe_studies() -> str:
   return "\n".join(lines)
 
 
+def dry_run() -> None:
+  """``--dry_run``: every config built and checked, the runs printed."""
+  if FLAGS.accelerator not in platform.ACCELERATORS:
+    raise UserError(f"unknown --accelerator={FLAGS.accelerator!r}; choose "
+                    f"one of {', '.join(platform.ACCELERATORS)}")
+  if FLAGS.list:
+    print(describe_studies())
+    return
+  preset = FLAGS.preset or default_preset(FLAGS.accelerator)
+  seeds = parse_seeds(FLAGS.seeds, FLAGS.seed)
+  for study in registry.resolve(FLAGS.study or ""):
+    for seed in seeds:
+      build_study_config(study, preset, seed, FLAGS.set, FLAGS.data_dir)
+    print(f"would run {study}/{preset} on {FLAGS.accelerator}, seeds "
+          f"{seeds} -> {report.final_dir(FLAGS.workdir, study, preset)}")
+
+
+def print_plan(studies: Sequence[str], preset: str, device: str) -> None:
+  """``--plan``: the compute table of every study (``repro.core.plan``)."""
+  lines, errors = plan_lib.header(), []
+  for study in studies:
+    module, config = build_study_config(study, preset, FLAGS.seed, FLAGS.set,
+                                        FLAGS.data_dir)
+    if not hasattr(module, "plan"):
+      raise UserError(f"study {study!r} has no compute plan yet")
+    logging.info("%s/%s: compiling the steps of the plan", study, preset)
+    costs = [plan_lib.analyse(phase) for phase in module.plan(config)]
+    lines += plan_lib.table(study, costs)
+    error = plan_lib.fitting_error(study, costs, device)
+    if error:
+      errors.append(error)
+  print("\n".join(lines))
+  print()
+  print(plan_lib.assumptions())
+  if errors:
+    raise UserError(errors[0])
+
+
 def main(argv: Sequence[str]) -> None:
   if len(argv) > 1:
     raise UserError(f"unexpected arguments {' '.join(argv[1:])!r}; flags "
                     "are written --name=value")
+  if FLAGS.dry_run:
+    dry_run()
+    return
   if FLAGS.multihost:
     platform.initialize_multihost(FLAGS.coordinator_address,
                                   FLAGS.num_processes, FLAGS.process_id)
@@ -523,6 +575,9 @@ def main(argv: Sequence[str]) -> None:
     return
   preset = FLAGS.preset or default_preset(FLAGS.accelerator)
   studies = registry.resolve(FLAGS.study or "")
+  if FLAGS.plan:
+    print_plan(studies, preset, FLAGS.plan_device)
+    return
   seeds = parse_seeds(FLAGS.seeds, FLAGS.seed)
   # Build every config first: a typo'd override fails before any run.
   for study in studies:

@@ -7,10 +7,12 @@ half-written is published.
 
 import os
 
+import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
 
+from repro.core import plan as compute_plan
 from repro.core import rng, train
 from repro.core.claims import Claim
 from repro.core.summary import Figure, Summary
@@ -35,7 +37,20 @@ def get_config(preset):
   config.lr = 0.1
   config.steps = {"smoke": 50, "cpu": 200, "paper": 1000}[preset]
   config.fail_after_figure = False
+  config.plan_width = 256  # Width of the matmul step of the compute plan.
   return config
+
+
+def plan(config):
+  """One phase: a (width x width) matmul gradient step, 2 x 2 n^3 FLOPs."""
+  width = config.plan_width
+
+  def step(w, x):
+    return jax.grad(lambda w: jnp.sum(x @ w))(w)
+
+  struct = jax.ShapeDtypeStruct((width, width), jnp.float32)
+  return [compute_plan.Phase("matmul step", step, (struct, struct),
+                             steps=config.steps, params=width * width)]
 
 
 def run(config, workdir, checkpoints=None):

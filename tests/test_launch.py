@@ -99,7 +99,8 @@ def test_list_shows_studies_and_claims(fake_study, capsys):
   assert code == 0
   assert "fake  — A fake study" in out
   assert "F1 (paper): SGD reaches the minimum" in out
-  assert "config keys: data_dir, fail_after_figure, lr, seed, steps" in out
+  assert ("config keys: data_dir, fail_after_figure, lr, plan_width, seed, "
+          "steps") in out
 
 
 def cli(*args, cwd):
@@ -210,3 +211,35 @@ def test_parse_seeds(text, seeds):
 def test_parse_seeds_errors(text):
   with pytest.raises(launch.UserError, match="--seeds"):
     launch.parse_seeds(text, 0)
+
+
+def test_plan_prints_costs_and_exits_2_when_a_phase_does_not_fit(
+    fake_study, tmp_path, capsys):
+  code, out, err = run_cli(capsys, "--study=fake", "--preset=paper",
+                           "--plan", f"--workdir={tmp_path}")
+  assert code == 0, err
+  row = next(line for line in out.splitlines()
+             if line.startswith("| fake | matmul step"))
+  # 256^2 parameters, the paper preset's 1,000 steps (FLOP counts are
+  # checked against closed forms in tests/core/test_plan.py).
+  assert "| 65.5 k |" in row and "| 1,000 |" in row
+  assert "Estimates, not measurements" in out
+  assert not list(tmp_path.iterdir())     # nothing trained or written
+  code, _, err = run_cli(capsys, "--study=fake", "--preset=paper", "--plan",
+                         "--set=plan_width=60000", "--plan_device=v5e",
+                         f"--workdir={tmp_path}")
+  assert code == 2 and "more than the 16 GiB" in err and len(err.splitlines()) == 1
+
+
+def test_dry_run_checks_configs_and_runs_nothing(fake_study, tmp_path,
+                                                 capsys):
+  code, out, err = run_cli(capsys, "--study=fake", "--dry_run",
+                           "--accelerator=gpu", "--seeds=2",
+                           f"--workdir={tmp_path}")
+  assert code == 0, err
+  assert out.strip() == (f"would run fake/paper on gpu, seeds [0, 1] -> "
+                         f"{tmp_path}/fake/paper")
+  code, _, err = run_cli(capsys, "--study=fake", "--dry_run",
+                         "--set=lrr=1", f"--workdir={tmp_path}")
+  assert code == 2 and "unknown config key 'lrr'" in err
+  assert not list(tmp_path.iterdir())
