@@ -228,7 +228,8 @@ def test_plan_prints_costs_and_exits_2_when_a_phase_does_not_fit(
   code, _, err = run_cli(capsys, "--study=fake", "--preset=paper", "--plan",
                          "--set=plan_width=60000", "--plan_device=v5e",
                          f"--workdir={tmp_path}")
-  assert code == 2 and "more than the 16 GiB" in err and len(err.splitlines()) == 1
+  assert code == 2 and "more than the 16 GiB" in err
+  assert len(err.splitlines()) == 1
 
 
 def test_dry_run_checks_configs_and_runs_nothing(fake_study, tmp_path,

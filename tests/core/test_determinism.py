@@ -4,6 +4,8 @@ A fresh process reproducing a run exactly is tested in
 tests/test_faults.py (the resumed run against the uninterrupted one).
 """
 
+import pytest
+
 from repro.core import platform
 from tests.core import smoke_runs
 from tests.test_scaling import measured
