@@ -47,7 +47,8 @@ def _features(size: dict):
 def _build_nc(size: dict) -> Case:
   features, labels, classifier, predictions = _features(size)
   function = neural_collapse._batched_collapse_metrics(  # the study's path
-      size["classes"], neural_collapse.PINV_RTOL, 0)
+      size["classes"], neural_collapse.PINV_RTOL, 0,
+      neural_collapse.EQUINORM_DDOF)
   with jax.enable_x64(True):
     args = (jnp.asarray(features), jnp.asarray(labels),
             jnp.asarray(classifier), jnp.asarray(predictions))

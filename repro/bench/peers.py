@@ -291,7 +291,7 @@ def collapse_metrics(features, labels, num_classes: int, classifier,
   nc1 = torch.trace(within @ inverse) / num_classes
 
   def variation(values):
-    return values.std(unbiased=False) / values.mean()
+    return values.std() / values.mean()  # torch.std: unbiased, as official
 
   def equiangular(vectors):
     unit = vectors / vectors.norm(dim=1, keepdim=True)
