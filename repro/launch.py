@@ -46,7 +46,7 @@ from repro.core import checkpoint as checkpoint_lib
 from repro.core import claims as claims_lib
 from repro.core import config as config_lib
 from repro.core import plan as plan_lib
-from repro.core import platform, report
+from repro.core import platform, report, seed_curves
 from repro.core.errors import UserError
 from repro.core.summary import Figure
 
@@ -408,20 +408,18 @@ def _write_aggregate(module, staging: str, runs: Sequence[SeedRun],
                      record: dict) -> None:
   """summary.json, metrics.jsonl (rows tagged by seed), figures, report."""
   report.write_json(os.path.join(staging, report.SUMMARY), record)
-  rows = []
-  for run in runs:
-    with open(os.path.join(run.directory, report.METRICS)) as f:
-      rows += [{"seed": run.seed, **json.loads(line)} for line in f]
+  per_seed = [report.read_curves(run.directory) for run in runs]
+  rows = [{seed_curves.SEED_KEY: run.seed, **row}
+          for run, curves in zip(runs, per_seed, strict=True)
+          for row in curves]
   report.write_metrics_jsonl(os.path.join(staging, report.METRICS), rows)
-  if hasattr(module, "aggregate_figures"):
-    figures = module.aggregate_figures(
-        [run.directory for run in runs], staging)
-  else:
-    first = runs[0]
-    figures = [Figure(f"seeds/{first.seed}/{fig.filename}",
-                      f"{fig.caption} (seed {first.seed}; each seed's "
-                      "figures are in its report)")
-               for fig in first.figures]
+  first = runs[0]
+  figures = [fig for spec in getattr(module, "SEED_CURVES", ())
+             if (fig := seed_curves.write_figure(per_seed, spec, staging))]
+  figures += [Figure(f"seeds/{first.seed}/{fig.filename}",
+                     f"{fig.caption} (seed {first.seed}; each seed's "
+                     "figures are in its report)")
+              for fig in first.figures]
   notes = ""
   if os.path.exists(os.path.join(runs[0].directory, NOTES)):
     with open(os.path.join(runs[0].directory, NOTES)) as f:

@@ -61,7 +61,7 @@ def write_json(path: str, payload) -> None:
 
 def read_curves(run_dir: str) -> list[dict]:
   """The rows of a run's metrics.jsonl (e.g. each seed's, for a study's
-  ``aggregate_figures``)."""
+  ``SEED_CURVES`` figures)."""
   with open(os.path.join(run_dir, METRICS)) as f:
     return [json.loads(line) for line in f if line.strip()]
 

@@ -88,8 +88,7 @@ def _notes(config, per_dataset) -> str:
         f"(stratified halves of the held-out set); final-model epochs per "
         f"density {epochs}"
         f" (full data {config.data[name].epochs}). DRoP validation recalls "
-        f"(full-length query model, best epoch "
-        f"{scored['query']['best_epoch']}): {recalls}; error floor "
+        f"({scored['query']['drop_recall_source']}): {recalls}; error floor "
         f"{config.data[name].error_floor}. Full data: average "
         f"{metrics['avg_acc/full']:.1f}%, worst class "
         f"{metrics['worst_acc/full']:.1f}%.")

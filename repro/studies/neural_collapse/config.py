@@ -52,6 +52,9 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.train_attack_steps = 10  # PGD-AT and TRADES inner maximisation
   config.train_attack_step_size = 0.05
   config.trades_beta = 6.0
+  # TRADES attack start: "official" x + 0.001 N(0, I) (the reference
+  # trades_loss); "uniform": a uniform point of the eps-ball.
+  config.trades_start = "official"
   # Training modes run (training.MODES). trades_official is TRADES with the
   # official code's BatchNorm eval-mode quirk (notes, pitfall 3), an
   # ablation; the claims read standard, pgd_at and trades.

@@ -278,6 +278,13 @@ def _num_layers(row: dict) -> int:
              and k.startswith("layer"))
 
 
+_TRADES_STARTS = {
+    "official": "at x + 0.001 N(0, I), as the reference TRADES code does",
+    "uniform": "at a uniform point of the eps-ball (the reference starts at "
+               "x + 0.001 N(0, I))",
+}
+
+
 def notes(config, metrics: dict[str, float]) -> str:
   """Protocol and deviations for the report."""
   text = (
@@ -305,8 +312,7 @@ def notes(config, metrics: dict[str, float]) -> str:
       "features by the true label, targeted NC (t = y + 1 mod C) by the "
       "target. PGD-AT attacks run in train mode (batch statistics) and only "
       "the training forward updates BatchNorm running statistics. TRADES "
-      "attacks start at a uniform point of the eps-ball (reference: x + "
-      "0.001 N(0, I)), since the shared PGD has no custom start.")
+      f"attacks start {_TRADES_STARTS[config.trades_start]}.")
   lines = []
   for mode in config.modes:
     if f"{mode}/nc1" in metrics:

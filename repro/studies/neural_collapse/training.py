@@ -96,7 +96,8 @@ def make_loss(network: Network, mode: str, config):
     if mode in ("trades", "trades_official"):
       adversarial = jax.lax.stop_gradient(
           adversarial_training.trades_adversarial(
-              frozen_logits_fn(variables, False), images, key, **attack))
+              frozen_logits_fn(variables, False), images, key, **attack,
+              start=config.trades_start))
       train = mode == "trades"
       clean_logits, variables = network.logits(variables, images, train)
       adversarial_logits, variables = network.logits(variables, adversarial,
