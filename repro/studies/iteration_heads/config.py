@@ -2,10 +2,11 @@
 
 ``cpu`` is the CPU-scale plan (README, What is run) shrunk to fit 5 minutes
 on 2 cores: width 32, inputs up to length 8, Adam 3e-3 with shuffled
-batches of 128 (calibrated once, see README); ``paper`` restores the official sizes
-(``grid_run_pretrain.py``: width 128, lengths 1..16, lr 3e-4, batch 256,
-1000 epochs, length-ordered batches, embedding dropout 0.1, 1024 test
-sequences per length) and the transfer checkpoint at epoch 200.
+batches of 128 (calibrated once, see README); ``paper`` restores the
+official sizes (``grid_run_pretrain.py``: width 128, lengths 1..16, lr
+3e-4, batch 256, 1000 epochs, length-ordered batches, embedding dropout
+0.1, 1024 test sequences per length) and the transfer checkpoint at epoch
+200.
 """
 
 from __future__ import annotations
