@@ -1,8 +1,8 @@
 """Procedurally rendered galaxies of the 9 Galaxy Zoo 2 classes (TFDS).
 
-The CPU stand-in of the curated GZoo2 set of arXiv 2311.17967 (notes §3.1
-and §5): every image is one galaxy whose morphology follows the leaves of
-the simplified GZ2 decision tree,
+The CPU stand-in of the curated GZoo2 set of arXiv 2311.17967
+(galaxy_distillation README, What runs): every image is one galaxy whose
+morphology follows the leaves of the simplified GZ2 decision tree,
 
   0 smooth, round          1 smooth, in-between      2 smooth, cigar-shaped
   3 edge-on with bulge     4 edge-on, no bulge

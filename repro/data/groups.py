@@ -1,7 +1,7 @@
 """Data with groups: class y x spurious attribute a, group g = 2 y + a.
 
-Two embedded generators for subpopulation-shift studies (GAP paper notes,
-Section 5):
+Two embedded generators for subpopulation-shift studies (the group_priors
+README, What is run):
 
 * ``gaussian_groups``: x = [core, spurious, noise] with core ~ N((2y - 1)
   mu_c, I), spurious ~ N((2a - 1) mu_s, sigma_s^2 I) and noise ~ N(0, I)

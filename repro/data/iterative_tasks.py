@@ -29,7 +29,7 @@ Tasks:
 
 Train and test sequences are disjoint: where a length has enough distinct
 input strings, the test strings are never in the training rows (the
-official code samples with replacement and leaks, see the study notes).
+official code samples with replacement and leaks; iteration_heads README).
 """
 
 from __future__ import annotations

@@ -144,7 +144,8 @@ def ols_test_error(dim, num_samples, noise_var, gen_num_samples,
                    gen_noise_var, num_generations):
   """Exact OLS error: s^2 d / (T - d - 1) + n s0^2 d / (T0 - d - 1).
 
-  Notes §3 (1), for T, T0 >= d + 2; independent of Sigma and w0.
+  Derived for the collapse_regression study (README, What is reproduced),
+  for T, T0 >= d + 2; independent of Sigma and w0.
   """
   return (noise_var * dim / (num_samples - dim - 1.0)
           + num_generations * gen_noise_var * dim / (

@@ -43,7 +43,7 @@ def test_pgd_points_stay_in_the_ball_and_the_box(norm):
 
 
 def test_bright_pixels_can_decrease():
-  # Pitfall 10: the buggy projection min(max(d, x - eps), x + eps) forces
+  # A tempting bug: the projection min(max(d, x - eps), x + eps) forces
   # d >= 1 - eps at a pixel x = 1, so bright pixels could never darken.
   w = jnp.ones(5)
   x = jnp.ones((2, 5))

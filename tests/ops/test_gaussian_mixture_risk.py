@@ -27,8 +27,8 @@ def test_erm_threshold_minimises_the_average_risk_on_a_grid(phi1):
   assert mog.erm_threshold(phi1, MU, SIGMA) == pytest.approx(best, abs=1e-3)
 
 
-def test_priors_and_worst_class_risks_of_the_notes():
-  # Notes C7b: 0.067 -> 0.059 vs 0.055 (mu = 4, sigma = 1.5).
+def test_priors_and_worst_class_risks_at_mu_4_sigma_1_5():
+  # Claim C7b's setting (data_pruning README): 0.067 -> 0.059 vs 0.055.
   assert mog.worst_class_risk(0.5, MU, SIGMA) == pytest.approx(0.067,
                                                                 abs=1e-3)
   assert mog.worst_class_risk(mog.drop_prior(MU, SIGMA), MU,
@@ -44,7 +44,7 @@ def test_priors_and_worst_class_risks_of_the_notes():
 
 
 def test_overlapping_regime_overshoots_to_a_constant_classifier():
-  # Notes' warning: mu <= 2, sigma >= 2 -> t = -inf, worst risk 1.
+  # Overlapping classes, mu <= 2, sigma >= 2 -> t = -inf, worst risk 1.
   mu, sigma = 1.0, 2.5
   assert mog.erm_threshold(mog.drop_prior(mu, sigma), mu, sigma) == -np.inf
   assert mog.worst_class_risk(mog.drop_prior(mu, sigma), mu, sigma) == 1.0

@@ -68,7 +68,7 @@ def test_robust_accuracy_counts_strictly_positive_robust_margins():
 
 
 def test_l1_norm_gradient_is_sign_and_zero_at_zero():
-  # jnp.abs differentiates to 1 at 0 (pitfall 6); l1_norm must give 0.
+  # jnp.abs differentiates to 1 at 0; l1_norm must give 0.
   assert float(jax.grad(lambda w: jnp.abs(w).sum())(jnp.zeros(1))[0]) == 1.0
   w = jnp.array([0.0, 2.0, -3.0])
   np.testing.assert_array_equal(jax.grad(rl.l1_norm)(w), [0.0, 1.0, -1.0])

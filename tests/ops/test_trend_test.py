@@ -1,4 +1,4 @@
-"""STM's trend test on constructed sequences (notes §3.4 item 4)."""
+"""STM's trend test on constructed sequences (official STM code)."""
 
 import jax
 import jax.numpy as jnp

@@ -16,7 +16,7 @@ from tests.core import smoke_runs
 
 STUDY = "collapse_regression"
 # README: A7c (lam = T^-2/3 vs the best lam at n = 4, T = 160: theory 22%,
-# simulation 21.5% with seed 0) sits at the noise level of the notes' 25%.
+# simulation 21.5% with seed 0) sits at the noise level of its 25% bound.
 EXPECTED_CPU_FAILS = set()
 
 

@@ -244,7 +244,7 @@ def test_smoke_run_gives_every_claim_a_verdict():
     assert np.isfinite(value), name
     if name.startswith(("avg_acc/", "worst_acc/")):
       assert 0.0 <= value <= 100.0, name
-  # The toy analysis is exact at any size (notes' numbers).
+  # The toy analysis is exact at any size (README, claim C7b).
   assert metrics["c7_worst_risk_balanced"] == pytest.approx(0.0668,
                                                             abs=1e-3)
   run_dir = run.run_dir

@@ -21,7 +21,7 @@ from tests.core import smoke_runs
 STUDY = "goldilocks"
 # README: with Circles' near-uniform label prior, matching p_bar to Q
 # shrinks the gradient < 2x (G6b); GD from alpha >= 100 moves the weights
-# slightly more than the notes' laziness bound (G7c).
+# slightly more than the laziness bound of G7c.
 EXPECTED_CPU_FAILS = {"G5a-notes", "G5b-notes", "G6b", "G7c"}
 
 

@@ -103,8 +103,9 @@ def _stats_moved(before, after):
 
 
 def test_trades_official_quirk_freezes_batch_norm_statistics():
-  # Official code: TRADES trains with BatchNorm in eval mode (notes,
-  # pitfall 3), so the running statistics never move.
+  # Official code: TRADES trains with BatchNorm in eval mode
+  # (neural_collapse README, What is run), so the running statistics never
+  # move.
   _, _, variables, updated, _ = _one_loss_evaluation("trades_official")
   assert not _stats_moved(variables, updated)
   _, _, variables, updated, _ = _one_loss_evaluation("trades")
@@ -112,7 +113,7 @@ def test_trades_official_quirk_freezes_batch_norm_statistics():
 
 
 def test_pgd_at_updates_running_statistics_from_the_training_forward_only():
-  # Pitfall 13: attack forwards use batch statistics but do not update the
+  # Attack forwards use batch statistics but do not update the
   # running ones; the running mean moves by 0.1 * the adversarial batch's.
   config, net, variables, updated, (images, labels, key) = (
       _one_loss_evaluation("pgd_at"))

@@ -1,9 +1,9 @@
-"""Presets of the bnn_attacks study (paper notes, Sections 5 and 6).
+"""Presets of the bnn_attacks study (README, What is run; Paper preset).
 
 ``cpu`` is the reference: the embedded 8x8 digits, an MLP 64-32-10 and
-the notes' CPU plan sized to run in a few minutes on 2 cores. ``smoke``
-shrinks every size; ``paper`` moves to MNIST and the notes' paper-scale
-sampler and attack budgets. Only sizes change between presets.
+a CPU plan sized to run in a few minutes on 2 cores. ``smoke`` shrinks
+every size; ``paper`` moves to MNIST and paper-scale sampler and attack
+budgets (README, Paper preset). Only sizes change between presets.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """run(config, workdir): the bnn_attacks study (arXiv 2404.19640).
 
-In this order (paper notes, Section 5):
+In this order (README, What is run):
   1. Inference on the training set: MAP ensemble (DET = member 0), full-
      batch HMC with chains started at the members, MFVI, MC dropout;
      clean accuracy, HMC acceptance and split R-hat (claim A1).
@@ -184,7 +184,7 @@ def _robust_acc(predictor, x_adv, labels, key, draws) -> float:
 
 
 def _label_attack(config, predictor, x, labels, key, eps, **options):
-  """The notes' label attack: num_steps of 2.5 eps / num_steps."""
+  """The label attack (README, What is run): steps of 2.5 eps / num_steps."""
   cfg = config.attack
   return bma_attacks.pgd_on(
       predictor, x, labels, key, eps=eps, num_steps=cfg.num_steps,
@@ -262,7 +262,7 @@ def _sample_counts(config, trained, x, labels, metrics) -> None:
 
 
 def _naive_attacks(config, trained, x, labels, metrics, proper) -> None:
-  """A4: attack the wrong object, evaluate the proper BMA (pitfall 1)."""
+  """A4: attack the wrong object (prior work's error), evaluate the BMA."""
   cfg = config.attack
   eps = cfg.compare_eps
   key = rng.stream(config.seed, "attack_naive")
@@ -283,7 +283,7 @@ def _naive_attacks(config, trained, x, labels, metrics, proper) -> None:
       "mfvi_mean_weights": (fixed_set("mean", model, trained.mfvi.loc[None]),
                             "mfvi", label, default_step, cfg.num_steps),
       "mcd_one_mask": (one_mask, "mcd", label, default_step, cfg.num_steps),
-      # Exploratory (no claim): the errors of Carbone et al. (notes 3.5).
+      # Exploratory (no claim): the errors of Carbone et al.'s public code.
       "hmc_averaged_logits": (hmc_predictor, "hmc",
                               objective(averaged_logits_nll=1.0),
                               default_step, cfg.num_steps),
@@ -367,7 +367,7 @@ def _detection(config, trained, x, labels, metrics) -> dict:
 
 def _semantic_shift(config, x_train, y_train, x_test, y_test, order,
                     metrics, checkpoints=None) -> dict:
-  """HMC on the ID classes; OOD = held-out classes (notes, Section 5)."""
+  """HMC on the ID classes; OOD = held-out classes (README, What is run)."""
   ood_classes = np.asarray(config.data.ood_classes)
   id_classes = np.setdiff1d(np.arange(int(y_train.max()) + 1), ood_classes)
   relabel = np.full(int(y_train.max()) + 1, -1)

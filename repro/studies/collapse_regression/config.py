@@ -1,6 +1,6 @@
-"""Presets of the collapse_regression study (paper notes §5 and §6).
+"""Presets of the collapse_regression study (README, What is reproduced).
 
-``cpu`` is the notes' CPU plan: (i) isotropic and (ii) power-law Gaussian
+``cpu`` is the CPU-scale plan: (i) isotropic and (ii) power-law Gaussian
 regression with d = 100, T = 300, T0 = 250 over n = 0..8 generations and a
 grid of ridge parameters; (iii) the scaling law over T with d = 400,
 T0 = 800; (iv) the over-parameterised noise-free chain d = 200, T0 = 100;
@@ -24,7 +24,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.seed = 0
   config.data_dir = ""
 
-  # (i) isotropic and (ii) power-law spectra (notes §5): OLS / ridge
+  # (i) isotropic and (ii) power-law spectra (README): OLS / ridge
   # downstream on data from generation n of an under-parameterised chain.
   gaussian = config.gaussian = ml_collections.ConfigDict()
   gaussian.dim = 100
@@ -39,7 +39,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # A2 compares simulation and theory for lambda in this range.
   gaussian.claim_lambda_range = (1e-3, 1.0)
   # (ii): lambda_j = j^-beta, (w0_j)^2 lambda_j = j^(-1 - 2 beta r);
-  # beta = 2, r = 0.625 gives w0_j = j^-0.75 (notes §5).
+  # beta = 2, r = 0.625 gives w0_j = j^-0.75 (w0_j^2 lam_j = j^-(1+2 beta r)).
   gaussian.power_law_beta = 2.0
   gaussian.power_law_source = 0.625
   # Repetitions: the power-law collapse term has few effective degrees of
@@ -48,7 +48,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   gaussian.power_law_reps = 1500
   gaussian.chunk_size = 250
 
-  # (iii) scaling law over T (notes §3 power-law scaling, §5 (iii)).
+  # (iii) scaling law over T (paper Sec. 5; README, What is reproduced).
   scaling = config.scaling = ml_collections.ConfigDict()
   scaling.dim = 400
   scaling.gen_num_samples = 800
@@ -66,7 +66,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # Theory curves are drawn on this many log-spaced T between the ends.
   scaling.theory_points = 41
 
-  # (iv) over-parameterised generator, isotropic, noise-free (notes §3 (4)).
+  # (iv) over-parameterised generator, isotropic, noise-free (README).
   overparam = config.overparam = ml_collections.ConfigDict()
   overparam.dim = 200
   overparam.gen_num_samples = 100
@@ -75,7 +75,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # A second chain with label noise checks the noisy formula (no claim).
   overparam.noisy_gen_noise_std = 0.5
 
-  # (v) kernel ridge regression on images (notes §5 (v)).
+  # (v) kernel ridge regression on images (paper appendix; README).
   kernel = config.kernel = ml_collections.ConfigDict()
   kernel.dataset = "digits"
   kernel.pool_split = "train"
@@ -116,7 +116,8 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
     kernel.num_samples = 60
     kernel.reps = 2
   elif preset == "paper":
-    # Notes §6: d up to 1000, T up to 1e4-scale ratios, 100+ repetitions.
+    # Planned paper scale: d up to 1000, T up to 1e4-scale ratios, 100+
+    # repetitions (the paper's own sizes were not checked).
     gaussian.dim = 300
     gaussian.num_samples = 900
     gaussian.gen_num_samples = 750

@@ -1,9 +1,10 @@
 """Runs the study: simulations, closed forms, metrics, figures.
 
-Five parts (paper notes §5): (i) isotropic and (ii) power-law Gaussian
-regression over generations and ridge parameters, (iii) the scaling law
-over T with near-zero, adaptive, fixed and oracle ridge parameters, (iv) the
-over-parameterised noise-free chain, (v) kernel ridge regression on images.
+Five parts (README, What is reproduced): (i) isotropic and (ii) power-law
+Gaussian regression over generations and ridge parameters, (iii) the
+scaling law over T with near-zero, adaptive, fixed and oracle ridge
+parameters, (iv) the over-parameterised noise-free chain, (v) kernel ridge
+regression on images.
 Simulations and closed forms run in float64.
 """
 
@@ -36,8 +37,9 @@ SPECTRA = ("isotropic", "power_law")
 
 @contextlib.contextmanager
 def numerics():
-  """float64 (notes pitfall 5), fast-compiling threefry, 1-thread BLAS.
+  """float64, fast-compiling threefry, 1-thread BLAS.
 
+  - float64: power-law eigenvalues down to 1e-5 break float32 solves.
   - The non-partitionable threefry compiles ~1 s faster per jitted function
     that draws random numbers (CPU, jax 0.10); nothing here shards a random
     draw, so only the (deterministic) stream changes.
@@ -398,8 +400,8 @@ against the true w0. Theory is the deterministic equivalent through the
 effective regularisation kappa (ridge), the exact finite-size OLS formula,
 and the exact over-parameterised formula; see the study README for the
 derivations and the deviations from the paper (digits instead of MNIST for
-the kernel part; claims on the deterministic equivalents derived in the
-paper notes rather than the paper's own theorem statements). The check of
+the kernel part; claims on the deterministic equivalents derived for this
+study rather than the paper's own theorem statements). The check of
 the adaptive lam against the best grid lam (A7c) sits at the Monte Carlo
 noise level: the theory's own ratio is `theory/adaptive_over_oracle_max`
 against the threshold 1.25.

@@ -1,6 +1,6 @@
-"""Presets of the collapse_tails study (paper notes §5 and §6).
+"""Presets of the collapse_tails study (README, What is reproduced).
 
-``cpu`` is the notes' CPU plan: the Hutter model computed exactly on
+``cpu`` is the CPU-scale plan: the Hutter model computed exactly on
 N = 2e6 items with the analytic tail beyond, Monte-Carlo checks, tail
 cutting, narrowing, finite-sample generators, generations and mixing, and
 an embedding-table learner trained with Adam. The GCD transformer is the
@@ -20,7 +20,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.data_dir = ""
 
   # The Hutter model (Sec. 2): items 1..num_items in arrays, the rest
-  # analytically (pitfall 2: beta = 1.5 misses 5e-4 of mass at N = 2e6).
+  # analytically (beta = 1.5 misses 5e-4 of its mass at N = 2e6).
   hutter = config.hutter = ml_collections.ConfigDict()
   hutter.num_items = 2_000_000
   hutter.betas = (1.5, 2.0, 3.0)
@@ -28,9 +28,9 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   hutter.min_log10_size = 1.0
   hutter.max_log10_size = 8.0
   hutter.sizes_per_decade = 8
-  # Exponent fits use T in [10^a, 10^b] (notes B-C1: 1e2..1e6).
+  # Exponent fits use T in [10^a, 10^b] (claim C1: 1e2..1e6).
   hutter.fit_log10_range = (2.0, 6.0)
-  # Monte-Carlo confirmation of the exact curves (notes: >= 20 seeds).
+  # Monte-Carlo confirmation of the exact curves (planned: >= 20 seeds).
   hutter.mc_trials = 64
   hutter.mc_sizes = (100, 1000, 10_000, 100_000)
 

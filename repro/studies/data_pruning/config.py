@@ -1,6 +1,6 @@
-"""Presets of the data_pruning study (paper notes, Sections 5 and 6).
+"""Presets of the data_pruning study (README, What is run).
 
-``cpu`` is the reference scale: the notes' synthetic 10-class Gaussian
+``cpu`` is the reference scale: the synthetic 10-class Gaussian
 mixture (claims) and the embedded 8x8 digits (secondary), MLPs. ``paper``
 switches the datasets to CIFAR-10 (VGG-16) and CIFAR-100 (VGG-19) with the
 official hyperparameters; ``smoke`` shrinks everything and runs the mixture
@@ -19,7 +19,7 @@ from repro.studies.data_pruning.grid import METHODS
 def _dataset_group(**overrides) -> ml_collections.ConfigDict:
   group = ml_collections.ConfigDict()
   group.source = "mixture"            # "mixture" or a repro.data name
-  # Mixture generator (repro.data.gaussian_mixture; notes Sec. 5).
+  # Mixture generator (repro.data.gaussian_mixture; README, What is run).
   group.num_classes = 10
   group.dim = 20
   group.train_per_class = 400
@@ -45,7 +45,7 @@ def _dataset_group(**overrides) -> ml_collections.ConfigDict:
   group.lr_drop_factor = 0.2
   group.eval_batch = 2000
   group.augment = False               # flip + shift, final models only
-  group.error_floor = 0.0             # DRoP error floor (pitfall 1)
+  group.error_floor = 0.0             # DRoP error floor (README)
   group.replica_chunk = 0             # replicas per call (0: all)
   group.update(overrides)
   return group
@@ -59,8 +59,8 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
   config.data = ml_collections.ConfigDict()
   # The easiest mixture class (sigma 0.6) and several digits reach 100%
-  # validation recall, which would give them no DRoP quota at all (notes
-  # pitfall 1): floor the error at 0.02 (the notes' floor for digits).
+  # validation recall, which would give them no DRoP quota at all (README,
+  # Deviations): floor the error at 0.02.
   config.data.mixture = _dataset_group(error_floor=0.02)
   config.data.digits = _dataset_group(source="digits", error_floor=0.02,
                                       eval_batch=600)

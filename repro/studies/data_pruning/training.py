@@ -114,7 +114,8 @@ def predict(model: Model, variables, inputs, batch_size: int):
 def epochs_for_density(base_epochs: int, density: float) -> int:
   """E (0.5 + 0.5 d) / d: iterations = (0.5 + 0.5 d) x full training.
 
-  Official ``utils.epochs_correction`` (notes pitfall 8).
+  Official ``utils.epochs_correction``: equal epochs would under-train
+  subsets, equal iterations over-train them.
   """
   return max(1, int(round(base_epochs * (0.5 + 0.5 * density) / density)))
 

@@ -1,7 +1,7 @@
 """Turns the sweeps' arrays into the scalar metrics the claims read.
 
 Pure numpy on the dicts returned by ``sweeps`` and ``training``; every
-metric is named after the claim check of the paper notes (Sec. 5) it feeds.
+metric is named after the claim check it feeds (README, Sources).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def curvature_metrics(config, results: dict) -> dict[str, float]:
       results["inits/curvature"], results["inits/loss"])
   metrics["inits_spearman_curvature_grad_norm"] = spearman(
       results["inits/curvature"], results["inits/grad_norm"])
-  # The notes' fixed range T in [0.1, 10] (no claim; README).
+  # The planned fixed range T in [0.1, 10] (G5a/b-notes; README).
   metrics["notes_range_spearman_curvature_entropy"] = spearman(
       results["notes_inits/curvature"], results["notes_inits/entropy"])
   metrics["notes_range_spearman_curvature_loss"] = spearman(

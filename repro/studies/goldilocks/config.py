@@ -1,4 +1,4 @@
-"""Presets of the goldilocks study (paper notes, Sections 5 and 6).
+"""Presets of the goldilocks study (README, What is reproduced).
 
 ``cpu`` is the reference scale: the curvature analysis (claims G1-G6) on
 Circles with the paper's bias-free 2-32-32-3 ``Demo`` net, the training
@@ -40,7 +40,7 @@ def _cpu_config() -> ml_collections.ConfigDict:
   curvature.vanish_log_alpha = -1.0   # G4: vanishing gradients, alpha <= 0.1
   curvature.saturated_confidence = 0.99  # G3a skips saturated alphas
   curvature.num_random_inits = 200    # G5: random inits inside the zone
-  # Reported beside G5: inits over the notes' fixed range T in [0.1, 10].
+  # Beside G5 (G5a/b-notes): inits over the planned range T in [0.1, 10].
   curvature.num_notes_inits = 100
   curvature.notes_log_temperature_range = (-1.0, 1.0)
   curvature.num_prior_inits = 200     # G6: random inits at alpha = 1, T = 1

@@ -73,7 +73,7 @@ def _notes(config, metrics, curvature_problem, training_problem) -> str:
       f"{metrics['peak_curvature']:.3f} at log10 alpha = "
       f"{metrics['peak_log_alpha']:.2f}. G5's random inits draw their "
       "temperature so that the equivalent alpha is log-uniform inside this "
-      "zone (the notes' T in [0.1, 10] straddles its lower edge; README).",
+      "zone (the planned T in [0.1, 10] straddles its lower edge; README).",
       "",
       f"Training (G7) on {config.training.dataset} with "
       f"{training_problem.name} (D = {training_problem.num_params}): a "

@@ -194,7 +194,7 @@ def run_curvature_analysis(config, problem: Problem,
   ``scale/<name>`` and ``temperature/<name>`` ``[alphas]`` (seed 0 at
   ``(alpha, T = 1)`` and at ``(1, T = alpha^-L)``); ``full/<name>``
   ``[len(full_log_alphas)]`` (seed 0); ``inits/<name>`` (G5) and
-  ``notes_inits/<name>`` (the notes' T range, reported);
+  ``notes_inits/<name>`` (the planned fixed T range, G5a/b-notes);
   ``prior/<name>`` (G6).
   """
   group = config.curvature
@@ -246,7 +246,7 @@ def run_curvature_analysis(config, problem: Problem,
     # G2: seed 0 at (alpha, T = 1) and at (1, T = alpha^-L), same basis.
     # G5: random inits at alpha = 1 with T such that the equivalent scale
     # alpha_eq = T^(-1/L) is log-uniform inside the measured zone, plus
-    # (reported, no claim) inits over the notes' fixed T range. One map.
+    # inits over the planned fixed T range (G5a/b-notes). One map.
     logging.info("goldilocks: scale vs temperature, %d random inits in the "
                  "zone [%.2f, %.2f]", num_inits, zone_lo, zone_hi)
     num_random = num_inits + num_notes

@@ -1,6 +1,6 @@
-"""Presets of the group_priors study (paper notes, Sections 5 and 6).
+"""Presets of the group_priors study (README, What is run).
 
-``cpu`` is the reference scale (notes, Section 5): synthetic Gaussian
+``cpu`` is the reference scale (README, What is run): synthetic Gaussian
 spurious-correlation data (claims B0-B6) and digit dominoes (reported).
 ``smoke`` shrinks sizes; ``paper`` keeps the method and grids and changes
 the data to Waterbirds (read from ``data_dir``), the sizes and the steps.
@@ -19,7 +19,7 @@ def _cpu_config() -> ml_collections.ConfigDict:
   # The first dataset carries the claims; the others are reported.
   config.datasets = ("gaussian", "dominoes")
 
-  # Group sizes (notes, Section 5): skewed training set, skewed annotated
+  # Group sizes (README, What is run): skewed training set, skewed annotated
   # set split into fit / select halves, balanced test and probe sets.
   data = config.data = ml_collections.ConfigDict()
   data.num_train = 4000
@@ -45,16 +45,17 @@ def _cpu_config() -> ml_collections.ConfigDict:
   waterbirds = config.waterbirds = ml_collections.ConfigDict()
   waterbirds.image_size = 32
 
-  # ERM base network (notes, Section 5, step 1): MLP, Adam, no decay.
+  # ERM base network (README, What is run): MLP, Adam, no decay.
   erm = config.erm = ml_collections.ConfigDict()
   erm.hidden_sizes = (256, 256)
   erm.learning_rate = 1e-3
   erm.batch_size = 128
   erm.epochs = 100
 
-  # GAP (notes, Sections 3.2 and 5, step 3).
+  # GAP (README, The prior; the official code's loss).
   gap = config.gap = ml_collections.ConfigDict()
-  # lambda grid: the notes' {5, 15, 50} extended upwards (README, tuning):
+  # lambda grid: the planned {5, 15, 50} extended upwards (README,
+  # Deviations):
   # at N = 500 the prior's pull precision / (2 N) = 0.5 outweighs the
   # context weight lambda / |B| = 0.39 even at lambda = 50.
   gap.scales = (5.0, 15.0, 50.0, 150.0, 500.0)

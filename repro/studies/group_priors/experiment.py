@@ -242,8 +242,8 @@ def _all_layers(config, sets, erm_params, init_heads, weights,
                 train_kwargs):
   """GAP on every layer from the ERM weights, head re-initialised (B6).
 
-  The prior mean is the whole ERM network, its head included (paper
-  notes, pitfall 5); lambda and rho are chosen on the select half.
+  The prior mean is the whole ERM network, its head included (as in the
+  official code); lambda and rho are chosen on the select half.
   """
   cfg = config.all_layers
   rows = [("gap", (scale, rho, cfg.group_scale, config.gap.precision))

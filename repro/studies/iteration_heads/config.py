@@ -1,11 +1,12 @@
 """Presets of the iteration-head study.
 
-``cpu`` is the notes' CPU plan (§5) shrunk to fit 5 minutes on 2 cores:
-width 32, inputs up to length 8, Adam 3e-3 with shuffled batches of 128
-(calibrated once, see README); ``paper`` restores the official sizes
-(``grid_run_pretrain.py``: width 128, lengths 1..16, lr 3e-4, batch 256,
-1000 epochs, length-ordered batches, embedding dropout 0.1, 1024 test
-sequences per length) and the transfer checkpoint at epoch 200.
+``cpu`` is the CPU-scale plan (README, What is run) shrunk to fit 5 minutes
+on 2 cores: width 32, inputs up to length 8, Adam 3e-3 with shuffled
+batches of 128 (calibrated once, see README); ``paper`` restores the
+official sizes (``grid_run_pretrain.py``: width 128, lengths 1..16, lr
+3e-4, batch 256, 1000 epochs, length-ordered batches, embedding dropout
+0.1, 1024 test sequences per length) and the transfer checkpoint at epoch
+200.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # by_length: official single-length batches 1..max_len every epoch.
   config.optim.batch_order = "shuffled"
 
-  # Steps of each run (R1..R6 of the notes).
+  # Steps of each run (R1..R6; README, What is run).
   config.steps = ml_collections.ConfigDict()
   config.steps.cot = 2000  # R1: polynomial, CoT, 2 layers
   config.steps.no_cot = 1000  # R2: polynomial, answer only

@@ -1,4 +1,4 @@
-"""The iteration-head experiments (notes §5, runs R1..R6 and an ablation).
+"""The iteration-head experiments (runs R1..R6 and an ablation; README).
 
 * R1 polynomial (mod p) with chain-of-thought, 2 layers: accuracy, the
   layer-2 iteration head and the layer-1 EoI locator, their emergence.

@@ -1,6 +1,6 @@
-"""Presets of the neural-collapse study (paper notes, Sections 5 and 6).
+"""Presets of the neural-collapse study (README, What is run; Calibration).
 
-``cpu`` is the notes' CPU plan: a 64-256-256-128-10 ReLU MLP on the
+``cpu`` is the CPU-scale plan: a 64-256-256-128-10 ReLU MLP on the
 embedded 8x8 digits, trained three ways (standard, PGD-AT, TRADES) with
 SGD and a piecewise learning rate; linf PGD with eps = 0.1 in [0, 1] pixel
 units. ``paper`` changes sizes only: CIFAR-10, VGG11-BN, eps = 8/255,
@@ -56,7 +56,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # trades_loss); "uniform": a uniform point of the eps-ball.
   config.trades_start = "official"
   # Training modes run (training.MODES). trades_official is TRADES with the
-  # official code's BatchNorm eval-mode quirk (notes, pitfall 3), an
+  # official code's BatchNorm eval-mode quirk (README, What is run), an
   # ablation; the claims read standard, pgd_at and trades.
   config.modes = ("standard", "pgd_at", "trades", "trades_official")
   config.pinv_rtol = 1e-8  # NC1 pseudo-inverse tolerance on Sigma_B

@@ -1,6 +1,6 @@
-"""Presets of the robust_erm study (paper notes, Sections 5 and 6).
+"""Presets of the robust_erm study (README, What is run).
 
-``cpu`` is the reference scale (paper notes, Section 5); ``smoke`` and
+``cpu`` is the reference scale (README, What is run); ``smoke`` and
 ``paper`` change sizes only. The linear part runs in float64.
 """
 
