@@ -15,10 +15,9 @@ from repro.data import iterative_tasks
 from repro.studies import iteration_heads
 from repro.studies.iteration_heads import experiment, training
 from tests.core import smoke_runs
+from tests.studies import committed
 
 STUDY = "iteration_heads"
-# Claims that do not reproduce at CPU scale (README: why each fails).
-EXPECTED_CPU_FAILS = {"A-C2c", "A-C3", "A-C6b", "A-C7"}
 
 
 @pytest.fixture(scope="module")
@@ -143,10 +142,7 @@ def test_eval_set_keeps_only_held_out_lengths():
 @pytest.mark.claims
 def test_cpu_claims(tmp_path):
   record = launch.run_study(STUDY, "cpu", workdir=str(tmp_path))
-  verdicts = {c["id"]: c["verdict"] for c in record["claims"]}
-  assert set(verdicts.values()) <= {"PASS", "FAIL"}, record["claims"]
-  failed = {k for k, v in verdicts.items() if v != "PASS"}
-  assert failed == EXPECTED_CPU_FAILS, record["claims"]
+  committed.assert_same_verdicts(STUDY, record)
 
 
 def test_interrupted_smoke_run_resumes_to_the_same_metrics(tmp_path,
