@@ -63,7 +63,7 @@ class LoopResult:
 
 def run(
     chunk: ChunkFn,
-    state,
+    state: Any,
     num_steps: int,
     *,
     chunk_steps: int,

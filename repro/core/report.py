@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def final_dir(workdir: str, study: str, preset: str) -> str:
   return os.path.join(workdir, study, preset)
 
 
-def jsonable(value):
+def jsonable(value: Any) -> Any:
   """Converts numpy/JAX scalars and arrays to JSON; non-finite -> string."""
   if isinstance(value, dict):
     return {str(k): jsonable(v) for k, v in value.items()}
@@ -53,7 +54,7 @@ def jsonable(value):
   return value
 
 
-def write_json(path: str, payload) -> None:
+def write_json(path: str, payload: Any) -> None:
   with open(path, "w") as f:
     json.dump(jsonable(payload), f, indent=2, allow_nan=False)
     f.write("\n")
@@ -230,7 +231,7 @@ def _write_lines(path: str, lines: Sequence[str]) -> None:
     f.write("\n".join(lines))
 
 
-def format_number(value) -> str:
+def format_number(value: Any) -> str:
   if value is None:
     return "—"
   if isinstance(value, str):

@@ -15,6 +15,8 @@ compile per shape; arrays come back as numpy like ``repro.data.load``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import jax
 import numpy as np
 
@@ -48,7 +50,8 @@ def sample(rng: np.random.Generator, means: np.ndarray, sigmas: np.ndarray,
   return means[labels] + sigmas[labels, None] * noise, labels
 
 
-def flip_labels(rng: np.random.Generator, labels: np.ndarray, classes,
+def flip_labels(rng: np.random.Generator, labels: np.ndarray,
+                classes: Iterable[int],
                 fraction: float, num_classes: int) -> np.ndarray:
   """Relabels ``fraction`` of each listed class to a uniform other class."""
   labels = np.array(labels, np.int32)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import optax
+from jax.typing import ArrayLike
 
 NORMS = ("linf", "l2")
 
@@ -51,7 +52,8 @@ def _per_example_norm(values: jax.Array, order: float) -> jax.Array:
   return norms.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
-def project(delta: jax.Array, x: jax.Array, eps, norm: str = "linf",
+def project(delta: jax.Array, x: jax.Array, eps: ArrayLike,
+            norm: str = "linf",
             clip_min: float | None = 0.0,
             clip_max: float | None = 1.0) -> jax.Array:
   """Maps ``delta`` into the eps-ball, then ``x + delta`` into the box."""
@@ -68,7 +70,7 @@ def project(delta: jax.Array, x: jax.Array, eps, norm: str = "linf",
   return delta
 
 
-def random_start(key: jax.Array, x: jax.Array, eps,
+def random_start(key: jax.Array, x: jax.Array, eps: ArrayLike,
                  norm: str = "linf") -> jax.Array:
   """A uniform random point of the eps-ball (before box clipping)."""
   if norm == "linf":
@@ -114,9 +116,9 @@ def pgd(logits_fn: Callable[..., jax.Array],
         x: jax.Array,
         labels: jax.Array,
         *,
-        eps,
+        eps: ArrayLike,
         num_steps: int,
-        step_size,
+        step_size: ArrayLike,
         norm: str = "linf",
         loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (
             cross_entropy_loss),

@@ -47,7 +47,8 @@ def cross_entropy(apply_flat: ApplyFlat, params: jax.Array,
 
 
 def syn_batch(images: jax.Array, labels: jax.Array, key: jax.Array,
-              step: jax.Array, batch_syn: int):
+              step: jax.Array, batch_syn: int
+              ) -> tuple[jax.Array, jax.Array]:
   """The step-th chunk of D_syn (as MTT's ``batch_syn``).
 
   D_syn is cut into ``n // batch_syn`` chunks of a random permutation that
