@@ -18,23 +18,14 @@ import time
 
 import jax
 import jax.numpy as jnp
-import matplotlib
 import numpy as np
 from absl import logging
 
 from repro.core import rng
-from repro.core.errors import UserError
-from repro.core.summary import Figure, Summary
+from repro.core.summary import Summary
 from repro.ops import attacks
-from repro.studies.robust_erm import linear, neural
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-LABELS = {"gd": "GD", "cd": "CD (greedy)", "sd": "sign descent",
-          "diag": "GD, diagonal net"}
-COLORS = {"gd": "tab:blue", "cd": "tab:red", "sd": "tab:green",
-          "diag": "tab:purple"}
+from repro.studies.robust_erm import figures, linear, neural
+from repro.studies.robust_erm.config import check_config
 
 
 def _tag(value: float) -> str:
@@ -42,29 +33,12 @@ def _tag(value: float) -> str:
   return f"{value:.2f}"
 
 
-def _check_config(config) -> None:
-  fractions = tuple(config.linear.eps_fractions)
-  for needed in (0.0, 0.5, 0.9):
-    if needed not in fractions:
-      raise UserError(f"linear.eps_fractions must contain {needed} (claims "
-                      f"A2-A7 read it); got {fractions}")
-  if max(config.heatmap.teacher_nonzero) > config.linear.dim:
-    raise UserError("heatmap.teacher_nonzero must not exceed linear.dim")
-  if max(config.heatmap.input_nonzero) > config.linear.dim:
-    raise UserError("heatmap.input_nonzero must not exceed linear.dim")
-  eps = tuple(config.nn.eps)
-  if 0.0 not in eps or config.nn.gap_eps not in eps:
-    raise UserError(f"nn.eps must contain 0 and nn.gap_eps={config.nn.gap_eps}"
-                    f" (claim A8); got {eps}")
-
-
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs all three parts; writes figures into ``workdir``."""
-  _check_config(config)
+  check_config(config)
   os.makedirs(workdir, exist_ok=True)
   metrics: dict[str, float] = {}
   curves: list[dict] = []
-  figures: list[Figure] = []
   timings = {}
 
   start = time.perf_counter()
@@ -83,13 +57,12 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
   for part, seconds in timings.items():
     metrics[f"time/{part}_s"] = seconds
 
-  figures.append(_plot_linear_accuracy(config, main, workdir))
-  figures.append(_plot_linear_gap(config, main, workdir))
-  figures.append(_plot_cosines(main, workdir))
-  figures.append(_plot_heatmap(config, heat, workdir))
-  figures.append(_plot_neural(config.nn, nets, workdir))
-  plt.close("all")
-  return Summary(metrics=metrics, curves=curves, figures=figures,
+  plots = [figures.linear_accuracy_figure(config, main, workdir),
+           figures.linear_gap_figure(config, main, workdir),
+           figures.cosines_figure(main, workdir),
+           figures.heatmap_figure(config, heat, workdir),
+           figures.neural_figure(config.nn, nets, workdir)]
+  return Summary(metrics=metrics, curves=curves, figures=plots,
                  notes=_notes(config, metrics))
 
 
@@ -97,6 +70,43 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
 
 
 def _run_linear(config, metrics: dict, curves: list) -> dict:
+  """Part 1 (claims A1-A6): trains, evaluates, fills metrics and curves."""
+  cfg = config.linear
+  data, grid, steps = _linear_problems(config)
+  weights, losses = _train_linear(cfg, data, grid, steps)
+  logging.info("robust_erm: references (LP / dual QP), %d problems",
+               grid.eps.size)
+  references = linear.references(data, grid)
+  test_acc_path, test_acc, train_acc = _linear_accuracies(
+      data, grid, weights, references)
+  cosines = _linear_cosines(weights, references)
+  sizes = np.asarray(cfg.train_sizes)
+  fractions = np.asarray(cfg.eps_fractions)
+  grid_shape = functools.partial(_grid_shape, sizes=sizes,
+                                 fractions=fractions)
+  mean_acc = {k: grid_shape(v).mean(0) for k, v in test_acc.items()}
+  gaps = {k: grid_shape(train_acc[k] - test_acc[k]).mean(0)
+          for k in test_acc}
+  _linear_grid_metrics(metrics, mean_acc, gaps, cosines, grid, sizes,
+                       fractions, grid_shape)
+  half = list(fractions).index(0.5)
+  _linear_claim_metrics(metrics, cfg, mean_acc, cosines, steps, sizes, half,
+                        grid_shape)
+  metrics["linear/closed_form_max_abs_error"] = _closed_form_check(
+      cfg, data, grid, weights)
+  for algorithm in linear.ALGORITHMS:
+    metrics[f"linear/{algorithm}/final_loss/eps0.50"] = float(
+        grid_shape(losses[algorithm][-1])[:, :, half].mean())
+  curves.extend(_linear_curves(steps, cosines, test_acc_path, losses, half,
+                               grid_shape))
+  return {"grid": grid, "sizes": sizes, "fractions": fractions,
+          "mean_acc": mean_acc, "gaps": gaps, "steps": steps,
+          "cosines": {k: grid_shape(v).mean(1)[:, :, half].mean(-1)
+                      for k, v in cosines.items()}}
+
+
+def _linear_problems(config):
+  """Sparse-teacher datasets, the (m, eps) problem grid, snapshot steps."""
   cfg = config.linear
   logging.info("robust_erm: linear data (d=%d, %d seeds)", cfg.dim,
                cfg.num_seeds)
@@ -107,6 +117,11 @@ def _run_linear(config, metrics: dict, curves: list) -> dict:
       max(cfg.train_sizes), cfg.num_test)
   grid = linear.make_grid(data, cfg.train_sizes, cfg.eps_fractions)
   steps = linear.snapshot_steps(cfg.num_steps, cfg.num_snapshots)
+  return data, grid, steps
+
+
+def _train_linear(cfg, data, grid, steps) -> tuple[dict, dict]:
+  """Weight and loss snapshots of every algorithm on every problem."""
   weights, losses = {}, {}
   for algorithm in linear.ALGORITHMS:
     logging.info("robust_erm: linear %s, %d steps x %d problems", algorithm,
@@ -114,24 +129,33 @@ def _run_linear(config, metrics: dict, curves: list) -> dict:
     weights[algorithm], losses[algorithm] = linear.train(
         algorithm, data, grid, cfg.num_steps, steps, cfg.diag_alpha,
         cfg.lr_scale)
-  logging.info("robust_erm: references (LP / dual QP), %d problems",
-               grid.eps.size)
-  references = linear.references(data, grid)
+  return weights, losses
 
+
+def _linear_accuracies(data, grid, weights: dict, references: dict):
+  """Exact robust accuracies at the training eps of each problem.
+
+  Returns the test path [K, D, C] per algorithm and the final test and
+  train accuracies [D, C] per algorithm and reference (``ref_<norm>``).
+  """
   def accuracy(w, train=False):
     if train:
       return linear.robust_accuracies(w, data.x_train, data.y_train,
                                       grid.eps, grid.masks)
     return linear.robust_accuracies(w, data.x_test, data.y_test, grid.eps)
 
-  # [D, C] accuracies at the end; [K, D, C] along training.
   test_acc_path = {a: accuracy(weights[a]) for a in linear.ALGORITHMS}
   test_acc = {a: test_acc_path[a][-1] for a in linear.ALGORITHMS}
   train_acc = {a: accuracy(weights[a][-1], True) for a in linear.ALGORITHMS}
   for name, w in references.items():
     test_acc[f"ref_{name}"] = accuracy(w)
     train_acc[f"ref_{name}"] = accuracy(w, True)
-  cosines = {
+  return test_acc_path, test_acc, train_acc
+
+
+def _linear_cosines(weights: dict, references: dict) -> dict:
+  """Cosine of each iterate to a min-norm robust separator, per snapshot."""
+  return {
       "cd_l1ref": linear.cosine(weights["cd"], references["l1"]),
       "gd_l2ref": linear.cosine(weights["gd"], references["l2"]),
       "gd_l1ref": linear.cosine(weights["gd"], references["l1"]),
@@ -139,15 +163,17 @@ def _run_linear(config, metrics: dict, curves: list) -> dict:
       "sd_linfref": linear.cosine(weights["sd"], references["linf"]),
   }
 
-  sizes = np.asarray(cfg.train_sizes)
-  fractions = np.asarray(cfg.eps_fractions)
-  # Reshape [..., C] -> [..., m, fraction]; columns are m-major.
-  grid_shape = lambda a: a.reshape(a.shape[:-1] + (len(sizes),
-                                                   len(fractions)))
-  mean_acc = {k: grid_shape(v).mean(0) for k, v in test_acc.items()}
-  gaps = {k: grid_shape(train_acc[k] - test_acc[k]).mean(0)
-          for k in test_acc}
-  for name in test_acc:
+
+def _grid_shape(a, sizes, fractions):
+  """Reshapes [..., C] -> [..., m, fraction]; columns are m-major."""
+  return a.reshape(a.shape[:-1] + (len(sizes), len(fractions)))
+
+
+def _linear_grid_metrics(metrics: dict, mean_acc: dict, gaps: dict,
+                         cosines: dict, grid, sizes, fractions,
+                         grid_shape) -> None:
+  """Accuracy, gap, price and cosine per eps fraction (and per m)."""
+  for name in mean_acc:
     for j, fraction in enumerate(fractions):
       tag = _tag(fraction)
       metrics[f"linear/{name}/robust_test_acc/eps{tag}"] = float(
@@ -166,8 +192,11 @@ def _run_linear(config, metrics: dict, curves: list) -> dict:
   for i, size in enumerate(sizes):
     metrics[f"linear/eps_star/m{size}"] = float(
         grid.eps_star[:, i * len(fractions)].mean())
-  index = {f: j for j, f in enumerate(fractions)}
-  half = index[0.5]
+
+
+def _linear_claim_metrics(metrics: dict, cfg, mean_acc: dict, cosines: dict,
+                          steps, sizes, half: int, grid_shape) -> None:
+  """The summary numbers claims A2, A4, A5 and A6 read."""
   price = lambda f: metrics[f"linear/price/eps{_tag(f)}"]
   # A4 (Fig. 1/2): the price grows from ERM to robust ERM.
   metrics["linear/price_increase_0_to_0.5"] = price(0.5) - price(0.0)
@@ -189,16 +218,17 @@ def _run_linear(config, metrics: dict, curves: list) -> dict:
   metrics["linear/diag_minus_gd/eps0.50/m<=100"] = float(
       acc_half["diag"] - acc_half["gd"])
   # A6: sign descent is no better than GD at any eps > 0.
-  positive = [j for j, f in enumerate(fractions) if f > 0]
+  positive = [j for j, f in enumerate(cfg.eps_fractions) if f > 0]
   metrics["linear/sd_minus_gd/max_over_eps>0"] = float(max(
       mean_acc["sd"][:, j].mean() - mean_acc["gd"][:, j].mean()
       for j in positive))
-  metrics["linear/closed_form_max_abs_error"] = _closed_form_check(
-      cfg, data, grid, weights)
-  for algorithm in linear.ALGORITHMS:
-    metrics[f"linear/{algorithm}/final_loss/eps0.50"] = float(
-        grid_shape(losses[algorithm][-1])[:, :, half].mean())
 
+
+def _linear_curves(steps, cosines: dict, test_acc_path: dict, losses: dict,
+                   half: int, grid_shape) -> list[dict]:
+  """One row per snapshot: cosines, robust test accuracy and loss at
+  eps = 0.5 eps*."""
+  rows = []
   for k, step in enumerate(steps):
     row = {"step": int(step)}
     for name, values in cosines.items():
@@ -209,11 +239,8 @@ def _run_linear(config, metrics: dict, curves: list) -> dict:
           grid_shape(test_acc_path[algorithm][k])[:, :, half].mean())
       row[f"linear/{algorithm}/loss/eps0.50"] = float(
           grid_shape(losses[algorithm][k])[:, :, half].mean())
-    curves.append(row)
-  return {"grid": grid, "sizes": sizes, "fractions": fractions,
-          "mean_acc": mean_acc, "gaps": gaps, "steps": steps,
-          "cosines": {k: grid_shape(v).mean(1)[:, :, half].mean(-1)
-                      for k, v in cosines.items()}}
+    rows.append(row)
+  return rows
 
 
 def _closed_form_check(cfg, data, grid, weights) -> float:
@@ -351,139 +378,6 @@ def _neural_metrics(cfg, nets: dict, metrics: dict, curves: list) -> None:
         row[f"nn/{algorithm}/robust_train_acc/eps{_tag(eps)}"] = float(
             history["robust_train_accuracy"][select, step].mean())
     curves.append(row)
-
-
-# ------------------------------------------------------------ figures
-
-
-def _plot_linear_accuracy(config, main: dict, workdir: str) -> Figure:
-  sizes, fractions = main["sizes"], main["fractions"]
-  fig, axes = plt.subplots(1, len(sizes), figsize=(3.2 * len(sizes), 3.2),
-                           sharey=True, squeeze=False)
-  for i, (ax, size) in enumerate(zip(axes[0], sizes, strict=True)):
-    for algorithm in linear.ALGORITHMS:
-      ax.plot(fractions, main["mean_acc"][algorithm][i], "o-",
-              color=COLORS[algorithm], label=LABELS[algorithm])
-    for name, style in (("ref_l1", "k--"), ("ref_l2", "k:")):
-      ax.plot(fractions, main["mean_acc"][name][i], style,
-              label={"ref_l1": "l1 max-margin (LP)",
-                     "ref_l2": "min-l2 robust sep. (QP)"}[name])
-    ax.set_title(f"m = {size}")
-    ax.set_xlabel("eps / eps*")
-  axes[0, 0].set_ylabel("robust test accuracy at training eps")
-  axes[0, -1].legend(fontsize=7)
-  cfg = config.linear
-  fig.suptitle(f"Linear robust ERM, d={cfg.dim}, k_w={cfg.teacher_nonzero}, "
-               f"rho={cfg.rho}")
-  fig.tight_layout()
-  filename = "linear_robust_accuracy.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  return Figure(filename, "Robust test accuracy (exact, linf at the training "
-                "eps) vs eps/eps* per algorithm and training size, with the "
-                "min-norm robust separators the theory predicts as limits.")
-
-
-def _plot_linear_gap(config, main: dict, workdir: str) -> Figure:
-  del config
-  sizes, fractions = main["sizes"], list(main["fractions"])
-  shown = [f for f in (0.0, 0.5, 0.9) if f in fractions]
-  fig, axes = plt.subplots(1, len(shown), figsize=(3.4 * len(shown), 3.2),
-                           sharey=True, squeeze=False)
-  for ax, fraction in zip(axes[0], shown, strict=True):
-    j = fractions.index(fraction)
-    for algorithm in linear.ALGORITHMS:
-      ax.plot(sizes, main["gaps"][algorithm][:, j], "o-",
-              color=COLORS[algorithm], label=LABELS[algorithm])
-    ax.set_xscale("log")
-    ax.minorticks_off()
-    ax.set_xticks(sizes, [str(size) for size in sizes])
-    ax.set_title("ERM (eps = 0)" if fraction == 0 else
-                 f"robust ERM, eps = {fraction} eps*")
-    ax.set_xlabel("training size m")
-  axes[0, 0].set_ylabel("(robust) train - test accuracy")
-  axes[0, -1].legend(fontsize=7)
-  fig.tight_layout()
-  filename = "linear_gap_vs_m.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  return Figure(filename, "(Robust) generalisation gap vs training size, ERM "
-                "and robust ERM (analogue of Figs. 1 and 2 left).")
-
-
-def _plot_cosines(main: dict, workdir: str) -> Figure:
-  fig, ax = plt.subplots(figsize=(5, 3.4))
-  labels = {"cd_l1ref": "CD vs l1 max-margin",
-            "gd_l2ref": "GD vs min-l2 robust sep.",
-            "gd_l1ref": "GD vs l1 max-margin",
-            "diag_l1ref": "diag. net vs l1 max-margin",
-            "sd_linfref": "SD vs min-linf robust sep."}
-  for name, values in main["cosines"].items():
-    ax.plot(main["steps"], values, "o-", ms=3, label=labels[name])
-  ax.set_xscale("log")
-  ax.set_xlabel("step")
-  ax.set_ylabel("cosine similarity (eps = 0.5 eps*)")
-  ax.legend(fontsize=7)
-  fig.tight_layout()
-  filename = "linear_cosines.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  return Figure(filename, "Directional convergence: cosine between the "
-                "iterate and the min-norm robust separator of the "
-                "algorithm's geometry, eps = 0.5 eps*, mean over m, seeds.")
-
-
-def _plot_heatmap(config, heat: dict, workdir: str) -> Figure:
-  cfg = config.heatmap
-  fractions = list(config.linear.eps_fractions)
-  benefit = heat["benefit"]
-  limit = max(np.abs(benefit).max(), 1e-3)
-  fig, axes = plt.subplots(1, len(cfg.input_nonzero),
-                           figsize=(3.6 * len(cfg.input_nonzero) + 1.2, 3.4),
-                           squeeze=False, constrained_layout=True)
-  for b, (ax, kx) in enumerate(zip(axes[0], cfg.input_nonzero, strict=True)):
-    image = ax.imshow(benefit[:, b, :], cmap="RdBu", vmin=-limit,
-                      vmax=limit, aspect="auto", origin="lower")
-    for a in range(benefit.shape[0]):
-      for j in range(benefit.shape[2]):
-        ax.text(j, a, f"{100 * benefit[a, b, j]:.0f}", ha="center",
-                va="center", fontsize=7)
-    ax.set_xticks(range(len(fractions)), [f"{f:g}" for f in fractions])
-    ax.set_yticks(range(len(cfg.teacher_nonzero)),
-                  [str(k) for k in cfg.teacher_nonzero])
-    ax.set_xlabel("eps / eps*")
-    ax.set_title("dense x" if kx == 0 else f"k_x = {kx}")
-  axes[0, 0].set_ylabel("teacher sparsity k_w")
-  fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8,
-               label="gap_GD - gap_CD")
-  filename = "heatmap_cd_benefit.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  return Figure(filename, "Benefit of CD over GD (robust gap of GD minus "
-                "robust gap of CD, in points; mean over seeds and m) by "
-                "teacher sparsity, data sparsity and eps (Fig. 2 right).")
-
-
-def _plot_neural(cfg, nets: dict, workdir: str) -> Figure:
-  replicas = nets["replicas"]
-  fig, axes = plt.subplots(1, len(cfg.train_sizes),
-                           figsize=(3.4 * len(cfg.train_sizes), 3.2),
-                           sharey=True, squeeze=False)
-  for ax, size in zip(axes[0], cfg.train_sizes, strict=True):
-    for algorithm, color in (("gd", "tab:blue"), ("sd", "tab:green")):
-      robust = nets[algorithm]["robust"]
-      means = [robust[(replicas.eps == np.float32(e))
-                      & (replicas.train_sizes == size)].mean()
-               for e in cfg.eps]
-      ax.plot(cfg.eps, means, "o-", color=color,
-              label={"gd": "GD", "sd": "sign GD"}[algorithm])
-    ax.set_title(f"m = {size}")
-    ax.set_xlabel("training and test eps (linf)")
-  axes[0, 0].set_ylabel("robust test accuracy (PGD)")
-  axes[0, -1].legend(fontsize=8)
-  fig.suptitle(f"{cfg.dataset} {cfg.classes[0]} vs {cfg.classes[1]}, "
-               f"1-hidden-layer ReLU, width {cfg.width}")
-  fig.tight_layout()
-  filename = "nn_robust_accuracy.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  return Figure(filename, "Robust test accuracy of adversarially trained "
-                "networks, GD vs sign GD, at the training eps (Fig. 3 left).")
 
 
 def _notes(config, metrics: dict) -> str:
