@@ -25,13 +25,12 @@ from absl import logging
 
 from repro import data as data_lib
 from repro.bayes import hmc
-from repro.core import config as config_lib
 from repro.core import rng
-from repro.core.errors import UserError
 from repro.core.summary import Summary
 from repro.ops.attacks import cross_entropy_loss
 from repro.ops.roc import auroc
 from repro.studies.bnn_attacks import bma_attacks, figures, posteriors
+from repro.studies.bnn_attacks.config import check_config
 from repro.studies.bnn_attacks.posteriors import (
   BNN_METHODS,
   METHODS,
@@ -42,26 +41,6 @@ from repro.studies.bnn_attacks.posteriors import (
 
 def _tag(eps: float) -> str:
   return f"eps{eps:.2f}"
-
-
-def _check_config(config) -> None:
-  for key, value in config_lib.leaves(config):
-    name = key.rsplit(".", 1)[-1]
-    counts = name.startswith("num_") or name.endswith("steps")
-    if counts and isinstance(value, int) and value < 1:
-      raise UserError(f"{key} must be >= 1, got {value}")
-  eps = tuple(config.attack.eps)
-  for needed in (config.attack.compare_eps, 0.2, 0.3):
-    if needed not in eps:
-      raise UserError(f"attack.eps must contain {needed} (claims A2-A4, "
-                      f"A7 read it); got {eps}")
-  total = config.hmc.num_chains * config.hmc.num_draws
-  if max(config.attack.sample_counts) > total:
-    raise UserError(f"attack.sample_counts must not exceed the {total} HMC "
-                    "draws (hmc.num_chains * hmc.num_draws)")
-  if config.hmc.num_chains > config.det.num_members:
-    raise UserError("hmc.num_chains must not exceed det.num_members (each "
-                    "chain starts at one MAP member)")
 
 
 def _load(config):
@@ -83,7 +62,7 @@ def _load(config):
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs all parts; writes figures into ``workdir``."""
-  _check_config(config)
+  check_config(config)
   os.makedirs(workdir, exist_ok=True)
   timings: dict[str, float] = {}
   metrics: dict[str, float] = {}
