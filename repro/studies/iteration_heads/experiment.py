@@ -25,11 +25,11 @@ import numpy as np
 from absl import logging
 
 from repro.core import parallel, rng
-from repro.core.errors import UserError
 from repro.core.summary import Summary
 from repro.data import iterative_tasks
 from repro.nn.transformer import Transformer
 from repro.studies.iteration_heads import figures, training
+from repro.studies.iteration_heads.config import check_config
 
 # Runs: name -> (task, chain-of-thought, layers, trainable, start).
 RUNS = {
@@ -111,23 +111,6 @@ def emergence_lag(steps: np.ndarray, head: np.ndarray, accuracy: np.ndarray,
   return np.where((accuracy >= level).any(axis=1), lag, 1.0)
 
 
-def _check(config) -> None:
-  if config.num_seeds < 1:
-    raise UserError("num_seeds must be >= 1")
-  for name in RUNS:
-    if config.steps[name] < config.eval_every:
-      raise UserError(f"steps.{name}={config.steps[name]} must be at least "
-                      f"eval_every ({config.eval_every})")
-  start = config.transfer_from_step
-  if start != -1 and (start < 0 or start > config.steps.cot or
-                      start % config.eval_every):
-    raise UserError(
-        f"transfer_from_step={start} must be -1 or a multiple of eval_every "
-        f"({config.eval_every}) in 0..steps.cot ({config.steps.cot})")
-  if config.task.min_eval_len > config.task.max_len:
-    raise UserError("task.min_eval_len must be <= task.max_len")
-
-
 def ablation_scores(model: Transformer, params, eval_set, max_len: int,
                     threshold: float, shift: int) -> dict:
   """Scores of R1 with its last layer's iteration-head rows overwritten."""
@@ -137,7 +120,7 @@ def ablation_scores(model: Transformer, params, eval_set, max_len: int,
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs R1..R6 and the ablation; writes figures; returns metrics."""
-  _check(config)
+  check_config(config)
   num_seeds = config.num_seeds
   keys = rng.streams(config.seed, "data", "init", "train")
   data_seed = int(jax.random.randint(keys["data"], (), 0, 2**31 - 1))
