@@ -20,7 +20,6 @@ import numpy as np
 from absl import logging
 
 from repro.core import rng
-from repro.core.errors import UserError
 from repro.core.summary import Figure, Summary
 from repro.ops import trend_test
 from repro.studies.galaxy_distillation import (
@@ -33,6 +32,7 @@ from repro.studies.galaxy_distillation import (
   gz2_check,
   network,
 )
+from repro.studies.galaxy_distillation.config import check_config
 
 
 def run_specs(config, ipc: int) -> tuple[list[str], distill.RunSpec]:
@@ -81,13 +81,7 @@ def trend_calibration(config, key) -> dict[str, float]:
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Trains experts, distils, evaluates, writes figures; returns summary."""
-  for ipc in config.ipcs:
-    if ipc < 1:
-      raise UserError(f"ipcs must be >= 1, got {tuple(config.ipcs)}")
-  if len(config.iterations) != len(config.ipcs):
-    raise UserError("iterations needs one entry per ipc")
-  if config.stm_ipc not in config.ipcs:
-    raise UserError(f"stm_ipc {config.stm_ipc} must be one of ipcs")
+  check_config(config)
   with jax.threefry_partitionable(False):
     return _run(config, workdir, checkpoints)
 
@@ -103,114 +97,197 @@ def _run(config, workdir: str, checkpoints) -> Summary:
   expert = experts.train_experts(config, net, keys, *arrays,
                                  checkpoints=checkpoints)
   trajectories = jnp.asarray(expert["trajectories"])
-  metrics = {
-      "expert_test_accuracy": float(expert["test_accuracy"].mean()),
-      "expert_test_accuracy_min": float(expert["test_accuracy"].min()),
-      "expert_final_train_loss": float(expert["train_loss"][:, -1].mean()),
-      "num_params": float(net.num_params),
-  }
+  metrics = _expert_metrics(expert, net)
   logging.info("experts: test accuracy %s", expert["test_accuracy"])
   data_rng = np.random.default_rng(
       np.asarray(jax.random.key_data(keys["data"])).astype(np.uint32))
   curves, grid_rows, grid_ipc, loss_curves, table = [], {}, {}, {}, {}
   alphas = []
   for ipc, iterations in zip(config.ipcs, config.iterations, strict=True):
-    labels = jnp.asarray(data.syn_labels(ipc))
-    names, specs = run_specs(config, ipc)
-    init_images = data.random_real(train_x, train_y, ipc, data_rng)
-    states, records = distill.distill(
-        config, net.apply, jnp.asarray(init_images), labels, trajectories,
-        specs, jax.random.fold_in(keys["distill"], ipc), iterations,
-        description=f"ipc {ipc}", checkpoints=checkpoints)
-    learned_alpha = np.asarray(distill.step_size(specs, states.step_param))
-    alphas.extend(learned_alpha.tolist())
-    baselines = [data.random_real(train_x, train_y, ipc, data_rng)
-                 for _ in range(config.random_draws)]
-    sets = np.concatenate([np.asarray(states.images), np.stack(baselines),
-                           data.class_means(train_x, train_y, ipc)[None]])
-    lrs = np.concatenate([learned_alpha, np.full(len(baselines) + 1,
-                                                 config.baseline_lr)])
-    accuracy = evaluate.evaluate_sets(
-        config, net, sets, labels, lrs,
-        jax.random.fold_in(keys["eval"], ipc), arrays[2], arrays[3])
-    logging.info("ipc %d accuracies: %s", ipc, accuracy.mean(1))
-    prefix = f"ipc{ipc}"
-    # Claims read the smallest (B3) and largest (B2) ipc under fixed names.
-    aliases = [p for p, value in (("ipc_small", min(config.ipcs)),
-                                  ("ipc_large", max(config.ipcs)))
-               if value == ipc]
-    num_runs = len(names)
-    row = {}
-    for index, name in enumerate(names):
-      metrics[f"{prefix}/{name}_accuracy"] = float(accuracy[index].mean())
-      metrics[f"{prefix}/{name}_alpha"] = float(learned_alpha[index])
-      row[name] = (accuracy[index].mean(), accuracy[index].std())
-    random_acc = accuracy[num_runs:num_runs + len(baselines)]
-    mean_acc = accuracy[-1]
-    row["random"] = (random_acc.mean(), random_acc.std())
-    row["class_mean"] = (mean_acc.mean(), mean_acc.std())
-    table[ipc] = row
-    main = names.index(f"mtt_T{config.max_start_epoch}")
-    mtt_acc = float(accuracy[main].mean())
-    metrics[f"{prefix}/mtt_accuracy"] = mtt_acc
-    metrics[f"{prefix}/random_accuracy"] = float(random_acc.mean())
-    metrics[f"{prefix}/class_mean_accuracy"] = float(mean_acc.mean())
-    metrics[f"{prefix}/mtt_minus_random"] = mtt_acc - float(
-        random_acc.mean())
-    metrics[f"{prefix}/mtt_minus_class_mean"] = mtt_acc - float(
-        mean_acc.mean())
-    for alias in aliases:
-      for name in ("mtt_accuracy", "random_accuracy", "class_mean_accuracy",
-                   "mtt_minus_random", "mtt_minus_class_mean"):
-        metrics[f"{alias}/{name}"] = metrics[f"{prefix}/{name}"]
-    losses = records["loss"]
-    fifth = max(1, iterations // 5)
-    ratios = losses[:, -fifth:].mean(1) / losses[:, :fifth].mean(1)
-    for index, name in enumerate(names):
-      metrics[f"{prefix}/{name}_loss_last_over_first"] = float(ratios[index])
-      loss_curves[f"ipc {ipc} {name}"] = losses[index]
-    if ipc == max(config.ipcs):
-      metrics["matching_loss_last_over_first"] = float(ratios[main])
-    grid_rows[f"MTT ipc {ipc}"] = np.asarray(states.images[main])
+    result = _distill_and_evaluate(config, net, keys, (train_x, train_y),
+                                   arrays, trajectories, ipc, iterations,
+                                   data_rng, checkpoints)
+    alphas.extend(result["alpha"].tolist())
+    table[ipc] = _accuracy_metrics(config, ipc, result, metrics)
+    loss_curves.update(_loss_metrics(config, ipc, iterations, result,
+                                     metrics))
+    grid_rows[f"MTT ipc {ipc}"] = np.asarray(
+        result["states"].images[result["main"]])
     grid_ipc[f"MTT ipc {ipc}"] = ipc
     if ipc == config.stm_ipc:
-      stm = names.index("stm")
-      mtt_names = [n for n in names if n.startswith("mtt_T")]
-      mtt_accs = [float(accuracy[names.index(n)].mean()) for n in mtt_names]
-      last = f"mtt_T{max(config.start_epoch_sweep)}"
-      stm_acc = float(accuracy[stm].mean())
-      metrics["stm_accuracy"] = stm_acc
-      metrics["stm_minus_mtt_last"] = stm_acc - float(
-          accuracy[names.index(last)].mean())
-      metrics["stm_minus_mtt_best"] = stm_acc - max(mtt_accs)
-      final_cap = int(np.asarray(states.cap)[stm])
-      metrics["stm_levels"] = float(np.asarray(states.levels)[stm])
-      metrics["stm_final_cap"] = float(final_cap)
-      metrics["stm_finetune_started"] = float(
-          np.asarray(states.finetune)[stm])
-      metrics["stm_exited"] = float(np.asarray(states.frozen)[stm])
-      metrics["stm_ended"] = float(
-          bool(np.asarray(states.finetune)[stm])
-          or final_cap >= config.stm_max_start_epoch)
-      grid_rows[f"STM ipc {ipc}"] = np.asarray(states.images[stm])
+      metrics.update(_stm_metrics(config, result))
+      stm = result["names"].index("stm")
+      grid_rows[f"STM ipc {ipc}"] = np.asarray(result["states"].images[stm])
       grid_ipc[f"STM ipc {ipc}"] = ipc
-    for k in range(iterations):
-      point = {"step": k}
-      for index, name in enumerate(names):
-        point[f"{prefix}/{name}/loss"] = float(losses[index, k])
-        point[f"{prefix}/{name}/alpha"] = float(records["alpha"][index, k])
-        if name == "stm":
-          point[f"{prefix}/stm/cap"] = int(records["cap"][index, k])
-          point[f"{prefix}/stm/next_loss"] = float(
-              records["next_loss"][index, k])
-      curves.append(point)
+    curves.extend(_distill_curves(ipc, iterations, result))
   metrics["alpha_min"] = float(np.min(alphas))
+  metrics.update(_check_metrics(config, keys["trend"]))
+  figure_list = _figures(config, grid_rows, grid_ipc, loss_curves, table,
+                         mean, std, workdir)
+  return Summary(metrics=metrics, curves=curves, figures=figure_list,
+                 notes=notes(config, metrics))
+
+
+def _expert_metrics(expert: dict, net) -> dict[str, float]:
+  """Test accuracy and final train loss of the experts."""
+  return {
+      "expert_test_accuracy": float(expert["test_accuracy"].mean()),
+      "expert_test_accuracy_min": float(expert["test_accuracy"].min()),
+      "expert_final_train_loss": float(expert["train_loss"][:, -1].mean()),
+      "num_params": float(net.num_params),
+  }
+
+
+def _distill_and_evaluate(config, net, keys, train, arrays, trajectories,
+                          ipc: int, iterations: int, data_rng,
+                          checkpoints) -> dict:
+  """Distils every run at ``ipc`` and evaluates it beside the baselines.
+
+  ``train`` holds the host (numpy) training images and labels the real
+  sets are drawn from; ``arrays`` the device copies of train and test.
+  Draws from ``data_rng`` in a fixed order: the shared real init, then
+  ``random_draws`` random real sets. Returns the run ``names``, final
+  ``states``, per-iteration ``records``, learned ``alpha`` per run, the
+  ``accuracy`` ``[runs + random_draws + 1, eval nets]`` (distilled sets,
+  random real sets, class means), ``num_random`` and the index ``main`` of
+  MTT at T+ = ``max_start_epoch``.
+  """
+  train_x, train_y = train
+  labels = jnp.asarray(data.syn_labels(ipc))
+  names, specs = run_specs(config, ipc)
+  init_images = data.random_real(train_x, train_y, ipc, data_rng)
+  states, records = distill.distill(
+      config, net.apply, jnp.asarray(init_images), labels, trajectories,
+      specs, jax.random.fold_in(keys["distill"], ipc), iterations,
+      description=f"ipc {ipc}", checkpoints=checkpoints)
+  learned_alpha = np.asarray(distill.step_size(specs, states.step_param))
+  baselines = [data.random_real(train_x, train_y, ipc, data_rng)
+               for _ in range(config.random_draws)]
+  sets = np.concatenate([np.asarray(states.images), np.stack(baselines),
+                         data.class_means(train_x, train_y, ipc)[None]])
+  lrs = np.concatenate([learned_alpha, np.full(len(baselines) + 1,
+                                               config.baseline_lr)])
+  accuracy = evaluate.evaluate_sets(
+      config, net, sets, labels, lrs,
+      jax.random.fold_in(keys["eval"], ipc), arrays[2], arrays[3])
+  logging.info("ipc %d accuracies: %s", ipc, accuracy.mean(1))
+  return {"names": names, "states": states, "records": records,
+          "alpha": learned_alpha, "accuracy": accuracy,
+          "num_random": len(baselines),
+          "main": names.index(f"mtt_T{config.max_start_epoch}")}
+
+
+def _accuracy_metrics(config, ipc: int, result: dict, metrics: dict) -> dict:
+  """Accuracy and alpha of each run and baseline at ``ipc`` (B1-B3).
+
+  Adds them to ``metrics``; returns the accuracy table's row ``{set:
+  (mean, std)}``.
+  """
+  names, accuracy = result["names"], result["accuracy"]
+  prefix = f"ipc{ipc}"
+  # Claims read the smallest (B3) and largest (B2) ipc under fixed names.
+  aliases = [p for p, value in (("ipc_small", min(config.ipcs)),
+                                ("ipc_large", max(config.ipcs)))
+             if value == ipc]
+  num_runs = len(names)
+  row = {}
+  for index, name in enumerate(names):
+    metrics[f"{prefix}/{name}_accuracy"] = float(accuracy[index].mean())
+    metrics[f"{prefix}/{name}_alpha"] = float(result["alpha"][index])
+    row[name] = (accuracy[index].mean(), accuracy[index].std())
+  random_acc = accuracy[num_runs:num_runs + result["num_random"]]
+  mean_acc = accuracy[-1]
+  row["random"] = (random_acc.mean(), random_acc.std())
+  row["class_mean"] = (mean_acc.mean(), mean_acc.std())
+  mtt_acc = float(accuracy[result["main"]].mean())
+  metrics[f"{prefix}/mtt_accuracy"] = mtt_acc
+  metrics[f"{prefix}/random_accuracy"] = float(random_acc.mean())
+  metrics[f"{prefix}/class_mean_accuracy"] = float(mean_acc.mean())
+  metrics[f"{prefix}/mtt_minus_random"] = mtt_acc - float(
+      random_acc.mean())
+  metrics[f"{prefix}/mtt_minus_class_mean"] = mtt_acc - float(
+      mean_acc.mean())
+  for alias in aliases:
+    for name in ("mtt_accuracy", "random_accuracy", "class_mean_accuracy",
+                 "mtt_minus_random", "mtt_minus_class_mean"):
+      metrics[f"{alias}/{name}"] = metrics[f"{prefix}/{name}"]
+  return row
+
+
+def _loss_metrics(config, ipc: int, iterations: int, result: dict,
+                  metrics: dict) -> dict[str, np.ndarray]:
+  """Matching loss of the last fifth over the first, per run (B4).
+
+  Adds them to ``metrics``; returns the loss curve of each run.
+  """
+  names, losses = result["names"], result["records"]["loss"]
+  fifth = max(1, iterations // 5)
+  ratios = losses[:, -fifth:].mean(1) / losses[:, :fifth].mean(1)
+  loss_curves = {}
+  for index, name in enumerate(names):
+    metrics[f"ipc{ipc}/{name}_loss_last_over_first"] = float(ratios[index])
+    loss_curves[f"ipc {ipc} {name}"] = losses[index]
+  if ipc == max(config.ipcs):
+    metrics["matching_loss_last_over_first"] = float(ratios[result["main"]])
+  return loss_curves
+
+
+def _stm_metrics(config, result: dict) -> dict[str, float]:
+  """STM against MTT's start-epoch sweep, and STM's controller state."""
+  names, accuracy, states = (result["names"], result["accuracy"],
+                             result["states"])
+  stm = names.index("stm")
+  mtt_names = [n for n in names if n.startswith("mtt_T")]
+  mtt_accs = [float(accuracy[names.index(n)].mean()) for n in mtt_names]
+  last = f"mtt_T{max(config.start_epoch_sweep)}"
+  stm_acc = float(accuracy[stm].mean())
+  final_cap = int(np.asarray(states.cap)[stm])
+  return {
+      "stm_accuracy": stm_acc,
+      "stm_minus_mtt_last": stm_acc - float(
+          accuracy[names.index(last)].mean()),
+      "stm_minus_mtt_best": stm_acc - max(mtt_accs),
+      "stm_levels": float(np.asarray(states.levels)[stm]),
+      "stm_final_cap": float(final_cap),
+      "stm_finetune_started": float(np.asarray(states.finetune)[stm]),
+      "stm_exited": float(np.asarray(states.frozen)[stm]),
+      "stm_ended": float(
+          bool(np.asarray(states.finetune)[stm])
+          or final_cap >= config.stm_max_start_epoch),
+  }
+
+
+def _distill_curves(ipc: int, iterations: int, result: dict) -> list[dict]:
+  """One row per iteration: loss and alpha of each run, STM's cap."""
+  names, records = result["names"], result["records"]
+  prefix = f"ipc{ipc}"
+  rows = []
+  for k in range(iterations):
+    point = {"step": k}
+    for index, name in enumerate(names):
+      point[f"{prefix}/{name}/loss"] = float(records["loss"][index, k])
+      point[f"{prefix}/{name}/alpha"] = float(records["alpha"][index, k])
+      if name == "stm":
+        point[f"{prefix}/stm/cap"] = int(records["cap"][index, k])
+        point[f"{prefix}/stm/next_loss"] = float(
+            records["next_loss"][index, k])
+    rows.append(point)
+  return rows
+
+
+def _check_metrics(config, trend_key) -> dict[str, float]:
+  """B5 (unrolled gradient), B6 (trend test) and the GZ2 loader checks."""
   errors = gradcheck.unrolled_gradient_errors()
-  metrics["gradcheck_images_rel_error"] = errors["images"]
-  metrics["gradcheck_alpha_rel_error"] = errors["alpha"]
-  metrics.update(trend_calibration(config, keys["trend"]))
+  metrics = {"gradcheck_images_rel_error": errors["images"],
+             "gradcheck_alpha_rel_error": errors["alpha"]}
+  metrics.update(trend_calibration(config, trend_key))
   metrics["gz2_loader_failed_checks"] = float(gz2_check.loader_errors())
-  figure_list = [
+  return metrics
+
+
+def _figures(config, grid_rows, grid_ipc, loss_curves, table, mean, std,
+             workdir: str) -> list[Figure]:
+  return [
       Figure(figures.image_grid(grid_rows, grid_ipc, mean, std, workdir),
              "Distilled images (display space, up to 3 per class): MTT at "
              "each images-per-class value and STM."),
@@ -222,8 +299,6 @@ def _run(config, workdir: str, checkpoints) -> Summary:
       Figure(figures.accuracy_table(table, workdir),
              "Test accuracy of fresh ConvNets trained on each set."),
   ]
-  return Summary(metrics=metrics, curves=curves, figures=figure_list,
-                 notes=notes(config, metrics))
 
 
 def notes(config, metrics) -> str:
