@@ -28,6 +28,7 @@ from repro.core.summary import Summary
 from repro.ops import dfr
 from repro.studies.group_priors import data as data_lib
 from repro.studies.group_priors import figures, training
+from repro.studies.group_priors.config import check_config
 
 NUM_GROUPS = 4
 GROUP_NAMES = ("y0,a0", "y0,a1", "y1,a0", "y1,a1")
@@ -311,6 +312,7 @@ def dataset_metrics(results, prefix: str) -> dict[str, float]:
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Every dataset of ``config.datasets``; figures; returns the summary."""
+  check_config(config)
   metrics, curves, figure_list = {}, [], []
   for position, name in enumerate(config.datasets):
     logging.info("dataset %s", name)
