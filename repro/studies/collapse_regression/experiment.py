@@ -31,6 +31,7 @@ from repro.studies.collapse_regression import (
     kernel_chain,
     simulate,
 )
+from repro.studies.collapse_regression.config import check_config
 
 SPECTRA = ("isotropic", "power_law")
 
@@ -414,6 +415,7 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
   The parts are batches of closed-form draws (seconds each, no long loop),
   so there is nothing to resume: ``checkpoints`` is unused.
   """
+  check_config(config)
   del checkpoints
   with numerics():
     gaussian = {kind: gaussian_part(config, kind) for kind in SPECTRA}
