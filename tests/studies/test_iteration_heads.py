@@ -13,7 +13,7 @@ from repro.core import checkpoint
 from repro.core.errors import UserError
 from repro.data import iterative_tasks
 from repro.studies import iteration_heads
-from repro.studies.iteration_heads import experiment, training
+from repro.studies.iteration_heads import analysis, experiment, training
 from tests.core import smoke_runs
 from tests.studies import committed
 
@@ -52,14 +52,14 @@ def test_first_crossing_and_emergence_lag_by_hand():
   values = np.array([[0.0, 0.2, 0.6, 0.9, 1.0],
                      [0.0, 0.1, 0.1, 0.2, 0.3]])
   np.testing.assert_array_equal(
-      experiment.first_crossing(steps, values, 0.5), [200, 500])
+      analysis.first_crossing(steps, values, 0.5), [200, 500])
   head = np.array([[0.0, 0.6, 0.9, 0.9, 0.9], [0.0, 0.0, 0.0, 0.0, 0.9]])
   accuracy = np.array([[0.0, 0.0, 0.0, 0.7, 1.0], [0.0, 0.6, 0.9, 1., 1.]])
   # Seed 0: head at 100, accuracy at 300 -> -0.5; seed 1: 400 vs 100.
   np.testing.assert_allclose(
-      experiment.emergence_lag(steps, head, accuracy, 0.5), [-0.5, 0.75])
+      analysis.emergence_lag(steps, head, accuracy, 0.5), [-0.5, 0.75])
   # No accuracy jump: the claim cannot hold.
-  np.testing.assert_allclose(experiment.emergence_lag(
+  np.testing.assert_allclose(analysis.emergence_lag(
       steps, head, np.zeros_like(head), 0.5), [1.0, 1.0])
 
 

@@ -9,7 +9,7 @@ robustness claims came from attacking or evaluating the wrong object.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.bnn_attacks.claims import CLAIMS
-from repro.studies.bnn_attacks.config import get_config
+from repro.studies.bnn_attacks.config import check_config, get_config
 from repro.studies.bnn_attacks.experiment import run
 
 TITLE = ("Attacking Bayes: On the Adversarial Robustness of Bayesian "
@@ -25,4 +25,5 @@ SEED_CURVES = (
                                 "hmc/test_loglik_chain_mean")),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

@@ -10,7 +10,7 @@ regularisation that grows with the generations.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.collapse_regression.claims import CLAIMS
-from repro.studies.collapse_regression.config import get_config
+from repro.studies.collapse_regression.config import check_config, get_config
 from repro.studies.collapse_regression.experiment import run
 
 TITLE = "Model Collapse Demystified: The Case of Regression"
@@ -26,4 +26,5 @@ SEED_CURVES = (
               group="lambda", where={"part": "isotropic"}),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ml_collections
 import numpy as np
 
+from repro.core.errors import UserError
+
 
 def _log_grid(low: float, high: float, num: int) -> tuple[float, ...]:
   return tuple(float(v) for v in np.logspace(low, high, num))
@@ -139,3 +141,32 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the closed forms or the claims exclude.
+
+  The under-parameterised generators need T0 > d + 1 (the OLS error
+  sigma0^2 d / (T0 - d - 1) is finite only then) and setting (iv) needs
+  T0 < d; the checked generations are simulated ones; the ridge claims
+  read at least one lambda of ``claim_lambda_range``.
+  """
+  for name in ("gaussian", "scaling"):
+    group = config[name]
+    if group.gen_num_samples <= group.dim + 1:
+      raise UserError(f"{name}.gen_num_samples must exceed {name}.dim + 1 "
+                      "(an under-parameterised generator)")
+  if config.overparam.gen_num_samples >= config.overparam.dim:
+    raise UserError("overparam.gen_num_samples must be below overparam.dim "
+                    "(setting (iv) is over-parameterised)")
+  g = config.gaussian
+  checked = tuple(g.checked_generations)
+  if min(checked) < 0 or max(checked) > g.max_generations:
+    raise UserError(f"gaussian.checked_generations {checked} must lie in "
+                    f"0..max_generations ({g.max_generations})")
+  low, high = g.claim_lambda_range
+  if not any(low <= lam <= high for lam in g.lambdas if lam > 0):
+    raise UserError("gaussian.lambdas must hold a lambda > 0 inside "
+                    "gaussian.claim_lambda_range")
+  if min(config.scaling.generations) < 0:
+    raise UserError("scaling.generations must be >= 0")

@@ -9,7 +9,7 @@ grokking-like plateau when clean data is mixed in.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.collapse_tails.claims import CLAIMS
-from repro.studies.collapse_tails.config import get_config
+from repro.studies.collapse_tails.config import check_config, get_config
 from repro.studies.collapse_tails.experiment import run
 
 TITLE = "A Tale of Tails: Model Collapse as a Change of Scaling Laws"
@@ -25,4 +25,5 @@ SEED_CURVES = (
               where={"experiment": "cut"}),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

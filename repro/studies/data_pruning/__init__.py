@@ -10,7 +10,7 @@ average cost, as a mixture-of-Gaussians analysis predicts.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.data_pruning.claims import CLAIMS
-from repro.studies.data_pruning.config import get_config
+from repro.studies.data_pruning.config import check_config, get_config
 from repro.studies.data_pruning.experiment import run
 
 TITLE = "DRoP: Distributionally Robust Data Pruning"
@@ -26,4 +26,5 @@ SEED_CURVES = (
               where={"dataset": "mixture"}),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+from repro.ops.drop_quotas import CONVENTIONS
 from repro.studies.data_pruning.grid import METHODS
 
 
@@ -139,3 +141,37 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
     config.scores.grand_batch = 16
     return config
   raise ValueError(f"unknown preset {preset!r}")
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the grid or DRoP cannot run with.
+
+  Datasets are configured groups with a known model; methods are known
+  and densities are fractions in (0, 1]; DRoP's recalls come from a
+  known source, averaged over 1..query_seeds query models, and its quotas
+  follow a known convention.
+  """
+  for name in config.datasets:
+    if name not in config.data:
+      raise UserError(f"datasets: {name!r} has no config.data.{name}")
+    if config.data[name].model not in ("mlp", "vgg"):
+      raise UserError(f"data.{name}.model must be mlp or vgg")
+  unknown = set(config.pruning.methods) - set(METHODS)
+  if unknown:
+    raise UserError(f"pruning.methods: unknown {sorted(unknown)}; use "
+                    f"{', '.join(METHODS)}")
+  if not all(0 < d <= 1 for d in config.pruning.densities):
+    raise UserError("pruning.densities must be in (0, 1]")
+  if config.pruning.num_seeds < 1:
+    raise UserError("pruning.num_seeds must be >= 1")
+  scores = config.scores
+  if scores.drop_recall not in ("official", "full_run"):
+    raise UserError(f"scores.drop_recall {scores.drop_recall!r}: use "
+                    "official or full_run")
+  if (scores.drop_recall == "official"
+      and not 1 <= scores.drop_query_models <= scores.query_seeds):
+    raise UserError("scores.drop_query_models must be in "
+                    f"1..query_seeds ({scores.query_seeds})")
+  if scores.drop_quotas not in CONVENTIONS:
+    raise UserError(f"scores.drop_quotas {scores.drop_quotas!r}: use one of "
+                    f"{', '.join(CONVENTIONS)}")

@@ -25,6 +25,7 @@ from repro.studies.data_pruning import (
   theory,
   training,
 )
+from repro.studies.data_pruning.config import check_config
 
 
 def _samples_per_class(config, arrays, scored, seed) -> dict:
@@ -97,6 +98,7 @@ def _notes(config, per_dataset) -> str:
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs every dataset's pruning grid and the toy analysis."""
+  check_config(config)
   metrics, curves, figure_list, per_dataset = {}, [], [], {}
   with jax.threefry_partitionable(False):
     for index, name in enumerate(config.datasets):

@@ -9,7 +9,7 @@ hand-tuned maximum start epoch with a statistical trend test.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.galaxy_distillation.claims import CLAIMS
-from repro.studies.galaxy_distillation.config import get_config
+from repro.studies.galaxy_distillation.config import check_config, get_config
 from repro.studies.galaxy_distillation.experiment import run
 
 TITLE = "Discovering Galaxy Features via Dataset Distillation"
@@ -25,4 +25,5 @@ SEED_CURVES = (
                                 "ipc1/mtt_T10/alpha")),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

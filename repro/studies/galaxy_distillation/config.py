@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+
 
 def get_config(preset: str) -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` (smoke | cpu | paper)."""
@@ -142,3 +144,15 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError unless every ipc is positive, has its iteration
+  count, and STM runs at one of them."""
+  for ipc in config.ipcs:
+    if ipc < 1:
+      raise UserError(f"ipcs must be >= 1, got {tuple(config.ipcs)}")
+  if len(config.iterations) != len(config.ipcs):
+    raise UserError("iterations needs one entry per ipc")
+  if config.stm_ipc not in config.ipcs:
+    raise UserError(f"stm_ipc {config.stm_ipc} must be one of ipcs")

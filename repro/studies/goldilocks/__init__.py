@@ -11,7 +11,7 @@ still train.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.goldilocks.claims import CLAIMS
-from repro.studies.goldilocks.config import get_config
+from repro.studies.goldilocks.config import check_config, get_config
 from repro.studies.goldilocks.experiment import run
 
 TITLE = "Deconstructing the Goldilocks Zone of Neural Network Initialization"
@@ -29,4 +29,5 @@ SEED_CURVES = (
               where={"phase": "curvature_sweep"}),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

@@ -11,7 +11,7 @@ retraining baselines (DFR), even when only the last layer is retrained.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.group_priors.claims import CLAIMS
-from repro.studies.group_priors.config import get_config
+from repro.studies.group_priors.config import check_config, get_config
 from repro.studies.group_priors.experiment import run
 
 TITLE = ("Mind the GAP: Improving Robustness to Subpopulation Shifts with "
@@ -29,4 +29,5 @@ SEED_CURVES = (
                                 "dominoes/gap_ll/loss")),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+from repro.studies.group_priors import data as group_data
+
 
 def _cpu_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
@@ -119,3 +122,25 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
     config.all_layers.steps = 4000
     return config
   raise ValueError(f"unknown preset {preset!r}")
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the study cannot run or be judged with.
+
+  At least one seed and one known dataset (the first carries the claims);
+  the annotated halves hold every group (``data.split_counts``); the
+  uniform-context ablation (claim B3) is not one of GAP's own group
+  scales, or its heads would be chosen as GAP's.
+  """
+  if config.num_seeds < 1:
+    raise UserError(f"num_seeds must be >= 1, got {config.num_seeds}")
+  if not config.datasets:
+    raise UserError("datasets must name at least one dataset")
+  for name in config.datasets:
+    if name not in group_data.BUILDERS:
+      raise UserError(f"unknown dataset {name!r} in datasets; use one of "
+                      f"{', '.join(group_data.BUILDERS)}")
+  group_data.split_counts(config)
+  if config.gap.ablation_group_scale in tuple(config.gap.group_scales):
+    raise UserError("gap.ablation_group_scale must not be one of "
+                    "gap.group_scales (claim B3 compares them)")

@@ -8,7 +8,7 @@ the head emerges with the accuracy jump and transfers between tasks.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.iteration_heads.claims import CLAIMS
-from repro.studies.iteration_heads.config import get_config
+from repro.studies.iteration_heads.config import check_config, get_config
 from repro.studies.iteration_heads.experiment import run
 
 TITLE = "Iteration Head: A Mechanistic Study of Chain-of-Thought"
@@ -23,4 +23,5 @@ SEED_CURVES = (
               x="step", series=("test_acc", "iter_peak"), group="run"),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

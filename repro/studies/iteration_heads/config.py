@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+
 
 def get_config(preset: str) -> ml_collections.ConfigDict:
   """The config of ``preset`` (smoke, cpu or paper)."""
@@ -88,3 +90,25 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError for values no run can train or be scored with.
+
+  Every run (``steps.<run>``) evaluates at least once; the transfer start
+  is a saved evaluation step of R1 (or -1: R1's end).
+  """
+  if config.num_seeds < 1:
+    raise UserError("num_seeds must be >= 1")
+  for name in config.steps:
+    if config.steps[name] < config.eval_every:
+      raise UserError(f"steps.{name}={config.steps[name]} must be at least "
+                      f"eval_every ({config.eval_every})")
+  start = config.transfer_from_step
+  if start != -1 and (start < 0 or start > config.steps.cot or
+                      start % config.eval_every):
+    raise UserError(
+        f"transfer_from_step={start} must be -1 or a multiple of eval_every "
+        f"({config.eval_every}) in 0..steps.cot ({config.steps.cot})")
+  if config.task.min_eval_len > config.task.max_len:
+    raise UserError("task.min_eval_len must be <= task.max_len")

@@ -9,7 +9,7 @@ simplices and TRADES does not collapse the same way.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.neural_collapse.claims import CLAIMS
-from repro.studies.neural_collapse.config import get_config
+from repro.studies.neural_collapse.config import check_config, get_config
 from repro.studies.neural_collapse.experiment import run
 
 TITLE = ("On the Robustness of Neural Collapse and the Neural Collapse of "
@@ -26,4 +26,5 @@ SEED_CURVES = (
                                  "pgd_accuracy"), group="mode"),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+from repro.ops.adversarial_training import TRADES_STARTS
+from repro.studies.neural_collapse.training import MODES
+
 
 def get_config(preset: str) -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` (smoke | cpu | paper)."""
@@ -93,3 +97,28 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError for modes or schedules the loop cannot run.
+
+  Modes and the TRADES start are known; every training length and the
+  evaluation interval are whole chunks, and training lengths whole
+  evaluation intervals (the NC metrics are read at those epochs).
+  """
+  for mode in config.modes:
+    if mode not in MODES:
+      raise UserError(f"unknown mode {mode!r} in modes; choose from "
+                      f"{', '.join(MODES)}")
+  if config.trades_start not in TRADES_STARTS:
+    raise UserError(f"trades_start {config.trades_start!r}: use one of "
+                    f"{', '.join(TRADES_STARTS)}")
+  for name in ("standard_epochs", "adversarial_epochs",
+               "eval_every_epochs"):
+    if config[name] % config.chunk_epochs:
+      raise UserError(f"{name}={config[name]} must be a multiple of "
+                      f"chunk_epochs={config.chunk_epochs}")
+  for name in ("standard_epochs", "adversarial_epochs"):
+    if config[name] % config.eval_every_epochs:
+      raise UserError(f"{name}={config[name]} must be a multiple of "
+                      f"eval_every_epochs={config.eval_every_epochs}")

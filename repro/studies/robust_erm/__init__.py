@@ -10,7 +10,7 @@ descent, and the price of GD's misaligned bias grows with eps.
 
 from repro.core.seed_curves import CurveSpec
 from repro.studies.robust_erm.claims import CLAIMS
-from repro.studies.robust_erm.config import get_config
+from repro.studies.robust_erm.config import check_config, get_config
 from repro.studies.robust_erm.experiment import run
 
 TITLE = "The Price of Implicit Bias in Adversarially Robust Generalization"
@@ -27,4 +27,5 @@ SEED_CURVES = (
                                 "nn/gd/loss/eps0.10", "nn/sd/loss/eps0.10")),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "run"]

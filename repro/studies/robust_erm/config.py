@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+
 
 def _cpu_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
@@ -128,3 +130,25 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
     nn.num_curve_points = 100
     return config
   raise ValueError(f"unknown preset {preset!r}")
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the claims cannot be read from.
+
+  Claims A2-A7 read eps fractions 0, 0.5 and 0.9; claim A8 reads the
+  networks at eps 0 and ``nn.gap_eps``; sparsities cannot exceed the
+  dimension.
+  """
+  fractions = tuple(config.linear.eps_fractions)
+  for needed in (0.0, 0.5, 0.9):
+    if needed not in fractions:
+      raise UserError(f"linear.eps_fractions must contain {needed} (claims "
+                      f"A2-A7 read it); got {fractions}")
+  if max(config.heatmap.teacher_nonzero) > config.linear.dim:
+    raise UserError("heatmap.teacher_nonzero must not exceed linear.dim")
+  if max(config.heatmap.input_nonzero) > config.linear.dim:
+    raise UserError("heatmap.input_nonzero must not exceed linear.dim")
+  eps = tuple(config.nn.eps)
+  if 0.0 not in eps or config.nn.gap_eps not in eps:
+    raise UserError(f"nn.eps must contain 0 and nn.gap_eps={config.nn.gap_eps}"
+                    f" (claim A8); got {eps}")
