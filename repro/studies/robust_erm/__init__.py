@@ -11,8 +11,9 @@ descent, and the price of GD's misaligned bias grows with eps.
 from repro.studies.robust_erm.claims import CLAIMS
 from repro.studies.robust_erm.config import get_config
 from repro.studies.robust_erm.experiment import run
+from repro.studies.robust_erm.plan import plan
 
 TITLE = "The Price of Implicit Bias in Adversarially Robust Generalization"
 ARXIV = "2406.04981"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
