@@ -10,9 +10,10 @@ simplices and TRADES does not collapse the same way.
 from repro.studies.neural_collapse.claims import CLAIMS
 from repro.studies.neural_collapse.config import get_config
 from repro.studies.neural_collapse.experiment import run
+from repro.studies.neural_collapse.plan import plan
 
 TITLE = ("On the Robustness of Neural Collapse and the Neural Collapse of "
          "Robustness")
 ARXIV = "2311.07444"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
