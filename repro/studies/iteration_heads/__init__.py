@@ -9,8 +9,9 @@ the head emerges with the accuracy jump and transfers between tasks.
 from repro.studies.iteration_heads.claims import CLAIMS
 from repro.studies.iteration_heads.config import get_config
 from repro.studies.iteration_heads.experiment import run
+from repro.studies.iteration_heads.plan import plan
 
 TITLE = "Iteration Head: A Mechanistic Study of Chain-of-Thought"
 ARXIV = "2406.02128"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
