@@ -10,9 +10,10 @@ robustness claims came from attacking or evaluating the wrong object.
 from repro.studies.bnn_attacks.claims import CLAIMS
 from repro.studies.bnn_attacks.config import get_config
 from repro.studies.bnn_attacks.experiment import run
+from repro.studies.bnn_attacks.plan import plan
 
 TITLE = ("Attacking Bayes: On the Adversarial Robustness of Bayesian "
          "Neural Networks")
 ARXIV = "2404.19640"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
