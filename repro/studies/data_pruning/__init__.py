@@ -11,8 +11,9 @@ average cost, as a mixture-of-Gaussians analysis predicts.
 from repro.studies.data_pruning.claims import CLAIMS
 from repro.studies.data_pruning.config import get_config
 from repro.studies.data_pruning.experiment import run
+from repro.studies.data_pruning.plan import plan
 
 TITLE = "DRoP: Distributionally Robust Data Pruning"
 ARXIV = "2404.05579"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
