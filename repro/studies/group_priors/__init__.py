@@ -12,9 +12,10 @@ retraining baselines (DFR), even when only the last layer is retrained.
 from repro.studies.group_priors.claims import CLAIMS
 from repro.studies.group_priors.config import get_config
 from repro.studies.group_priors.experiment import run
+from repro.studies.group_priors.plan import plan
 
 TITLE = ("Mind the GAP: Improving Robustness to Subpopulation Shifts with "
          "Group-Aware Priors")
 ARXIV = "2403.09869"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
