@@ -86,6 +86,8 @@ class Phase:
     replicas: the leading replica axis of the inputs (seeds, chains,
       experts) that shards over devices (1: none).
     note: anything a reader should know (a shortened phase, a guess).
+    x64: trace and compile with 64-bit types enabled (steps the run takes
+      inside ``jax.enable_x64()``; float64 inputs stay float64).
   """
 
   name: str
@@ -95,6 +97,7 @@ class Phase:
   params: int = 0
   replicas: int = 1
   note: str = ""
+  x64: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,12 +204,13 @@ def analyse(phase: Phase) -> PhaseCost:
 
   FLOPs and bytes are XLA's, times ``loop_factor`` (module docstring).
   """
-  compiled = jax.jit(phase.fn).lower(*phase.args).compile()
+  with jax.enable_x64(phase.x64):
+    compiled = jax.jit(phase.fn).lower(*phase.args).compile()
+    factor = loop_factor(phase.fn, phase.args)
   costs = compiled.cost_analysis()
   if isinstance(costs, Sequence):  # Older jax: one dict per computation.
     costs = costs[0] if costs else {}
   memory = compiled.memory_analysis()
-  factor = loop_factor(phase.fn, phase.args)
   return PhaseCost(
       phase, factor * float(costs.get("flops", 0.0)),
       factor * float(costs.get("bytes accessed", 0.0)),
@@ -261,7 +265,7 @@ def table(study: str, costs: Sequence[PhaseCost]) -> list[str]:
     for key, seconds in times.items():
       total[key] += seconds
     lines.append(
-        f"| {study} | {phase.name} | {_human(phase.params)} | "
+        f"| {study} | {_label(phase)} | {_human(phase.params)} | "
         f"{_human(cost.flops, 'FLOP')} | {_human(cost.bytes_accessed, 'B')} | "
         f"{_human(cost.memory_bytes, 'B')} | {phase.steps:,} | "
         f"{_human(cost.total_flops, 'FLOP')} | "
@@ -271,6 +275,14 @@ def table(study: str, costs: Sequence[PhaseCost]) -> list[str]:
                + " | ".join(f"**{_duration(total[key])}**"
                             for key in ACCELERATORS) + " | |")
   return lines
+
+
+def _label(phase: Phase) -> str:
+  """The phase's name and, in italics, its note (float64 flagged)."""
+  notes = [phase.note] if phase.note else []
+  if phase.x64:
+    notes.append("float64: timed at the float32 peak, an underestimate")
+  return phase.name + "".join(f" *({note})*" for note in notes)
 
 
 def _splits(cost: PhaseCost) -> str:

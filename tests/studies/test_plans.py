@@ -27,7 +27,9 @@ def test_plan_traces_every_phase_at_the_smoke_shapes(study):
   assert phases and len(set(names)) == len(names), names
   for phase in phases:
     assert phase.steps >= 1 and phase.replicas >= 1, phase.name
-    flops = plan_lib.jaxpr_flops(jax.make_jaxpr(phase.fn)(*phase.args).jaxpr)
+    with jax.enable_x64(phase.x64):
+      jaxpr = jax.make_jaxpr(phase.fn)(*phase.args).jaxpr
+    flops = plan_lib.jaxpr_flops(jaxpr)
     assert flops > 0, phase.name
 
 

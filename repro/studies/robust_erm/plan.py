@@ -10,7 +10,6 @@ are never drawn or read.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import jax
 import numpy as np
@@ -20,8 +19,6 @@ from repro.studies.robust_erm import linear, neural
 
 # Flattened input dimension of each dataset the network runs use.
 INPUT_DIMS = {"digits": 8 * 8, "mnist": 28 * 28}
-FLOAT64_NOTE = ("planned in float32; the run uses float64 (bytes and "
-                "memory x2, FLOPs at float64 rate)")
 
 
 def linear_phase(name: str, algorithm: str, num_datasets: int,
@@ -39,21 +36,21 @@ def linear_phase(name: str, algorithm: str, num_datasets: int,
         lambda leaf: plan_lib.struct((num_datasets, columns) + leaf.shape,
                                      leaf.dtype), shape)
 
-  with warnings.catch_warnings():  # float64 outside an x64 scope.
-    warnings.simplefilter("ignore", UserWarning)
+  with jax.enable_x64():  # The linear runs are float64 (module config).
     params = jax.eval_shape(
         lambda: linear.initial_params(algorithm, dim, alpha))
-  opt_state = jax.eval_shape(linear.optimizer(algorithm, 1.0).init, params)
-  args = (plan_lib.struct((num_datasets, pool, dim)),
-          plan_lib.struct((num_datasets, pool)),
+    opt_state = jax.eval_shape(linear.optimizer(algorithm, 1.0).init, params)
+  f64 = np.float64
+  args = (plan_lib.struct((num_datasets, pool, dim), f64),
+          plan_lib.struct((num_datasets, pool), f64),
           plan_lib.struct((columns, pool), bool),
-          plan_lib.struct((num_datasets, columns)),
-          plan_lib.struct((num_datasets, columns)),
+          plan_lib.struct((num_datasets, columns), f64),
+          plan_lib.struct((num_datasets, columns), f64),
           problems(params), problems(opt_state))
   return plan_lib.Phase(
       f"{name} {algorithm} step ({num_datasets * columns} problems)",
-      lambda *a: step(*a), plan_lib.abstract(args), steps=num_steps,
-      params=dim, replicas=num_datasets, note=FLOAT64_NOTE)
+      lambda *a: step(*a), args, steps=num_steps,
+      params=dim, replicas=num_datasets, x64=True)
 
 
 def network_phase(cfg, algorithm: str, attack_steps: int,
