@@ -42,6 +42,9 @@ from typing import Any
 import jax
 import numpy as np
 
+# The plan compiles without LLVM's backend optimisations: the same
+# optimised HLO (FLOPs, bytes, buffers), about half the compile time.
+COMPILE_OPTIONS = {"xla_backend_optimization_level": 0}
 COMPUTE_UTILISATION = 0.35
 MEMORY_UTILISATION = 0.6
 
@@ -192,11 +195,21 @@ def jaxpr_flops(jaxpr, loops: bool = True) -> float:
   return total
 
 
-def loop_factor(fn: Callable, args: tuple) -> float:
+def loop_factor(jaxpr) -> float:
   """How much a count that repeats ``scan`` bodies exceeds one that doesn't."""
-  jaxpr = jax.make_jaxpr(fn)(*args).jaxpr
   once = jaxpr_flops(jaxpr, loops=False)
   return jaxpr_flops(jaxpr) / once if once else 1.0
+
+
+def step_jaxpr(phase: Phase):
+  """The jaxpr of a phase's step at its abstract inputs."""
+  with jax.enable_x64(phase.x64):
+    return _jitted(phase).trace(*phase.args).jaxpr.jaxpr
+
+
+def _jitted(phase: Phase):
+  # A jitted step keeps its own compiler options.
+  return phase.fn if hasattr(phase.fn, "trace") else jax.jit(phase.fn)
 
 
 def analyse(phase: Phase) -> PhaseCost:
@@ -205,8 +218,9 @@ def analyse(phase: Phase) -> PhaseCost:
   FLOPs and bytes are XLA's, times ``loop_factor`` (module docstring).
   """
   with jax.enable_x64(phase.x64):
-    compiled = jax.jit(phase.fn).lower(*phase.args).compile()
-    factor = loop_factor(phase.fn, phase.args)
+    traced = _jitted(phase).trace(*phase.args)
+    compiled = traced.lower().compile(compiler_options=COMPILE_OPTIONS)
+  factor = loop_factor(traced.jaxpr.jaxpr)
   costs = compiled.cost_analysis()
   if isinstance(costs, Sequence):  # Older jax: one dict per computation.
     costs = costs[0] if costs else {}

@@ -61,6 +61,6 @@ def test_loops_inside_a_step_count_their_trip_count():
   once = plan.analyse(plan.Phase("one", lambda w, x: jnp.tanh(x @ w),
                                  (struct, struct), steps=1))
   looped = plan.analyse(phase)
-  assert plan.loop_factor(repeated, (struct, struct)) == pytest.approx(
+  assert plan.loop_factor(plan.step_jaxpr(phase)) == pytest.approx(
       10.0, rel=0.01)
   assert looped.flops == pytest.approx(10 * once.flops, rel=0.02)

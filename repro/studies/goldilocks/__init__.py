@@ -12,8 +12,9 @@ still train.
 from repro.studies.goldilocks.claims import CLAIMS
 from repro.studies.goldilocks.config import get_config
 from repro.studies.goldilocks.experiment import run
+from repro.studies.goldilocks.plan import plan
 
 TITLE = "Deconstructing the Goldilocks Zone of Neural Network Initialization"
 ARXIV = "2402.03579"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
