@@ -11,8 +11,9 @@ regularisation that grows with the generations.
 from repro.studies.collapse_regression.claims import CLAIMS
 from repro.studies.collapse_regression.config import get_config
 from repro.studies.collapse_regression.experiment import run
+from repro.studies.collapse_regression.plan import plan
 
 TITLE = "Model Collapse Demystified: The Case of Regression"
 ARXIV = "2402.07712"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
