@@ -10,8 +10,9 @@ grokking-like plateau when clean data is mixed in.
 from repro.studies.collapse_tails.claims import CLAIMS
 from repro.studies.collapse_tails.config import get_config
 from repro.studies.collapse_tails.experiment import run
+from repro.studies.collapse_tails.plan import plan
 
 TITLE = "A Tale of Tails: Model Collapse as a Change of Scaling Laws"
 ARXIV = "2402.07043"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
