@@ -10,8 +10,9 @@ hand-tuned maximum start epoch with a statistical trend test.
 from repro.studies.galaxy_distillation.claims import CLAIMS
 from repro.studies.galaxy_distillation.config import get_config
 from repro.studies.galaxy_distillation.experiment import run
+from repro.studies.galaxy_distillation.plan import plan
 
 TITLE = "Discovering Galaxy Features via Dataset Distillation"
 ARXIV = "2311.17967"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "run"]
+__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
