@@ -44,9 +44,9 @@ from absl import app, flags, logging
 from repro import registry
 from repro.core import checkpoint as checkpoint_lib
 from repro.core import claims as claims_lib
+from repro.core import compile_clock, platform, report, seed_curves
 from repro.core import config as config_lib
 from repro.core import plan as plan_lib
-from repro.core import platform, report
 from repro.core.errors import UserError
 from repro.core.summary import Figure
 
@@ -263,15 +263,16 @@ def _run_seed(module, study: str, preset: str, config, workdir: str, *,
   try:
     logging.info("%s/%s: running seed %d", study, preset, config.seed)
     start = time.perf_counter()
-    if checkpoints is None:
-      logging.info("no resume checkpoints with several processes unless "
-                   "--checkpoint_dir names a shared directory")
-      summary = module.run(config, staging, None)
-    else:
-      summary = module.run(config, staging, checkpoint_lib.RunCheckpoints(
-          checkpoints, checkpoint_every, checkpoint_interval_s))
+    with compile_clock.measure() as compile_time:
+      if checkpoints is None:
+        logging.info("no resume checkpoints with several processes unless "
+                     "--checkpoint_dir names a shared directory")
+        summary = module.run(config, staging, None)
+      else:
+        summary = module.run(config, staging, checkpoint_lib.RunCheckpoints(
+            checkpoints, checkpoint_every, checkpoint_interval_s))
     record = seed_record(study, preset, config, module.CLAIMS, summary,
-                         time.perf_counter() - start)
+                         time.perf_counter() - start, compile_time)
     if not writer:
       return SeedRun(config.seed, record, staging, summary.figures)
     try:
@@ -307,8 +308,11 @@ def _run_seed(module, study: str, preset: str, config, workdir: str, *,
 
 
 def seed_record(study: str, preset: str, config, claims, summary,
-                wall_time: float) -> dict:
+                wall_time: float,
+                compile_time: compile_clock.CompileTime | None = None
+                ) -> dict:
   """The summary record of one seed's run."""
+  compile_time = compile_time or compile_clock.CompileTime()
   return report.jsonable({
       "study": study,
       "preset": preset,
@@ -318,6 +322,7 @@ def seed_record(study: str, preset: str, config, claims, summary,
       "metrics": summary.metrics,
       "claims": claims_lib.evaluate_all(claims, summary.metrics, preset),
       "wall_time_s": wall_time,
+      **compile_time.record(),
       "env": platform.environment_record(),
   })
 
@@ -340,6 +345,12 @@ def aggregate_record(study: str, preset: str, runs: Sequence[SeedRun],
       "interval_method": claims_lib.INTERVAL_METHOD,
       "wall_time_s": sum(run.record["wall_time_s"] for run in runs),
       "wall_time_per_seed_s": [run.record["wall_time_s"] for run in runs],
+      "compile_time_s": sum(run.record.get("compile_time_s", 0.0)
+                            for run in runs),
+      "compile_time_per_seed_s": [run.record.get("compile_time_s")
+                                  for run in runs],
+      "compile_cache_hits": sum(run.record.get("compile_cache_hits", 0)
+                                for run in runs),
       "env": platform.environment_record(),
   })
 
@@ -408,20 +419,18 @@ def _write_aggregate(module, staging: str, runs: Sequence[SeedRun],
                      record: dict) -> None:
   """summary.json, metrics.jsonl (rows tagged by seed), figures, report."""
   report.write_json(os.path.join(staging, report.SUMMARY), record)
-  rows = []
-  for run in runs:
-    with open(os.path.join(run.directory, report.METRICS)) as f:
-      rows += [{"seed": run.seed, **json.loads(line)} for line in f]
+  per_seed = [report.read_curves(run.directory) for run in runs]
+  rows = [{seed_curves.SEED_KEY: run.seed, **row}
+          for run, curves in zip(runs, per_seed, strict=True)
+          for row in curves]
   report.write_metrics_jsonl(os.path.join(staging, report.METRICS), rows)
-  if hasattr(module, "aggregate_figures"):
-    figures = module.aggregate_figures(
-        [run.directory for run in runs], staging)
-  else:
-    first = runs[0]
-    figures = [Figure(f"seeds/{first.seed}/{fig.filename}",
-                      f"{fig.caption} (seed {first.seed}; each seed's "
-                      "figures are in its report)")
-               for fig in first.figures]
+  first = runs[0]
+  figures = [fig for spec in getattr(module, "SEED_CURVES", ())
+             if (fig := seed_curves.write_figure(per_seed, spec, staging))]
+  figures += [Figure(f"seeds/{first.seed}/{fig.filename}",
+                     f"{fig.caption} (seed {first.seed}; each seed's "
+                     "figures are in its report)")
+              for fig in first.figures]
   notes = ""
   if os.path.exists(os.path.join(runs[0].directory, NOTES)):
     with open(os.path.join(runs[0].directory, NOTES)) as f:

@@ -164,7 +164,7 @@ def test_seeds_write_per_seed_and_aggregate_reports(fake_study, tmp_path,
   assert claims["F3"]["verdict"] == "ERROR"
   rows = [json.loads(line) for line in
           (run_dir / "metrics.jsonl").read_text().splitlines()]
-  assert {row["seed"] for row in rows} == {4, 5, 6}
+  assert {row["root_seed"] for row in rows} == {4, 5, 6}
   markdown = (run_dir / "report.md").read_text()
   assert "3 seeds (4, 5, 6)" in markdown
   assert "[5](seeds/5/report.md)" in markdown

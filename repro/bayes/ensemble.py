@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from repro.bayes.network import FlatMLP
+from repro.core import checkpoint as checkpoint_lib
 from repro.core import train
 
 
 def map_loss(model: FlatMLP, x: jax.Array, labels: jax.Array,
-             prior_std: float, dropout: bool = False):
+             prior_std: float, dropout: bool = False) -> train.LossFn:
   """``(theta, key) -> (loss, {"accuracy"})``, the per-example MAP loss."""
   num = x.shape[0]
 
@@ -41,7 +43,8 @@ def fit_map(model: FlatMLP, x: jax.Array, labels: jax.Array, *,
             prior_std: float, init_key: jax.Array, train_key: jax.Array,
             num_members: int, num_steps: int, learning_rate: float,
             dropout: bool = False, description: str = "map",
-            checkpoints=None):
+            checkpoints: checkpoint_lib.RunCheckpoints | None = None
+            ) -> tuple[jax.Array, dict[str, np.ndarray]]:
   """Trains ``num_members`` networks from independent inits, full batch.
 
   Returns flat parameters ``[num_members, D]`` and the training history.

@@ -232,44 +232,20 @@ def sample_chains(log_density: Callable, initial_positions: jax.Array,
   keys, initial_positions = parallel.shard_replicas(
       (keys, initial_positions), mesh)
   data = tuple(data)
-  num_data = len(data)
-  with_data = lambda fn: lambda *args: fn(
-      lambda theta: log_density(theta, *args[:num_data]), *args[num_data:])
-  warmup = _compiled(
-      "warmup", with_data(functools.partial(
-          _warmup_from_key, num_warmup, kernel, num_integration_steps,
-          target_acceptance, num_draws)),
-      mesh, num_data, 2,
-      (log_density, num_warmup, kernel, num_integration_steps,
-       target_acceptance, num_draws, num_data))
-  draws = _compiled(
-      "draws", with_data(functools.partial(
-          _draws_chunk, kernel, num_integration_steps, thin)),
-      mesh, num_data, 4,
-      (log_density, kernel, num_integration_steps, thin, num_data))
+  warmup, draws = _chain_programs(
+      log_density, len(data), mesh, num_warmup=num_warmup,
+      num_draws=num_draws, thin=thin, kernel=kernel,
+      num_integration_steps=num_integration_steps,
+      target_acceptance=target_acceptance)
   # Every chain's keys from its root key, exactly as in ``_one_chain``.
   warmup_keys, draw_keys = jax.vmap(
       lambda k: _chain_keys(k, num_draws))(keys)
   warmup_keys, draw_keys = parallel.shard_replicas(
       (warmup_keys, draw_keys), mesh)
   if chunk_draws is None:
-    # About 20 chunks, of one size (one compilation) where possible.
-    chunk_draws = max(n for n in range(1, max(1, -(-num_draws // 20)) + 1)
-                      if num_draws % n == 0)
-
-  def adapted():
-    state, step_size, inverse_mass_matrix = warmup(
-        *data, warmup_keys, initial_positions)
-    return {"state": state._asdict(), "step_size": step_size,
-            "inverse_mass_matrix": inverse_mass_matrix}
-
-  adaptation = loop.measure_once(
-      lambda: parallel.gather(adapted()), name=f"{description} warm-up",
-      checkpoints=checkpoints)
-  # HMC and NUTS share BlackJAX's chain state.
-  start = parallel.shard_replicas((
-      blackjax.mcmc.hmc.HMCState(**adaptation["state"]),
-      adaptation["step_size"], adaptation["inverse_mass_matrix"]), mesh)
+    chunk_draws = _default_chunk_draws(num_draws)
+  start = _adapted_start(warmup, data, warmup_keys, initial_positions, mesh,
+                         description, checkpoints)
 
   def advance(chains, first, size):
     state, step_size, inverse_mass_matrix = chains
@@ -290,6 +266,53 @@ def sample_chains(log_density: Callable, initial_positions: jax.Array,
   return _result(jnp.asarray(history["samples"]),
                  jnp.asarray(history["acceptance"]), start[1],
                  jnp.asarray(history["divergent"]))
+
+
+def _chain_programs(log_density: Callable, num_data: int, mesh, *,
+                    num_warmup: int, num_draws: int, thin: int, kernel: str,
+                    num_integration_steps: int, target_acceptance: float):
+  """The compiled (cached) warm-up and draw-chunk programs of
+  ``sample_chains``; both take the ``num_data`` data arrays first."""
+  with_data = lambda fn: lambda *args: fn(
+      lambda theta: log_density(theta, *args[:num_data]), *args[num_data:])
+  warmup = _compiled(
+      "warmup", with_data(functools.partial(
+          _warmup_from_key, num_warmup, kernel, num_integration_steps,
+          target_acceptance, num_draws)),
+      mesh, num_data, 2,
+      (log_density, num_warmup, kernel, num_integration_steps,
+       target_acceptance, num_draws, num_data))
+  draws = _compiled(
+      "draws", with_data(functools.partial(
+          _draws_chunk, kernel, num_integration_steps, thin)),
+      mesh, num_data, 4,
+      (log_density, kernel, num_integration_steps, thin, num_data))
+  return warmup, draws
+
+
+def _default_chunk_draws(num_draws: int) -> int:
+  """About 20 chunks, of one size (one compilation) where possible."""
+  return max(n for n in range(1, max(1, -(-num_draws // 20)) + 1)
+             if num_draws % n == 0)
+
+
+def _adapted_start(warmup, data: tuple, warmup_keys, initial_positions,
+                   mesh, description: str, checkpoints):
+  """Runs (or restores) the warm-up; returns ``(chain state, step size,
+  inverse mass matrix)`` placed on ``mesh``."""
+  def adapted():
+    state, step_size, inverse_mass_matrix = warmup(
+        *data, warmup_keys, initial_positions)
+    return {"state": state._asdict(), "step_size": step_size,
+            "inverse_mass_matrix": inverse_mass_matrix}
+
+  adaptation = loop.measure_once(
+      lambda: parallel.gather(adapted()), name=f"{description} warm-up",
+      checkpoints=checkpoints)
+  # HMC and NUTS share BlackJAX's chain state.
+  return parallel.shard_replicas((
+      blackjax.mcmc.hmc.HMCState(**adaptation["state"]),
+      adaptation["step_size"], adaptation["inverse_mass_matrix"]), mesh)
 
 
 @jax.jit

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -72,7 +73,7 @@ class FlatMLP:
     """D, the number of parameters."""
     return self.layout.num_params
 
-  def unravel(self, theta: jax.Array):
+  def unravel(self, theta: jax.Array) -> dict[str, Any]:
     """Flat vector ``[D]`` -> parameter tree (in theta's dtype)."""
     return self.layout.unravel(theta)
 

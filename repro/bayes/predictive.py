@@ -1,7 +1,7 @@
 """The posterior predictive (Bayesian model average) and its uncertainty.
 
-Paper notes, Section 3.2. With lp_s = log_softmax(f(x; theta_s)) for S
-posterior draws,
+Standard formulas (bnn_attacks README, What is run). With
+lp_s = log_softmax(f(x; theta_s)) for S posterior draws,
 
   log p_bar(y|x) = logsumexp_s lp_s(y) - log S          (stable log-BMA)
   H_total   = -sum_c p_bar_c log p_bar_c                 (predictive entropy)

@@ -25,6 +25,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 import jax
 import orbax.checkpoint as ocp
@@ -96,8 +97,8 @@ def latest_step(directory: str) -> int | None:
   return steps[-1] if steps else None
 
 
-def restore_latest(directory: str, target: dict,
-                   with_step: bool = False):
+def restore_latest(directory: str, target: dict, with_step: bool = False
+                   ) -> dict | tuple[int, dict] | None:
   """Restores the newest readable checkpoint into ``target``; None if none.
 
   An unreadable checkpoint is skipped with a warning naming it; the previous
@@ -269,7 +270,8 @@ class LoopCheckpoints:
     self.schedule.last_step = found[0]  # The next save counts from here.
     return found
 
-  def save(self, step: int, items, final: bool = False) -> None:
+  def save(self, step: int, items: dict | Callable[[], dict],
+           final: bool = False) -> None:
     """Saves ``items`` at ``step`` when the schedule says so.
 
     ``items`` is a dict of pytrees (None items are skipped), or a function

@@ -8,7 +8,8 @@ overrides with the type of the value they replace.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import ml_collections
 
@@ -17,8 +18,9 @@ from repro.core.errors import UserError
 PRESETS = ("smoke", "cpu", "paper")
 
 
-def build_config(get_config, preset: str, overrides: Iterable[str] = (),
-                 **fields) -> ml_collections.ConfigDict:
+def build_config(get_config: Callable[[str], ml_collections.ConfigDict],
+                 preset: str, overrides: Iterable[str] = (),
+                 **fields: Any) -> ml_collections.ConfigDict:
   """Returns the locked config of ``preset``.
 
   ``fields`` (e.g. ``seed`` and ``data_dir`` from the launcher's flags) are
@@ -54,7 +56,7 @@ def apply_override(config: ml_collections.ConfigDict, override: str) -> None:
   node[leaf] = parse_value(text.strip(), current, key)
 
 
-def parse_value(text: str, current, key: str = "value"):
+def parse_value(text: str, current: Any, key: str = "value") -> Any:
   """Parses ``text`` into the type of ``current`` or raises UserError."""
   expected = type(current).__name__
   if isinstance(current, ml_collections.ConfigDict):
@@ -105,7 +107,8 @@ def _unknown_key_message(config: ml_collections.ConfigDict, key: str) -> str:
   return f"--set: unknown config key {key!r}; known keys: {known}"
 
 
-def leaves(config: ml_collections.ConfigDict, prefix: str = ""):
+def leaves(config: ml_collections.ConfigDict,
+           prefix: str = "") -> Iterator[tuple[str, Any]]:
   """Yields ``(dotted key, value)`` for every leaf of ``config``."""
   for name, value in config.items():
     path = f"{prefix}{name}"
@@ -115,7 +118,7 @@ def leaves(config: ml_collections.ConfigDict, prefix: str = ""):
       yield path, value
 
 
-def flatten_keys(config: ml_collections.ConfigDict):
+def flatten_keys(config: ml_collections.ConfigDict) -> Iterator[str]:
   """Yields every leaf key of ``config`` as a dotted path."""
   for path, _ in leaves(config):
     yield path

@@ -63,7 +63,7 @@ class LoopResult:
 
 def run(
     chunk: ChunkFn,
-    state,
+    state: Any,
     num_steps: int,
     *,
     chunk_steps: int,
@@ -111,16 +111,8 @@ def run(
   if chunk_steps < 1:
     raise ValueError(f"{name}: chunk_steps must be >= 1, got {chunk_steps}")
   saver = checkpoint_lib.loop_checkpoints(checkpoints, name)
-  done, history, evals = 0, [], {}
-  restored = saver.restore(_template(state))
-  if restored[1] is not None:
-    done, saved = restored
-    state = _restored_state(state, saved["state"])
-    if saved.get("history"):
-      history = [saved["history"]]
-    evals = _unpack_evals(saved.get("evals"))
-  elif evaluate is not None and eval_at_start:
-    evals[0] = jax.device_get(evaluate(state, 0))
+  done, state, history, evals = _resume(saver, state, evaluate,
+                                        eval_at_start)
 
   def items():
     return {
@@ -135,10 +127,7 @@ def run(
     while done < num_steps:
       size = min(chunk_steps, num_steps - done)
       state, record = chunk(state, done, size)
-      record = {k: np.asarray(v) for k, v in parallel.gather(record).items()}
-      for key in finite:
-        if key in record:
-          check_finite(record[key], done, name, key, history_axis)
+      record = _checked_record(record, done, name, finite, history_axis)
       history.append(record)
       done += size
       bar.update(size)
@@ -146,14 +135,46 @@ def run(
         logging.info("%s: step %d/%d %s", name, done, num_steps,
                      {k: np.round(np.mean(record[k]), 4) for k in finite
                       if k in record})
-      if evaluate is not None and (
-          done == num_steps
-          or done in eval_steps
-          or (eval_every and done % eval_every == 0)
-      ):
+      if evaluate is not None and _eval_due(done, num_steps, eval_every,
+                                            eval_steps):
         evals[done] = jax.device_get(evaluate(state, done))
       saver.save(done, items, final=done >= num_steps)
   return LoopResult(state, _concat(history, history_axis), evals)
+
+
+def _resume(saver, state, evaluate: EvalFn | None, eval_at_start: bool):
+  """``(done, state, history, evals)`` from the loop's newest checkpoint,
+  or step 0 (evaluated there with ``eval_at_start``) when there is none."""
+  done, history, evals = 0, [], {}
+  restored = saver.restore(_template(state))
+  if restored[1] is not None:
+    done, saved = restored
+    state = _restored_state(state, saved["state"])
+    if saved.get("history"):
+      history = [saved["history"]]
+    evals = _unpack_evals(saved.get("evals"))
+  elif evaluate is not None and eval_at_start:
+    evals[0] = jax.device_get(evaluate(state, 0))
+  return done, state, history, evals
+
+
+def _checked_record(record, first_step: int, name: str,
+                    finite: Sequence[str], history_axis: int):
+  """A chunk's record as host numpy arrays, its ``finite`` entries checked
+  (``check_finite``)."""
+  record = {k: np.asarray(v) for k, v in parallel.gather(record).items()}
+  for key in finite:
+    if key in record:
+      check_finite(record[key], first_step, name, key, history_axis)
+  return record
+
+
+def _eval_due(done: int, num_steps: int, eval_every: int,
+              eval_steps: Collection[int]) -> bool:
+  """Whether the chunk ending at ``done`` is evaluated: the last step, a
+  listed step, or a multiple of ``eval_every``."""
+  return bool(done == num_steps or done in eval_steps
+              or (eval_every and done % eval_every == 0))
 
 
 def measure_once(

@@ -16,7 +16,8 @@ every process.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import jax
 import numpy as np
@@ -40,7 +41,7 @@ def available_devices() -> list[jax.Device]:
 
 
 @contextlib.contextmanager
-def limit_devices(count: int | None):
+def limit_devices(count: int | None) -> Iterator[None]:
   """Builds meshes from the first ``count`` devices only (None: all).
 
   Runs a study as on a ``count``-device machine in the same process; used to
@@ -55,7 +56,7 @@ def limit_devices(count: int | None):
 
 
 @contextlib.contextmanager
-def record_placements():
+def record_placements() -> Iterator[list[dict]]:
   """Collects one ``{"leading", "devices", "shape"}`` per sharded leaf."""
   log: list[dict] = []
   _placement_logs.append(log)
@@ -65,7 +66,9 @@ def record_placements():
     _placement_logs.remove(log)
 
 
-def replica_mesh(num_replicas: int, devices=None) -> jax.sharding.Mesh:
+def replica_mesh(num_replicas: int,
+                 devices: Sequence[jax.Device] | None = None
+                 ) -> jax.sharding.Mesh:
   """A 1-D mesh over as many devices as evenly divide ``num_replicas``.
 
   With 4 devices and 6 replicas the mesh has 3 devices (each holds 2
@@ -81,7 +84,7 @@ def replica_sharding(mesh: jax.sharding.Mesh) -> NamedSharding:
   return NamedSharding(mesh, P(REPLICA))
 
 
-def shard_replicas(tree, mesh: jax.sharding.Mesh | None = None):
+def shard_replicas(tree: Any, mesh: jax.sharding.Mesh | None = None) -> Any:
   """Places every leaf of ``tree`` with its leading axis split over devices.
 
   With ``mesh`` None the mesh is built from the leading axis size of the
@@ -116,7 +119,7 @@ def _global_array(leaf, sharding: NamedSharding) -> jax.Array:
                                       lambda index: host[index])
 
 
-def gather(tree):
+def gather(tree: Any) -> Any:
   """Every leaf as host numpy on every process (all-gathers across hosts)."""
   def one(leaf):
     if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
@@ -136,13 +139,15 @@ def process_rows(num_rows: int) -> slice:
   return slice(start, start + per_process)
 
 
-def data_mesh(devices=None) -> jax.sharding.Mesh:
+def data_mesh(devices: Sequence[jax.Device] | None = None
+              ) -> jax.sharding.Mesh:
   """A 1-D ``data`` mesh over every (or the given) device."""
   devices = list(available_devices() if devices is None else devices)
   return jax.sharding.Mesh(np.array(devices), (DATA,))
 
 
-def global_batch(local_rows, mesh: jax.sharding.Mesh | None = None):
+def global_batch(local_rows: Any,
+                 mesh: jax.sharding.Mesh | None = None) -> Any:
   """One array sharded over ``data`` from each process's own rows.
 
   ``local_rows`` is what ``process_rows`` selected on this process (a

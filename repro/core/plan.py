@@ -124,7 +124,7 @@ class PhaseCost:
     return self.flops * self.phase.steps
 
 
-def abstract(tree) -> Any:
+def abstract(tree: Any) -> Any:
   """``jax.ShapeDtypeStruct`` leaves of a pytree of arrays or structs."""
   return jax.tree.map(
       lambda leaf: jax.ShapeDtypeStruct(np.shape(leaf), leaf.dtype), tree)
@@ -141,7 +141,7 @@ def struct(shape, dtype=np.float32) -> jax.ShapeDtypeStruct:
   return jax.ShapeDtypeStruct(tuple(shape), dtype)
 
 
-def count_params(tree) -> int:
+def count_params(tree: Any) -> int:
   """Number of scalars in a pytree of arrays or shape structs."""
   return int(sum(math.prod(np.shape(leaf)) for leaf in jax.tree.leaves(tree)))
 

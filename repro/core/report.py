@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def final_dir(workdir: str, study: str, preset: str) -> str:
   return os.path.join(workdir, study, preset)
 
 
-def jsonable(value):
+def jsonable(value: Any) -> Any:
   """Converts numpy/JAX scalars and arrays to JSON; non-finite -> string."""
   if isinstance(value, dict):
     return {str(k): jsonable(v) for k, v in value.items()}
@@ -53,7 +54,7 @@ def jsonable(value):
   return value
 
 
-def write_json(path: str, payload) -> None:
+def write_json(path: str, payload: Any) -> None:
   with open(path, "w") as f:
     json.dump(jsonable(payload), f, indent=2, allow_nan=False)
     f.write("\n")
@@ -61,7 +62,7 @@ def write_json(path: str, payload) -> None:
 
 def read_curves(run_dir: str) -> list[dict]:
   """The rows of a run's metrics.jsonl (e.g. each seed's, for a study's
-  ``aggregate_figures``)."""
+  ``SEED_CURVES`` figures)."""
   with open(os.path.join(run_dir, METRICS)) as f:
     return [json.loads(line) for line in f if line.strip()]
 
@@ -70,6 +71,16 @@ def write_metrics_jsonl(path: str, curves: Sequence[dict]) -> None:
   with open(path, "w") as f:
     for row in curves:
       f.write(json.dumps(jsonable(row), allow_nan=False) + "\n")
+
+
+def _compile_note(record: dict) -> str:
+  """`` (compile 12 s, 3 programs from the cache)`` or nothing."""
+  seconds = record.get("compile_time_s")
+  if seconds is None:
+    return ""
+  hits = record.get("compile_cache_hits")
+  cached = f", {hits} programs from the cache" if hits else ""
+  return f" (compile {seconds:.0f} s{cached})"
 
 
 def write_report(path: str, record: dict, title: str, arxiv: str,
@@ -83,8 +94,9 @@ def write_report(path: str, record: dict, title: str, arxiv: str,
       f"Study `{record['study']}`, preset `{record['preset']}`, seed "
       f"{record['seed']} (1 seed) · arXiv [{arxiv}]"
       f"(https://arxiv.org/abs/{arxiv}) · {claims_lib.headline(claims)} · "
-      f"wall time {record['wall_time_s']:.1f} s on {env['device_count']}× "
-      f"{env['device_kind']} · commit `{env['commit']}`",
+      f"wall time {record['wall_time_s']:.1f} s{_compile_note(record)} on "
+      f"{env['device_count']}× {env['device_kind']} · commit "
+      f"`{env['commit']}`",
       "",
       "## Claims",
       "",
@@ -121,8 +133,9 @@ def write_aggregate_report(path: str, record: dict, title: str, arxiv: str,
       f"{len(seeds)} seeds ({', '.join(map(str, seeds))}) · arXiv "
       f"[{arxiv}](https://arxiv.org/abs/{arxiv}) · "
       f"{claims_lib.headline(claims)} · wall time "
-      f"{record['wall_time_s']:.0f} s in all, {max(per_seed):.0f} s for the "
-      f"slowest seed, on {env['device_count']}× {env['device_kind']} · "
+      f"{record['wall_time_s']:.0f} s in all{_compile_note(record)}, "
+      f"{max(per_seed):.0f} s for the slowest seed, on "
+      f"{env['device_count']}× {env['device_kind']} · "
       f"commit `{env['commit']}`",
       "",
       "## Claims",
@@ -218,7 +231,7 @@ def _write_lines(path: str, lines: Sequence[str]) -> None:
     f.write("\n".join(lines))
 
 
-def format_number(value) -> str:
+def format_number(value: Any) -> str:
   if value is None:
     return "—"
   if isinstance(value, str):
@@ -284,8 +297,8 @@ def write_index(workdir: str) -> str:
       "",
       "| study | preset | seeds | paper claims reproduced | paper "
       "INCONCLUSIVE | theory | sanity | all claims | not passing | wall time "
-      "(slowest seed) | device | report |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|",
+      "(slowest seed) | compile | device | report |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ]
   for record, rel in rows:
     claims = record.get("claims", [])
@@ -306,6 +319,7 @@ def write_index(workdir: str) -> str:
         f"{_count(counts['theory'])} | {_count(counts['sanity'])} | "
         f"{passed}/{len(measured)} | {failed or '—'} | "
         f"{record['wall_time_s']:.0f} s ({slowest:.0f} s) | "
+        f"{_seconds(record.get('compile_time_s'))} | "
         f"{env.get('device_count', '?')}× {env.get('device_kind', '?')} | "
         f"[report]({rel}/{REPORT}) |")
   lines += _preset_totals(rows)
@@ -316,6 +330,10 @@ def write_index(workdir: str) -> str:
     f.write("\n".join(lines) + "\n")
   os.replace(tmp, path)
   return path
+
+
+def _seconds(value: float | None) -> str:
+  return "—" if value is None else f"{value:.0f} s"
 
 
 def _count(row: dict) -> str:
@@ -330,11 +348,13 @@ def _preset_totals(rows: list) -> list[str]:
     records = [r for r, _ in rows if r["preset"] == preset]
     claims = [c for r in records for c in r.get("claims", [])]
     seconds = sum(r.get("wall_time_s", 0.0) for r in records)
+    compile_s = sum(r.get("compile_time_s") or 0.0 for r in records)
     lines.append(
         f"\n**{preset}**: {len(records)} studies · "
         f"{claims_lib.headline(claims)} · {seconds:.0f} s "
         f"({seconds / 60:.1f} min) of study wall time in all, every seed "
-        "included (the sum of the rows).")
+        f"included (the sum of the rows), of which {compile_s:.0f} s "
+        "compiling.")
   return lines
 
 

@@ -27,7 +27,7 @@ def streams(seed: int, *names: str) -> dict[str, jax.Array]:
   return {name: stream(seed, name) for name in names}
 
 
-def step_key(key: jax.Array, step) -> jax.Array:
+def step_key(key: jax.Array, step: int | jax.Array) -> jax.Array:
   """The key for training step ``step`` (an int or traced int)."""
   return jax.random.fold_in(key, step)
 

@@ -33,13 +33,15 @@ class TrainState(NamedTuple):
   step: jax.Array
 
 
-def init_state(optimizer: optax.GradientTransformation, params) -> TrainState:
+def init_state(optimizer: optax.GradientTransformation,
+               params: Any) -> TrainState:
   """The state before the first step."""
   return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32))
 
 
 def make_chunk(loss_fn: LossFn, optimizer: optax.GradientTransformation,
-               chunk_steps: int):
+               chunk_steps: int
+               ) -> Callable[..., tuple[TrainState, dict[str, jax.Array]]]:
   """Returns ``chunk(state, key, data) -> (state, history)`` scanning steps.
 
   ``loss_fn(params, key, *data)`` returns ``(loss, aux)`` where ``aux`` is a
@@ -62,7 +64,7 @@ def make_chunk(loss_fn: LossFn, optimizer: optax.GradientTransformation,
 
 def fit(loss_fn: LossFn,
         optimizer: optax.GradientTransformation,
-        params,
+        params: Any,
         key: jax.Array,
         num_steps: int,
         *,

@@ -1,8 +1,8 @@
 """Procedurally rendered galaxies of the 9 Galaxy Zoo 2 classes (TFDS).
 
-The CPU stand-in of the curated GZoo2 set of arXiv 2311.17967 (notes §3.1
-and §5): every image is one galaxy whose morphology follows the leaves of
-the simplified GZ2 decision tree,
+The CPU stand-in of the curated GZoo2 set of arXiv 2311.17967
+(galaxy_distillation README, What runs): every image is one galaxy whose
+morphology follows the leaves of the simplified GZ2 decision tree,
 
   0 smooth, round          1 smooth, in-between      2 smooth, cigar-shaped
   3 edge-on with bulge     4 edge-on, no bulge
@@ -57,12 +57,13 @@ _SUPERSAMPLE = 2
 _SOFTENING = 0.05  # asinh stretch, relative to the peak
 
 
-def sersic_b(n):
+def sersic_b(n: float | np.ndarray) -> float | np.ndarray:
   """b_n of the Sérsic profile (Ciotti & Bertin 1999 expansion)."""
   return 2.0 * n - 1.0 / 3.0 + 4.0 / (405.0 * n)
 
 
-def sersic(radius, effective_radius, index):
+def sersic(radius: np.ndarray, effective_radius: float,
+           index: float) -> np.ndarray:
   """Sérsic surface brightness, 1 at the effective radius."""
   scaled = np.maximum(radius / effective_radius, 1e-6)
   return np.exp(-sersic_b(index) * (scaled ** (1.0 / index) - 1.0))
@@ -73,14 +74,17 @@ def _rotated(x, y, angle):
   return cos * x + sin * y, -sin * x + cos * y
 
 
-def elliptical_radius(x, y, axis_ratio, angle):
+def elliptical_radius(x: np.ndarray, y: np.ndarray, axis_ratio: float,
+                      angle: float) -> np.ndarray:
   """Radius on ellipses of axis ratio q (major axis along `angle`)."""
   major, minor = _rotated(x, y, angle)
   return np.sqrt(major**2 + (minor / axis_ratio) ** 2)
 
 
-def spiral_modulation(x, y, arms, pitch_deg, amplitude, phase, angle,
-                      inclination, chirality):
+def spiral_modulation(x: np.ndarray, y: np.ndarray, arms: int,
+                      pitch_deg: float, amplitude: float, phase: float,
+                      angle: float, inclination: float,
+                      chirality: float) -> np.ndarray:
   """(1 + A cos(m (theta - ln r / tan p) + phase))_+ on the disk plane."""
   major, minor = _rotated(x, y, angle)
   minor = minor / inclination

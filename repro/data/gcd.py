@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +121,8 @@ def decode_answer(tokens: np.ndarray, task: GcdTask) -> np.ndarray:
   return from_digits(np.asarray(tokens)[..., task.prompt_length:], task)
 
 
-def gcd_probability(k, max_operand: int | None = None) -> np.ndarray:
+def gcd_probability(k: npt.ArrayLike,
+                    max_operand: int | None = None) -> np.ndarray:
   """P(gcd(a, b) = k) for a, b uniform on 1..M (M None: the limit).
 
   The limit is 6 / (pi^2 k^2). For finite M it is exact by Moebius

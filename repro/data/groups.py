@@ -1,7 +1,7 @@
 """Data with groups: class y x spurious attribute a, group g = 2 y + a.
 
-Two embedded generators for subpopulation-shift studies (GAP paper notes,
-Section 5):
+Two embedded generators for subpopulation-shift studies (the group_priors
+README, What is run):
 
 * ``gaussian_groups``: x = [core, spurious, noise] with core ~ N((2y - 1)
   mu_c, I), spurious ~ N((2a - 1) mu_s, sigma_s^2 I) and noise ~ N(0, I)
@@ -20,6 +20,8 @@ per seed into a leading replica axis.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,7 +42,8 @@ def skewed_group_counts(num_examples: int, majority_fraction: float
   return (majority, minority, minority, majority)
 
 
-def group_labels(counts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def group_labels(counts: Sequence[int]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   """Static (y, a, g) int32 arrays, group by group, for ``counts``."""
   groups = np.repeat(np.arange(len(counts)), counts).astype(np.int32)
   return groups // 2, groups % 2, groups
@@ -52,7 +55,8 @@ def _shuffled_labels(rng: np.random.Generator, counts):
   return labels[order], attributes[order], groups[order]
 
 
-def gaussian_groups(rng: np.random.Generator, counts, *, core_dim: int,
+def gaussian_groups(rng: np.random.Generator, counts: Sequence[int], *,
+                    core_dim: int,
                     spurious_dim: int, noise_dim: int, core_mean: float,
                     spurious_mean: float, spurious_std: float
                     ) -> dict[str, np.ndarray]:
@@ -86,7 +90,9 @@ def digit_pools(images: np.ndarray, digit_labels: np.ndarray,
   return pools
 
 
-def dominoes(rng: np.random.Generator, counts, core_pools, spurious_pools,
+def dominoes(rng: np.random.Generator, counts: Sequence[int],
+             core_pools: Sequence[np.ndarray],
+             spurious_pools: Sequence[np.ndarray],
              *, core_noise: float = 0.0) -> dict[str, np.ndarray]:
   """Dominoes: the spurious digit of class a above the core digit of y.
 

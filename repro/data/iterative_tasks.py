@@ -29,7 +29,7 @@ Tasks:
 
 Train and test sequences are disjoint: where a length has enough distinct
 input strings, the test strings are never in the training rows (the
-official code samples with replacement and leaks, see the study notes).
+official code samples with replacement and leaks; iteration_heads README).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def sequence_width(max_len: int) -> int:
   return 2 * max_len + 3
 
 
-def eoi_position(input_len):
+def eoi_position(input_len: int | np.ndarray) -> int | np.ndarray:
   """Position of the end-of-input token (``L + 1``)."""
   return input_len + 1
 
@@ -126,7 +126,7 @@ def encode(task: str, inputs: np.ndarray, states: np.ndarray, max_len: int,
   return tokens
 
 
-def target_mask(input_len, max_len: int) -> np.ndarray:
+def target_mask(input_len: int | np.ndarray, max_len: int) -> np.ndarray:
   """Bool ``[..., width]``: the target tokens, everything after EoI.
 
   Works with an int or an array of input lengths (one row per length).

@@ -1,11 +1,11 @@
-"""The "ConvNet" of dataset distillation (MTT; arXiv 2311.17967 notes §3.2).
+"""The "ConvNet" of dataset distillation (MTT; arXiv 2311.17967, official code).
 
 ``depth`` blocks of conv 3x3 (same padding) -> instance norm -> ReLU ->
 2x2 average pooling, then one linear layer. Instance norm is GroupNorm with
 one channel per group (the reference's ``GroupNorm(width, width)``) with a
 learnt per-channel scale and shift; unlike BatchNorm it normalises every
 image on its own, so the functional unroll of trajectory matching sees no
-coupling between the images of a batch (notes, pitfall 5).
+coupling between the images of a batch.
 """
 
 from __future__ import annotations

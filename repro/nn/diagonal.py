@@ -13,9 +13,11 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 
-def initial_weights(dim: int, alpha: float, dtype=jnp.float32) -> dict:
+def initial_weights(dim: int, alpha: float,
+                    dtype: DTypeLike = jnp.float32) -> dict[str, jax.Array]:
   """``{"u": a 1, "v": a 1}`` with a = alpha/sqrt(2 dim), so w = 0."""
   value = alpha / jnp.sqrt(2.0 * dim)
   return {"u": jnp.full((dim,), value, dtype),

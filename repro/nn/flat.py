@@ -31,6 +31,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import DTypeLike
 
 
 def default_float_dtype() -> np.dtype:
@@ -62,7 +63,7 @@ class FlatLayout:
     """D, the length of the flat vector."""
     return sum(self.sizes)
 
-  def ravel(self, tree) -> jax.Array:
+  def ravel(self, tree: Any) -> jax.Array:
     """The flat vector ``[D]`` of ``tree``, in ``self.dtype``."""
     leaves, treedef = jax.tree.flatten(tree)
     if treedef != self.treedef:
@@ -73,7 +74,7 @@ class FlatLayout:
     return jnp.concatenate([jnp.ravel(jnp.asarray(leaf)).astype(self.dtype)
                             for leaf in leaves])
 
-  def unravel(self, flat: jax.Array):
+  def unravel(self, flat: jax.Array) -> Any:
     """The tree of ``flat`` ``[D]``; every leaf keeps ``flat``'s dtype."""
     if flat.shape != (self.num_params,):
       raise ValueError(f"expected a vector of {self.num_params} parameters, "
@@ -84,7 +85,7 @@ class FlatLayout:
     return jax.tree.unflatten(self.treedef, pieces)
 
 
-def layout(template, dtype=None) -> FlatLayout:
+def layout(template: Any, dtype: DTypeLike | None = None) -> FlatLayout:
   """The ``FlatLayout`` of a tree of arrays or ``jax.ShapeDtypeStruct``.
 
   Args:
@@ -118,15 +119,16 @@ class FlatModel:
     """Flat initial parameters ``[D]`` in the layout's dtype."""
     return self.layout.ravel(self.module.init(key, *self.example_args))
 
-  def apply(self, flat: jax.Array, *args, **kwargs):
+  def apply(self, flat: jax.Array, *args: Any, **kwargs: Any) -> Any:
     """``module.apply`` with the variables of ``flat`` (its dtype kept)."""
     return self.module.apply(self.layout.unravel(flat), *args, **kwargs)
 
-  def unravel(self, flat: jax.Array):
+  def unravel(self, flat: jax.Array) -> Any:
     return self.layout.unravel(flat)
 
 
-def flat_model(module: nn.Module, *example_args, dtype=None) -> FlatModel:
+def flat_model(module: nn.Module, *example_args: Any,
+               dtype: DTypeLike | None = None) -> FlatModel:
   """A ``FlatModel`` of ``module`` traced on ``example_args``.
 
   The example inputs are cast to ``dtype`` (if floating) so a float64

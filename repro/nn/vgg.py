@@ -9,9 +9,10 @@ leave 2x2 maps, so the penultimate features (the classifier's input) are
 
 ``__call__(images, train, return_features=True)`` also returns the
 activation after each conv-BN-ReLU block but the last, **globally
-average-pooled per channel** (paper notes, pitfall 10: flattened conv maps
-are too large for ``Sigma_W``), followed by the penultimate features; these
-are the layers of the per-layer NC analysis.
+average-pooled per channel** (flattened conv maps are too large for
+``Sigma_W``; neural_collapse README, Deviations from the paper), followed
+by the penultimate features; these are the layers of the per-layer NC
+analysis.
 
 BatchNorm follows PyTorch: momentum 0.1 (Flax ``momentum=0.9``), eps 1e-5,
 running statistics in ``batch_stats``; ``train=True`` normalises with batch

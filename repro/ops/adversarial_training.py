@@ -27,6 +27,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import optax
+from jax.typing import ArrayLike
 
 from repro.ops import attacks
 
@@ -64,8 +65,9 @@ TRADES_START_SCALE = 0.001
 
 
 def trades_adversarial(logits_fn: Callable[[jax.Array], jax.Array],
-                       x: jax.Array, key: jax.Array, *, eps, num_steps: int,
-                       step_size, norm: str = "linf",
+                       x: jax.Array, key: jax.Array, *, eps: ArrayLike,
+                       num_steps: int, step_size: ArrayLike,
+                       norm: str = "linf",
                        clean_logits: jax.Array | None = None,
                        start: str = "official") -> jax.Array:
   """``x'`` maximising ``KL(softmax f(x) || softmax f(x'))`` by PGD.
@@ -109,7 +111,7 @@ def trades_adversarial(logits_fn: Callable[[jax.Array], jax.Array],
 
 def pgd_adversarial(logits_fn: Callable[[jax.Array], jax.Array],
                     x: jax.Array, labels: jax.Array, key: jax.Array, *,
-                    eps, num_steps: int, step_size,
+                    eps: ArrayLike, num_steps: int, step_size: ArrayLike,
                     norm: str = "linf") -> jax.Array:
   """Untargeted PGD on the cross-entropy from a uniform random start.
 

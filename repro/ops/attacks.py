@@ -20,11 +20,13 @@ Everything is ``jit``/``vmap`` friendly: the iterations are a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import optax
+from jax.typing import ArrayLike
 
 NORMS = ("linf", "l2")
 
@@ -51,7 +53,8 @@ def _per_example_norm(values: jax.Array, order: float) -> jax.Array:
   return norms.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
-def project(delta: jax.Array, x: jax.Array, eps, norm: str = "linf",
+def project(delta: jax.Array, x: jax.Array, eps: ArrayLike,
+            norm: str = "linf",
             clip_min: float | None = 0.0,
             clip_max: float | None = 1.0) -> jax.Array:
   """Maps ``delta`` into the eps-ball, then ``x + delta`` into the box."""
@@ -68,7 +71,7 @@ def project(delta: jax.Array, x: jax.Array, eps, norm: str = "linf",
   return delta
 
 
-def random_start(key: jax.Array, x: jax.Array, eps,
+def random_start(key: jax.Array, x: jax.Array, eps: ArrayLike,
                  norm: str = "linf") -> jax.Array:
   """A uniform random point of the eps-ball (before box clipping)."""
   if norm == "linf":
@@ -114,9 +117,9 @@ def pgd(logits_fn: Callable[..., jax.Array],
         x: jax.Array,
         labels: jax.Array,
         *,
-        eps,
+        eps: ArrayLike,
         num_steps: int,
-        step_size,
+        step_size: ArrayLike,
         norm: str = "linf",
         loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (
             cross_entropy_loss),
@@ -163,18 +166,76 @@ def pgd(logits_fn: Callable[..., jax.Array],
       first gradient (the official TRADES start ``x + 0.001 N(0, I)``);
       excludes ``random_init``.
   """
+  _check_pgd_args(norm, key, random_init, num_restarts, eot, start_delta)
+  sign = -1.0 if targeted else 1.0
+  eot_key = None
+  if eot:
+    key, eot_key = jax.random.split(key)
+  objective = _pgd_objective(logits_fn, loss_fn, x, labels, sign, eot_key)
+  attack_from = functools.partial(
+      _pgd_run, objective, x, labels, eps=eps, num_steps=num_steps,
+      step_size=step_size, norm=norm, clip_min=clip_min, clip_max=clip_max,
+      stop_on_success=stop_on_success, sign=sign)
+  start = functools.partial(_pgd_start, x=x, eps=eps, norm=norm)
+  keys = (jax.random.split(key, num_restarts + 1) if key is not None
+          else [None])
+  if start_delta is None:
+    best_delta, best_score = attack_from(start(keys[0], random_init), 0)
+  else:
+    best_delta, best_score = attack_from(
+        jnp.asarray(start_delta, x.dtype), 0, project_start=False)
+  if num_restarts:
+    best_delta = _best_of_restarts(
+        lambda restart_key, run: attack_from(start(restart_key, True), run),
+        keys[1:], (best_delta, best_score), x.ndim)
+  return x + best_delta
+
+
+def _best_of_restarts(attack, restart_keys, best, ndim: int):
+  """Runs ``attack(key, run)`` for runs 1, 2, ... (one per key) and keeps,
+  per example, the delta of the highest score, ``best`` included."""
+  def restart(carry, restart_input):
+    restart_key, run = restart_input
+    best_delta, best_score = carry
+    delta, score = attack(restart_key, run)
+    better = score > best_score
+    return (jnp.where(_per_example(better, ndim), delta, best_delta),
+            jnp.where(better, score, best_score)), None
+
+  (best_delta, _), _ = jax.lax.scan(
+      restart, best, (restart_keys, jnp.arange(1, len(restart_keys) + 1)))
+  return best_delta
+
+
+def _pgd_start(start_key, use_random: bool, *, x, eps, norm):
+  """Zero, or a random point of the ball (``random_start``)."""
+  if not use_random:
+    return jnp.zeros_like(x)
+  return random_start(start_key, x, eps, norm)
+
+
+def _check_pgd_args(norm, key, random_init, num_restarts, eot,
+                    start_delta) -> None:
+  """Raises ValueError for an unknown norm or a missing or clashing start."""
   if norm not in NORMS:
     raise ValueError(f"unknown norm {norm!r}; choose one of {NORMS}")
   if (random_init or num_restarts or eot) and key is None:
     raise ValueError("pgd needs a key for random starts, restarts or eot")
   if start_delta is not None and random_init:
     raise ValueError("pgd takes start_delta or random_init, not both")
-  sign = -1.0 if targeted else 1.0
-  if eot:
-    key, eot_key = jax.random.split(key)
 
+
+def _per_example(flags, ndim: int):
+  """``[n]`` flags broadcastable against ``[n, ...]`` inputs."""
+  return flags.reshape((-1,) + (1,) * (ndim - 1))
+
+
+def _pgd_objective(logits_fn, loss_fn, x, labels, sign, eot_key):
+  """``objective(delta, run, step) -> (sign * total loss, (losses,
+  logits))``; with an ``eot_key`` the model draws a fresh key per run and
+  step."""
   def model(inputs, run, step):
-    if not eot:
+    if eot_key is None:
       return logits_fn(inputs)
     return logits_fn(inputs, jax.random.fold_in(
         jax.random.fold_in(eot_key, run), step))
@@ -184,48 +245,30 @@ def pgd(logits_fn: Callable[..., jax.Array],
     losses = loss_fn(logits, labels)
     return sign * jnp.sum(losses), (losses, logits)
 
+  return objective
+
+
+def _pgd_run(objective, x, labels, delta, run, project_start=True, *, eps,
+             num_steps, step_size, norm, clip_min, clip_max, stop_on_success,
+             sign):
+  """One PGD run from ``delta``: ``(final delta, per-example loss)``.
+
+  The start is projected onto the ball and box unless ``project_start`` is
+  False; with ``stop_on_success`` an example freezes at its first success.
+  """
   grad_fn = jax.grad(objective, has_aux=True)
-  example_mask = lambda flags: flags.reshape((-1,) + (1,) * (x.ndim - 1))
+  if project_start:
+    delta = project(delta, x, eps, norm, clip_min, clip_max)
 
-  def attack_from(delta, run, project_start=True):
-    if project_start:
-      delta = project(delta, x, eps, norm, clip_min, clip_max)
+  def step(t, carry):
+    delta, stopped = carry
+    grad, (_, logits) = grad_fn(delta, run, t)
+    if stop_on_success is not None:
+      stopped = stopped | stop_on_success(logits, labels)
+    moved = project(delta + step_size * _ascent_direction(grad, norm), x,
+                    eps, norm, clip_min, clip_max)
+    return jnp.where(_per_example(stopped, x.ndim), delta, moved), stopped
 
-    def step(t, carry):
-      delta, stopped = carry
-      grad, (_, logits) = grad_fn(delta, run, t)
-      if stop_on_success is not None:
-        stopped = stopped | stop_on_success(logits, labels)
-      moved = project(delta + step_size * _ascent_direction(grad, norm), x,
-                      eps, norm, clip_min, clip_max)
-      return jnp.where(example_mask(stopped), delta, moved), stopped
-
-    stopped = jnp.zeros(x.shape[0], bool)
-    delta, _ = jax.lax.fori_loop(0, num_steps, step, (delta, stopped))
-    return delta, sign * objective(delta, run, num_steps)[1][0]
-
-  def start(start_key, use_random):
-    if not use_random:
-      return jnp.zeros_like(x)
-    return random_start(start_key, x, eps, norm)
-
-  keys = (jax.random.split(key, num_restarts + 1) if key is not None
-          else [None])
-  if start_delta is None:
-    best_delta, best_score = attack_from(start(keys[0], random_init), 0)
-  else:
-    best_delta, best_score = attack_from(
-        jnp.asarray(start_delta, x.dtype), 0, project_start=False)
-  if num_restarts:
-    def restart(carry, restart_input):
-      restart_key, run = restart_input
-      best_delta, best_score = carry
-      delta, score = attack_from(start(restart_key, True), run)
-      better = score > best_score
-      return (jnp.where(example_mask(better), delta, best_delta),
-              jnp.where(better, score, best_score)), None
-
-    (best_delta, best_score), _ = jax.lax.scan(
-        restart, (best_delta, best_score),
-        (keys[1:], jnp.arange(1, num_restarts + 1)))
-  return x + best_delta
+  stopped = jnp.zeros(x.shape[0], bool)
+  delta, _ = jax.lax.fori_loop(0, num_steps, step, (delta, stopped))
+  return delta, sign * objective(delta, run, num_steps)[1][0]

@@ -31,7 +31,7 @@ def _steps(input_len, max_len: int):
   return steps, steps <= input_len
 
 
-def eoi_locator_weights(attention: jax.Array, input_len,
+def eoi_locator_weights(attention: jax.Array, input_len: int | jax.Array,
                         max_len: int) -> tuple[jax.Array, jax.Array]:
   """Weights from the rows holding ``s_1..s_L`` to the EoI column.
 
@@ -51,7 +51,7 @@ def eoi_locator_weights(attention: jax.Array, input_len,
   return jnp.where(valid, weights, 0.0), valid
 
 
-def iteration_head_weights(attention: jax.Array, input_len,
+def iteration_head_weights(attention: jax.Array, input_len: int | jax.Array,
                            max_len: int) -> tuple[jax.Array, jax.Array]:
   """Diagonal weights ``A[L+t, t]``, ``t = 1..L`` (query ``s_{t-1}``, key
   ``x_t``).
@@ -93,7 +93,8 @@ def peakiness_scores(weights: jax.Array, valid: jax.Array,
   return {"mean": mean, "frac_above": frac_above, "invariance": invariance}
 
 
-def circuit_scores(attention: jax.Array, input_len, max_len: int,
+def circuit_scores(attention: jax.Array, input_len: int | jax.Array,
+                   max_len: int,
                    threshold: float = 0.5,
                    ddof: int = INVARIANCE_DDOF) -> dict[str, jax.Array]:
   """Both scores for every (layer, head) of ``[N, layers, heads, T, T]``.
@@ -120,7 +121,9 @@ def circuit_scores(attention: jax.Array, input_len, max_len: int,
   return per_head(attention)
 
 
-def shifted_diagonal_override(input_len, width: int, shift: int = 1):
+def shifted_diagonal_override(input_len: int | jax.Array, width: int,
+                              shift: int = 1
+                              ) -> tuple[jax.Array, jax.Array]:
   """Rows and one-hot weights sending query ``L+t`` to key ``t + shift``.
 
   For the ablation of the iteration head: with ``shift = 1`` the query that

@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike, DTypeLike
 
 KAPPA_BISECTION_STEPS = 200
 
 
-def degrees_of_freedom(kappa, eigenvalues: jax.Array, power: int = 1):
+def degrees_of_freedom(kappa: ArrayLike, eigenvalues: jax.Array,
+                       power: int = 1) -> jax.Array:
   """df_m(kappa) = tr Sigma^m (Sigma + kappa I)^{-m}."""
   return jnp.sum((eigenvalues / (eigenvalues + kappa)) ** power)
 
 
-def solve_kappa(lam, eigenvalues: jax.Array, num_samples):
+def solve_kappa(lam: ArrayLike, eigenvalues: jax.Array,
+                num_samples: ArrayLike) -> jax.Array:
   """The effective regularisation: the root of kappa - lam = kappa df1 / T.
 
   f(kappa) = kappa - lam - kappa df1(kappa) / T is negative below the
@@ -70,7 +73,8 @@ def solve_kappa(lam, eigenvalues: jax.Array, num_samples):
   return jnp.exp(0.5 * (low + high))
 
 
-def isotropic_kappa(lam, dim, num_samples):
+def isotropic_kappa(lam: ArrayLike, dim: ArrayLike,
+                    num_samples: ArrayLike) -> jax.Array:
   """kappa for Sigma = I in closed form (a check of ``solve_kappa``).
 
   With df1 = d / (1 + kappa) and phi = d / T:
@@ -80,7 +84,9 @@ def isotropic_kappa(lam, dim, num_samples):
   return 0.5 * (lam + phi - 1.0 + jnp.sqrt((1.0 - phi - lam)**2 + 4.0 * lam))
 
 
-def effective_quantities(lam, eigenvalues, num_samples):
+def effective_quantities(lam: ArrayLike, eigenvalues: jax.Array,
+                         num_samples: ArrayLike
+                         ) -> tuple[jax.Array, jax.Array, jax.Array]:
   """(kappa, df1(kappa), df2(kappa)) for ridge ``lam`` on T samples."""
   kappa = solve_kappa(lam, eigenvalues, num_samples)
   return (kappa, degrees_of_freedom(kappa, eigenvalues, 1),
@@ -97,7 +103,9 @@ def _collapse_factor(df1, df2, dim, num_samples, gen_num_samples):
   return amplified / (gen_num_samples - dim - 1.0)
 
 
-def collapse_factor(lam, eigenvalues, num_samples, gen_num_samples):
+def collapse_factor(lam: ArrayLike, eigenvalues: jax.Array,
+                    num_samples: ArrayLike,
+                    gen_num_samples: ArrayLike) -> jax.Array:
   """rho with Delta_n = n gen_noise_var rho (paper, Sec. 4; needs T0 > d + 1).
 
   rho = [df2 + (d - 2 df1 + df2) df2 / (T - df2)] / (T0 - d - 1), where
@@ -110,8 +118,11 @@ def collapse_factor(lam, eigenvalues, num_samples, gen_num_samples):
                           gen_num_samples)
 
 
-def ridge_test_error(lam, eigenvalues, w0_squared, num_samples, noise_var,
-                     gen_num_samples, gen_noise_var, num_generations):
+def ridge_test_error(lam: ArrayLike, eigenvalues: jax.Array,
+                     w0_squared: jax.Array, num_samples: ArrayLike,
+                     noise_var: ArrayLike, gen_num_samples: ArrayLike,
+                     gen_noise_var: ArrayLike,
+                     num_generations: ArrayLike) -> jax.Array:
   """E_test(w_n^pred) ~ Bias + Var + n gen_noise_var rho (paper, Thm 4.1).
 
   The paper's Section 4 result: the collapse adds a term linear in the
@@ -124,9 +135,12 @@ def ridge_test_error(lam, eigenvalues, w0_squared, num_samples, noise_var,
               df1, df2, eigenvalues.shape[0], num_samples, gen_num_samples))
 
 
-def noise_equivalent_test_error(lam, eigenvalues, w0_squared, num_samples,
-                                noise_var, gen_num_samples, gen_noise_var,
-                                num_generations):
+def noise_equivalent_test_error(lam: ArrayLike, eigenvalues: jax.Array,
+                                w0_squared: jax.Array,
+                                num_samples: ArrayLike, noise_var: ArrayLike,
+                                gen_num_samples: ArrayLike,
+                                gen_noise_var: ArrayLike,
+                                num_generations: ArrayLike) -> jax.Array:
   """The d >> T form: collapse acts as extra label noise (paper, Sec. 4).
 
   Bias(kappa) + (noise_var + n gen_noise_var d / (T0 - d - 1)) df2 /
@@ -140,19 +154,24 @@ def noise_equivalent_test_error(lam, eigenvalues, w0_squared, num_samples,
           + effective_noise * df2 / (num_samples - df2))
 
 
-def ols_test_error(dim, num_samples, noise_var, gen_num_samples,
-                   gen_noise_var, num_generations):
+def ols_test_error(dim: int, num_samples: float, noise_var: float,
+                   gen_num_samples: float, gen_noise_var: float,
+                   num_generations: ArrayLike) -> ArrayLike:
   """Exact OLS error: s^2 d / (T - d - 1) + n s0^2 d / (T0 - d - 1).
 
-  Notes §3 (1), for T, T0 >= d + 2; independent of Sigma and w0.
+  Derived for the collapse_regression study (README, What is reproduced),
+  for T, T0 >= d + 2; independent of Sigma and w0.
   """
   return (noise_var * dim / (num_samples - dim - 1.0)
           + num_generations * gen_noise_var * dim / (
               gen_num_samples - dim - 1.0))
 
 
-def overparameterised_generator_error(dim, gen_num_samples, num_generations,
-                                      w0_norm_squared, gen_noise_var=0.0):
+def overparameterised_generator_error(dim: int, gen_num_samples: float,
+                                      num_generations: ArrayLike,
+                                      w0_norm_squared: float,
+                                      gen_noise_var: float = 0.0
+                                      ) -> ArrayLike:
   """E||w_n - w0||^2 for Sigma = I and a min-norm generator with T0 < d.
 
   Noise-free, w_k = P_k w_{k-1} with P_k a uniformly random rank-T0
@@ -167,14 +186,15 @@ def overparameterised_generator_error(dim, gen_num_samples, num_generations,
   return w0_norm_squared * shrunk + noise * shrunk / (1.0 - keep)
 
 
-def power_law_spectrum(dim: int, beta: float, dtype=None) -> jax.Array:
+def power_law_spectrum(dim: int, beta: float,
+                       dtype: DTypeLike | None = None) -> jax.Array:
   """Capacity condition lambda_j = j^-beta, j = 1..d (paper Section 5)."""
   index = jnp.arange(1, dim + 1, dtype=dtype or jnp.float64)
   return index ** (-beta)
 
 
 def power_law_source(dim: int, beta: float, source: float,
-                     dtype=None) -> jax.Array:
+                     dtype: DTypeLike | None = None) -> jax.Array:
   """Squared truth coefficients with (w0_j)^2 lambda_j = j^(-1 - 2 beta r).
 
   The source condition of Section 5: w0_j^2 = j^(-1 - 2 beta r) / j^-beta.

@@ -85,7 +85,8 @@ def softmax_gamma(probs: jax.Array) -> jax.Array:
   return trace_over_frobenius(softmax_covariance(probs))
 
 
-def logit_gradient_variances(jacobians: jax.Array):
+def logit_gradient_variances(jacobians: jax.Array
+                             ) -> tuple[jax.Array, jax.Array]:
   """``(var_E, var_C)`` of logit gradients ``jacobians [S, K, d]``.
 
   The model of "Eq. 9": ``dz_k(x_s)/dtheta = c_k + e_sk`` with a

@@ -12,6 +12,7 @@ on the *raw* features, usable by jnp code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -73,7 +74,8 @@ def fit_dfr_head(features: np.ndarray, labels: np.ndarray,
   return LinearHead(weights.astype(np.float32), bias.astype(np.float32))
 
 
-def head_group_accuracy(head: LinearHead, features, labels, groups,
+def head_group_accuracy(head: LinearHead, features: np.ndarray,
+                        labels: np.ndarray, groups: np.ndarray,
                         num_groups: int) -> np.ndarray:
   """Per-group accuracy of a linear head, [num_groups] (NaN if empty)."""
   predictions = np.argmax(features @ head.weights + head.bias, axis=-1)
@@ -84,7 +86,8 @@ def head_group_accuracy(head: LinearHead, features, labels, groups,
 
 def select_dfr_head(fit: tuple, select: tuple, num_groups: int,
                     num_classes: int, num_retrains: int, seed: int,
-                    c_grid=DFR_C_GRID) -> tuple[LinearHead, float, float]:
+                    c_grid: Sequence[float] = DFR_C_GRID
+                    ) -> tuple[LinearHead, float, float]:
   """DFR with C tuned by worst-group accuracy on the ``select`` split.
 
   Args:

@@ -40,7 +40,7 @@ def _per_image(key, images, shape=()):
   return jax.random.uniform(key, (images.shape[0],) + shape)
 
 
-def color(images, key):
+def color(images: jax.Array, key: jax.Array) -> jax.Array:
   """Brightness, saturation and contrast jitter (DSA's three colour ops)."""
   k1, k2, k3 = jax.random.split(key, 3)
   shape = (images.shape[0], 1, 1, 1)
@@ -58,7 +58,7 @@ def _shift_matrix(shift, size):
   return (rows - cols == shift).astype(jnp.float32)
 
 
-def crop(images, key):
+def crop(images: jax.Array, key: jax.Array) -> jax.Array:
   """Random translation by up to CROP_RATIO of the size, zero padded."""
   _, height, width, _ = images.shape
   max_shift = int(round(CROP_RATIO * height))
@@ -73,7 +73,7 @@ def crop(images, key):
   return jax.vmap(one)(images, shifts)
 
 
-def cutout(images, key):
+def cutout(images: jax.Array, key: jax.Array) -> jax.Array:
   """Zeroes a (size/2)^2 square at a random centre of every image."""
   _, height, width, _ = images.shape
   half_h = int(CUTOUT_RATIO * height / 2)
@@ -88,13 +88,13 @@ def cutout(images, key):
   return images * (~inside)[..., None].astype(images.dtype)
 
 
-def flip(images, key):
+def flip(images: jax.Array, key: jax.Array) -> jax.Array:
   """Mirror each image left-right with probability 1/2."""
   flips = _per_image(key, images) < 0.5
   return jnp.where(flips[:, None, None, None], images[:, :, ::-1], images)
 
 
-def rot90(images, key):
+def rot90(images: jax.Array, key: jax.Array) -> jax.Array:
   """Rotate each (square) image by k * 90 degrees, k uniform in 0..3."""
   turns = jax.random.randint(key, (images.shape[0],), 0, 4)
   rotations = jnp.stack([jnp.rot90(images, k, axes=(1, 2))
@@ -103,7 +103,7 @@ def rot90(images, key):
   return jnp.einsum("kbhwc,bk->bhwc", rotations, one_hot)
 
 
-def affine(images, matrices):
+def affine(images: jax.Array, matrices: jax.Array) -> jax.Array:
   """Bilinear resampling of every image by a 2x2 matrix about its centre.
 
   Output pixel p reads the input at ``A (p - c) + c``; outside is zero.
@@ -124,7 +124,7 @@ def affine(images, matrices):
   return jax.vmap(one)(images, matrices)
 
 
-def scale(images, key):
+def scale(images: jax.Array, key: jax.Array) -> jax.Array:
   """Random independent scaling of both axes in [1/1.2, 1.2]."""
   factors = jnp.exp(jax.random.uniform(
       key, (images.shape[0], 2), minval=-jnp.log(SCALE_RATIO),
@@ -133,7 +133,7 @@ def scale(images, key):
   return affine(images, matrices)
 
 
-def rotate(images, key):
+def rotate(images: jax.Array, key: jax.Array) -> jax.Array:
   """Random rotation in [-15, 15] degrees."""
   angles = jnp.radians(ROTATE_DEGREES) * (
       2.0 * _per_image(key, images) - 1.0)

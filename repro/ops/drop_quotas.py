@@ -31,16 +31,19 @@ Pure numpy: quotas are a handful of numbers computed once per density.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 CONVENTIONS = ("official", "paper")
 
 
-def class_errors(recalls, error_floor: float = 0.0) -> np.ndarray:
+def class_errors(recalls: npt.ArrayLike,
+                 error_floor: float = 0.0) -> np.ndarray:
   """Error rates 1 - r_k, raised to at least ``error_floor``, float64 [K]."""
   return np.maximum(1.0 - np.asarray(recalls, np.float64), error_floor)
 
 
-def drop_densities(class_sizes, recalls, density: float,
+def drop_densities(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
+                   density: float,
                    error_floor: float = 0.0) -> np.ndarray:
   """Per-class densities d_k of Algorithm 1 (the paper's density form).
 
@@ -87,7 +90,8 @@ def drop_densities(class_sizes, recalls, density: float,
   return np.minimum(densities, 1.0)
 
 
-def integer_quotas(class_sizes, densities, total: int) -> np.ndarray:
+def integer_quotas(class_sizes: npt.ArrayLike, densities: npt.ArrayLike,
+                   total: int) -> np.ndarray:
   """Integer counts from densities: floors, then largest remainders.
 
   The counts sum exactly to ``total`` (so every method keeps the same
@@ -120,7 +124,8 @@ def _check_errors(errors: np.ndarray) -> None:
                      "error_floor > 0")
 
 
-def official_counts(class_sizes, recalls, total: int,
+def official_counts(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
+                    total: int,
                     error_floor: float = 0.0) -> np.ndarray:
   """Class counts of the official ``quoters/drop.py`` (before selection).
 
@@ -183,7 +188,7 @@ def official_counts(class_sizes, recalls, total: int,
   return np.asarray(counts, np.int64)
 
 
-def selection_sizes(counts, total: int) -> np.ndarray:
+def selection_sizes(counts: npt.ArrayLike, total: int) -> np.ndarray:
   """Per-class sizes the official selection takes from class counts.
 
   The official quoters return quotas q_k = n_k / total and
@@ -195,7 +200,8 @@ def selection_sizes(counts, total: int) -> np.ndarray:
                      for n in np.asarray(counts)], np.int64)
 
 
-def drop_counts(class_sizes, recalls, density: float,
+def drop_counts(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
+                density: float,
                 error_floor: float = 0.0,
                 convention: str = "official") -> np.ndarray:
   """Integer DRoP quotas for keeping round(density * N) points.
@@ -220,7 +226,8 @@ def drop_counts(class_sizes, recalls, density: float,
 RECALL_SELECTIONS = ("accuracy", "mean_recall")
 
 
-def best_epoch_recalls(val_recalls, val_class_sizes,
+def best_epoch_recalls(val_recalls: npt.ArrayLike,
+                       val_class_sizes: npt.ArrayLike,
                        select_by: str = "accuracy"
                        ) -> tuple[np.ndarray, np.ndarray]:
   """Class recalls of query models at their best epochs, averaged.
@@ -260,7 +267,8 @@ def best_epoch_recalls(val_recalls, val_class_sizes,
   return chosen.mean(0), best.astype(np.int64)
 
 
-def class_counts(labels, num_classes: int, mask=None) -> np.ndarray:
+def class_counts(labels: npt.ArrayLike, num_classes: int,
+                 mask: npt.ArrayLike | None = None) -> np.ndarray:
   """Number of (kept, when ``mask`` is given) points in every class."""
   labels = np.asarray(labels)
   if mask is not None:
@@ -268,7 +276,8 @@ def class_counts(labels, num_classes: int, mask=None) -> np.ndarray:
   return np.bincount(labels, minlength=num_classes)
 
 
-def select_with_quotas(scores, labels, counts,
+def select_with_quotas(scores: npt.ArrayLike, labels: npt.ArrayLike,
+                       counts: npt.ArrayLike,
                        ties: str = "higher_index") -> np.ndarray:
   """Indices keeping the ``counts[k]`` highest-scoring points of class k.
 
@@ -305,7 +314,8 @@ def select_with_quotas(scores, labels, counts,
   return np.sort(keep).astype(np.int32)
 
 
-def fill_at_random(kept, num_keep: int, random_scores) -> np.ndarray:
+def fill_at_random(kept: npt.ArrayLike, num_keep: int,
+                   random_scores: npt.ArrayLike) -> np.ndarray:
   """``kept`` plus ``num_keep - len(kept)`` points drawn from the rest.
 
   The official ``utils.dosample``: the points a quota selection left

@@ -21,7 +21,10 @@ Float64 numpy; everything is closed form except 1-D root finding.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 from scipy import special
 
 
@@ -29,13 +32,15 @@ def _cdf(x):
   return special.ndtr(x)
 
 
-def class_risks(threshold, mu: float, sigma: float):
+def class_risks(threshold: npt.ArrayLike, mu: float, sigma: float
+                ) -> tuple[np.ndarray | float, np.ndarray | float]:
   """(P0(x > t), P1(x < t)) of the rule "predict 1 iff x > t"."""
   threshold = np.asarray(threshold, np.float64)
   return _cdf(-threshold), _cdf((threshold - mu) / sigma)
 
 
-def average_risk(threshold, phi1: float, mu: float, sigma: float):
+def average_risk(threshold: npt.ArrayLike, phi1: float, mu: float,
+                 sigma: float) -> np.ndarray | float:
   """R(t) = (1 - phi1) P0(x > t) + phi1 P1(x < t)."""
   risk0, risk1 = class_risks(threshold, mu, sigma)
   return (1.0 - phi1) * risk0 + phi1 * risk1
@@ -67,7 +72,8 @@ def erm_threshold(phi1: float, mu: float, sigma: float) -> float:
   return float(candidates[int(np.argmin(risks))])
 
 
-def erm_class_risks(phi1: float, mu: float, sigma: float):
+def erm_class_risks(phi1: float, mu: float,
+                    sigma: float) -> tuple[float, float]:
   """Class risks of the ERM threshold under prior ``phi1``."""
   risk0, risk1 = class_risks(erm_threshold(phi1, mu, sigma), mu, sigma)
   return float(risk0), float(risk1)
@@ -131,7 +137,8 @@ def _mass_below(threshold, mean: float, std: float, margin: float):
   return below - np.where(margin > 0, removed, 0.0)
 
 
-def pruned_erm_threshold(weights, margins, mu: float, sigma: float,
+def pruned_erm_threshold(weights: Sequence[float], margins: Sequence[float],
+                         mu: float, sigma: float,
                          grid_size: int = 400_001) -> float:
   """ERM threshold of a pruned population, by a dense grid search.
 
@@ -147,6 +154,6 @@ def pruned_erm_threshold(weights, margins, mu: float, sigma: float,
   return float(grid[int(np.argmin(risk))])
 
 
-def ssp_kept_fractions(margin: float, sigma: float):
+def ssp_kept_fractions(margin: float, sigma: float) -> tuple[float, float]:
   """Fraction of each class outside the band |x - mean| < margin."""
   return (float(2.0 * _cdf(-margin)), float(2.0 * _cdf(-margin / sigma)))

@@ -10,21 +10,24 @@ compose with ``jit`` and ``vmap`` over seeds and configurations.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 
-def group_ids(labels, attributes, num_attributes: int = 2):
+def group_ids(labels: jax.Array, attributes: jax.Array,
+              num_attributes: int = 2) -> jax.Array:
   """g = y * num_attributes + a (the official code's group index)."""
   return labels * num_attributes + attributes
 
 
-def group_counts(groups, num_groups: int):
+def group_counts(groups: jax.Array, num_groups: int) -> jax.Array:
   """Number of examples in each group, float32 [num_groups]."""
   return jnp.sum(jnp.arange(num_groups)[:, None] == groups[None, :],
                  axis=-1).astype(jnp.float32)
 
 
-def per_group_accuracy(predictions, labels, groups, num_groups: int):
+def per_group_accuracy(predictions: jax.Array, labels: jax.Array,
+                       groups: jax.Array, num_groups: int) -> jax.Array:
   """Accuracy of each group, [num_groups]; NaN for an empty group."""
   correct = (predictions == labels).astype(jnp.float32)
   members = (jnp.arange(num_groups)[:, None] == groups[None, :]).astype(
@@ -34,12 +37,13 @@ def per_group_accuracy(predictions, labels, groups, num_groups: int):
                    jnp.nan)
 
 
-def worst_group_accuracy(group_accuracy):
+def worst_group_accuracy(group_accuracy: jax.Array) -> jax.Array:
   """min_g acc_g over the non-empty groups (last axis)."""
   return jnp.nanmin(group_accuracy, axis=-1)
 
 
-def average_accuracy(group_accuracy, group_weights):
+def average_accuracy(group_accuracy: jax.Array,
+                     group_weights: jax.Array) -> jax.Array:
   """sum_g pi_g acc_g with pi normalised over the non-empty groups."""
   present = ~jnp.isnan(group_accuracy)
   weights = jnp.where(present, group_weights, 0.0)
@@ -47,7 +51,9 @@ def average_accuracy(group_accuracy, group_weights):
   return jnp.sum(weights * jnp.where(present, group_accuracy, 0.0), axis=-1)
 
 
-def group_report(logits, labels, groups, num_groups: int, group_weights):
+def group_report(logits: jax.Array, labels: jax.Array, groups: jax.Array,
+                 num_groups: int,
+                 group_weights: jax.Array) -> dict[str, jax.Array]:
   """``{"group_acc", "wga", "avg_acc", "mean_acc"}`` of argmax predictions.
 
   ``mean_acc`` is the unweighted mean of the group accuracies (the

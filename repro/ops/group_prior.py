@@ -22,21 +22,24 @@ Pure functions of pytrees; they compose with ``jit``, ``grad`` and ``vmap``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import optax
+from jax.typing import ArrayLike
 
 SAM_NORM_EPS = 1e-12
 
 
-def softmax_nll(logits, labels):
+def softmax_nll(logits: jax.Array, labels: jax.Array) -> jax.Array:
   """Mean cross-entropy of integer ``labels`` under ``logits`` [n, k]."""
   return jnp.mean(
       optax.softmax_cross_entropy_with_integer_labels(logits, labels))
 
 
-def context_log_weights(groups, num_groups: int, group_scale):
+def context_log_weights(groups: jax.Array, num_groups: int,
+                        group_scale: ArrayLike) -> jax.Array:
   """log of the per-example sampler weights (N / n_g)^s, [n].
 
   Computed in log space so that s = 10 does not overflow (CelebA preset).
@@ -48,12 +51,14 @@ def context_log_weights(groups, num_groups: int, group_scale):
   return group_scale * log_ratio[groups]
 
 
-def context_probabilities(groups, num_groups: int, group_scale):
+def context_probabilities(groups: jax.Array, num_groups: int,
+                          group_scale: ArrayLike) -> jax.Array:
   """Per-example sampling probabilities proportional to (N / n_g)^s."""
   return jax.nn.softmax(context_log_weights(groups, num_groups, group_scale))
 
 
-def context_group_mass(group_counts, group_scale):
+def context_group_mass(group_counts: ArrayLike,
+                       group_scale: ArrayLike) -> jax.Array:
   """Expected share of each group among context draws: n_g^(1-s) / Z.
 
   Groups with no examples get mass 0.
@@ -65,36 +70,38 @@ def context_group_mass(group_counts, group_scale):
   return jax.nn.softmax(logits)
 
 
-def sample_context(key, probabilities, batch_size: int):
+def sample_context(key: jax.Array, probabilities: jax.Array,
+                   batch_size: int) -> jax.Array:
   """Indices of a context batch, drawn with replacement (the official
   ``WeightedRandomSampler``)."""
   return jax.random.choice(key, probabilities.shape[0], (batch_size,),
                            replace=True, p=probabilities)
 
 
-def sam_direction(loss_fn: Callable, params):
+def sam_direction(loss_fn: Callable, params: Any) -> Any:
   """g_hat = stopgrad(grad loss) / ||grad loss||_2, global norm over leaves."""
   grads = jax.lax.stop_gradient(jax.grad(loss_fn)(params))
   norm = optax.tree.norm(grads)
   return jax.tree.map(lambda g: g / (norm + SAM_NORM_EPS), grads)
 
 
-def sam_loss(loss_fn: Callable, params, rho):
+def sam_loss(loss_fn: Callable, params: Any, rho: ArrayLike) -> jax.Array:
   """L(theta + rho g_hat(theta)); gradients flow through theta only."""
   direction = sam_direction(loss_fn, params)
   perturbed = jax.tree.map(lambda p, d: p + rho * d, params, direction)
   return loss_fn(perturbed)
 
 
-def squared_distance(params, prior_mean):
+def squared_distance(params: Any, prior_mean: Any) -> jax.Array:
   """||theta - theta0||^2 summed over every leaf."""
   return sum(jnp.sum(jnp.square(p - m)) for p, m in
              zip(jax.tree.leaves(params), jax.tree.leaves(prior_mean),
                  strict=True))
 
 
-def gap_log_prior(params, context_loss_fn: Callable, prior_mean, *,
-                  precision, scale, rho, num_batches):
+def gap_log_prior(params: Any, context_loss_fn: Callable, prior_mean: Any, *,
+                  precision: ArrayLike, scale: ArrayLike, rho: ArrayLike,
+                  num_batches: ArrayLike) -> jax.Array:
   """log p_GAP(theta) up to a constant (the official code's form above).
 
   Args:
@@ -111,9 +118,11 @@ def gap_log_prior(params, context_loss_fn: Callable, prior_mean, *,
           - scale * num_batches * context)
 
 
-def gap_objective(params, batch_loss_fn: Callable, context_loss_fn: Callable,
-                  prior_mean, *, precision, scale, rho, batch_size,
-                  num_train):
+def gap_objective(params: Any, batch_loss_fn: Callable,
+                  context_loss_fn: Callable, prior_mean: Any, *,
+                  precision: ArrayLike, scale: ArrayLike, rho: ArrayLike,
+                  batch_size: ArrayLike, num_train: ArrayLike
+                  ) -> tuple[jax.Array, dict[str, jax.Array]]:
   """Per-batch MAP loss: mean NLL(batch) - log p_GAP(theta) / N.
 
   Equal to mean NLL + (lambda / |B|) L_C^SAM + precision ||theta -

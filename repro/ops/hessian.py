@@ -31,13 +31,16 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
+from jax.typing import DTypeLike
 
 Params = Any
 LossFn = Callable[[Params], jax.Array]
 MatVec = Callable[[jax.Array], jax.Array]
 
 
-def flatten_loss(loss_fn: LossFn, params: Params):
+def flatten_loss(loss_fn: LossFn, params: Params
+                 ) -> tuple[Callable[[jax.Array], jax.Array], jax.Array,
+                            Callable[[jax.Array], Params]]:
   """Returns ``(flat_loss, theta, unravel)`` with ``flat_loss(theta) = L``.
 
   ``theta`` is the parameter pytree flattened by ``ravel_pytree``; every
@@ -95,7 +98,7 @@ def hessian(loss_fn: LossFn, params: Params,
 
 
 def random_orthonormal_basis(key: jax.Array, dim: int, subspace_dim: int,
-                             dtype=None) -> jax.Array:
+                             dtype: DTypeLike | None = None) -> jax.Array:
   """A ``[dim, subspace_dim]`` basis with orthonormal columns.
 
   The polar factor ``X (X^T X)^(-1/2)`` of a Gaussian ``X``, which is
@@ -130,14 +133,15 @@ def subspace_hessian(loss_fn: LossFn, params: Params, basis: jax.Array,
 
 
 def rademacher_probes(key: jax.Array, num_probes: int, dim: int,
-                      dtype=None) -> jax.Array:
+                      dtype: DTypeLike | None = None) -> jax.Array:
   """``[num_probes, dim]`` independent +-1 entries."""
   dtype = dtype or jnp.result_type(float)
   return jax.random.rademacher(key, (num_probes, dim), dtype)
 
 
 def hutchinson_trace(matvec: MatVec, key: jax.Array, dim: int,
-                     num_probes: int = 100, dtype=None) -> jax.Array:
+                     num_probes: int = 100,
+                     dtype: DTypeLike | None = None) -> jax.Array:
   """Hutchinson's estimate ``mean_i v_i^T H v_i`` of ``Tr H`` (Rademacher).
 
   Unbiased; its variance is ``2 (||H||_F^2 - sum_i H_ii^2) / num_probes``.
@@ -148,7 +152,8 @@ def hutchinson_trace(matvec: MatVec, key: jax.Array, dim: int,
 
 
 def hutchinson_frobenius(matvec: MatVec, key: jax.Array, dim: int,
-                         num_probes: int = 100, dtype=None) -> jax.Array:
+                         num_probes: int = 100,
+                         dtype: DTypeLike | None = None) -> jax.Array:
   """Estimate ``sqrt(mean_i ||H v_i||^2)`` of ``||H||_F`` (Rademacher).
 
   ``E ||H v||^2 = Tr(H^T H) = ||H||_F^2`` for ``E[v v^T] = I``.
@@ -159,7 +164,8 @@ def hutchinson_frobenius(matvec: MatVec, key: jax.Array, dim: int,
 
 
 def lanczos_tridiagonal(matvec: MatVec, key: jax.Array, dim: int,
-                        num_steps: int, dtype=None):
+                        num_steps: int, dtype: DTypeLike | None = None
+                        ) -> tuple[jax.Array, jax.Array, jax.Array]:
   """``num_steps`` Lanczos steps with full reorthogonalisation.
 
   Args:
@@ -214,7 +220,8 @@ def tridiagonal_eigenvalues(alphas: jax.Array, betas: jax.Array) -> jax.Array:
 
 
 def lanczos_eigenvalues(matvec: MatVec, key: jax.Array, dim: int,
-                        num_steps: int = 30, dtype=None) -> jax.Array:
+                        num_steps: int = 30,
+                        dtype: DTypeLike | None = None) -> jax.Array:
   """Ritz values (ascending) of ``num_steps`` Lanczos steps.
 
   The largest and smallest converge first: ``[-1]`` approximates
@@ -317,7 +324,8 @@ def gauss_newton_in_basis(outputs_fn: Callable[[Params], jax.Array],
 def gauss_newton_split(outputs_fn: Callable[[Params], jax.Array],
                        output_loss: Callable[[jax.Array], jax.Array],
                        params: Params, basis: jax.Array | None = None,
-                       chunk_size: int | None = None):
+                       chunk_size: int | None = None
+                       ) -> tuple[jax.Array, jax.Array, jax.Array]:
   """Returns ``(H, G, H_term)`` in the basis, with ``H = G + H_term``.
 
   ``H`` is the Hessian of ``output_loss(outputs_fn(params))``; ``G`` the

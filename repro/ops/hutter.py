@@ -33,6 +33,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 from jax.scipy import special
+from jax.typing import ArrayLike
 
 from repro.ops.zipf import ItemLaw, tail_mass
 
@@ -47,12 +48,14 @@ def _survival(train_probs: jax.Array, num_samples) -> jax.Array:
       train_probs.dtype))
 
 
-def head_error(test: ItemLaw, train: ItemLaw, num_samples) -> jax.Array:
+def head_error(test: ItemLaw, train: ItemLaw,
+               num_samples: ArrayLike) -> jax.Array:
   """sum_{i <= N} p_i (1 - q_i)^T."""
   return jnp.sum(test.head * _survival(train.head, num_samples), axis=-1)
 
 
-def tail_error(test: ItemLaw, train: ItemLaw, num_samples) -> jax.Array:
+def tail_error(test: ItemLaw, train: ItemLaw,
+               num_samples: ArrayLike) -> jax.Array:
   """sum_{i > N} p_i (1 - q_i)^T for power tails, analytically.
 
   With p_i = a i^-b and q_i = A i^-B beyond the head (q_i << 1 there, so
@@ -83,7 +86,8 @@ def tail_error(test: ItemLaw, train: ItemLaw, num_samples) -> jax.Array:
   return jnp.where(visible & (test_scale > 0), integral, unseen_mass)
 
 
-def expected_error(test: ItemLaw, train: ItemLaw, num_samples) -> jax.Array:
+def expected_error(test: ItemLaw, train: ItemLaw,
+                   num_samples: ArrayLike) -> jax.Array:
   """E_test(T) = sum_i p_i (1 - q_i)^T over head and tail ("eq. 9")."""
   return head_error(test, train, num_samples) + tail_error(
       test, train, num_samples)
@@ -201,7 +205,7 @@ def wright_fisher_samples(key: jax.Array, law: ItemLaw, generation_size: int,
 
 
 def empirical_training_error(test: ItemLaw, samples: jax.Array,
-                             num_samples) -> jax.Array:
+                             num_samples: ArrayLike) -> jax.Array:
   """E_test of a learner with T draws from the empirical law of ``samples``.
 
   q_i = c_i / T0 with c_i the count of item i in ``samples`` (index N, an
@@ -227,7 +231,7 @@ def empirical_training_error(test: ItemLaw, samples: jax.Array,
 
 
 def wright_fisher_errors(key: jax.Array, law: ItemLaw, generation_size: int,
-                        num_generations: int, num_samples,
+                        num_generations: int, num_samples: ArrayLike,
                         sampler: ItemSampler | None = None) -> jax.Array:
   """``empirical_training_error`` of each ``wright_fisher_samples`` generation.
 
@@ -282,8 +286,9 @@ def wright_fisher_errors(key: jax.Array, law: ItemLaw, generation_size: int,
   return jax.vmap(error)(jnp.concatenate([group[None], later], axis=0))
 
 
-def finite_sample_error(test: ItemLaw, generator: ItemLaw, generation_size,
-                        num_samples, max_count: int) -> jax.Array:
+def finite_sample_error(test: ItemLaw, generator: ItemLaw,
+                        generation_size: ArrayLike, num_samples: ArrayLike,
+                        max_count: int) -> jax.Array:
   """Expected E_test on AI data from a model trained on T0 samples (eq. 6).
 
   The generator reproduces the empirical law c / T0 of T0 draws from q;
@@ -320,8 +325,9 @@ def finite_sample_error(test: ItemLaw, generator: ItemLaw, generation_size,
   return head + tail_error(test, generator, generation_size)
 
 
-def relabel_generations_error(test: ItemLaw, generation_size, num_samples,
-                              num_generations) -> jax.Array:
+def relabel_generations_error(test: ItemLaw, generation_size: ArrayLike,
+                              num_samples: ArrayLike,
+                              num_generations: ArrayLike) -> jax.Array:
   """E_test after n generations of relabelling (closed form).
 
   Generation 0 is trained on T0 clean draws; generation j >= 1 on T0 draws
@@ -342,7 +348,7 @@ def relabel_generations_error(test: ItemLaw, generation_size, num_samples,
   return jnp.sum(test.head * (1.0 - correct)) + tail_mass(test)
 
 
-def log_log_slope(x, y) -> jax.Array:
+def log_log_slope(x: ArrayLike, y: ArrayLike) -> jax.Array:
   """Least-squares slope of log y against log x (a power-law exponent)."""
   log_x = jnp.log(jnp.asarray(x, jnp.result_type(float)))
   log_y = jnp.log(jnp.asarray(y, log_x.dtype))

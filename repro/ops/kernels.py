@@ -14,6 +14,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
+from jax.typing import ArrayLike
 
 
 def squared_distances(a: jax.Array, b: jax.Array) -> jax.Array:
@@ -24,7 +25,7 @@ def squared_distances(a: jax.Array, b: jax.Array) -> jax.Array:
   return jnp.maximum(squared, 0.0)
 
 
-def rbf_kernel(a: jax.Array, b: jax.Array, bandwidth) -> jax.Array:
+def rbf_kernel(a: jax.Array, b: jax.Array, bandwidth: ArrayLike) -> jax.Array:
   """Gaussian kernel exp(-||a_i - b_j||^2 / (2 bandwidth^2)) -> [m, n]."""
   return jnp.exp(-squared_distances(a, b) / (2.0 * bandwidth**2))
 
@@ -45,7 +46,8 @@ def median_bandwidth(x: jax.Array) -> jax.Array:
   return 0.5 * (distances[middle - 1] + distances[middle])
 
 
-def kernel_ridge_fit(k_train: jax.Array, y: jax.Array, lam) -> jax.Array:
+def kernel_ridge_fit(k_train: jax.Array, y: jax.Array,
+                     lam: ArrayLike) -> jax.Array:
   """Dual coefficients alpha = (K + T lam I)^{-1} y, so f(x) = k(x, X) alpha.
 
   Args:

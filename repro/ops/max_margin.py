@@ -16,6 +16,7 @@ All functions take and return float64 numpy arrays.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import scipy.optimize
 
 from repro.core.errors import UserError
@@ -30,7 +31,8 @@ def _as_problem(x, y) -> np.ndarray:
   return y[:, None] * x
 
 
-def robust_margins(w, x, y, eps: float) -> np.ndarray:
+def robust_margins(w: npt.ArrayLike, x: npt.ArrayLike, y: npt.ArrayLike,
+                   eps: float) -> np.ndarray:
   """y_i <w, x_i> - eps ||w||_1 for every i (numpy)."""
   return _as_problem(x, y) @ np.asarray(w) - eps * np.abs(w).sum()
 
@@ -48,7 +50,8 @@ def _check_lp(result, what: str) -> None:
     raise RuntimeError(f"{what}: linprog failed: {result.message}")
 
 
-def l1_max_margin(x, y, eps: float = 0.0) -> np.ndarray:
+def l1_max_margin(x: npt.ArrayLike, y: npt.ArrayLike,
+                  eps: float = 0.0) -> np.ndarray:
   """argmin ||w||_1 s.t. y_i <w, x_i> - eps ||w||_1 >= 1 (an LP).
 
   Written with w = w+ - w-, w+- >= 0 and ||w||_1 replaced by 1'(w+ + w-):
@@ -70,7 +73,8 @@ def l1_max_margin(x, y, eps: float = 0.0) -> np.ndarray:
   return result.x[:dim] - result.x[dim:]
 
 
-def linf_min_norm_separator(x, y, eps: float = 0.0) -> np.ndarray:
+def linf_min_norm_separator(x: npt.ArrayLike, y: npt.ArrayLike,
+                            eps: float = 0.0) -> np.ndarray:
   """argmin ||w||_inf s.t. y_i <w, x_i> - eps ||w||_1 >= 1 (an LP).
 
   Variables (w+, w-, t) with w+_j + w-_j <= t. The minimiser is often not
@@ -98,7 +102,8 @@ def _soft_threshold(v: np.ndarray, threshold: float) -> np.ndarray:
   return np.sign(v) * np.maximum(np.abs(v) - threshold, 0.0)
 
 
-def l2_min_norm_robust_separator(x, y, eps: float = 0.0, *,
+def l2_min_norm_robust_separator(x: npt.ArrayLike, y: npt.ArrayLike,
+                                 eps: float = 0.0, *,
                                  method: str = "dual",
                                  tol: float = 1e-12) -> np.ndarray:
   """argmin ||w||_2 s.t. y_i <w, x_i> - eps ||w||_1 >= 1.

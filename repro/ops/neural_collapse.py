@@ -60,6 +60,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 PINV_RTOL = 1e-8
 
@@ -293,8 +294,10 @@ def collapse_metrics(features: jax.Array, labels: jax.Array,
   }
 
 
-def collapse_metrics_float64(features, labels, num_classes: int, classifier,
-                             predictions, *, rtol: float = PINV_RTOL,
+def collapse_metrics_float64(features: npt.ArrayLike, labels: npt.ArrayLike,
+                             num_classes: int, classifier: npt.ArrayLike,
+                             predictions: npt.ArrayLike, *,
+                             rtol: float = PINV_RTOL,
                              equinorm_ddof: int = EQUINORM_DDOF
                              ) -> dict[str, np.ndarray]:
   """``collapse_metrics`` in float64 on host arrays; leading axes vmapped.

@@ -27,10 +27,12 @@ Every method keeps the **highest** scores ("hardest" points):
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 EL2N_LABELS = ("oracle", "max", "avg")
 
@@ -83,8 +85,8 @@ def el2n_over_models(logits: jax.Array, labels: jax.Array | None = None,
   return jnp.mean(el2n(logits, labels, label), axis=0)
 
 
-def per_example_grads(loss_fn: Callable, params, inputs: jax.Array,
-                      labels: jax.Array):
+def per_example_grads(loss_fn: Callable, params: Any, inputs: jax.Array,
+                      labels: jax.Array) -> Any:
   """Per-example gradients of ``loss_fn(params, x, y)`` (one example).
 
   Returns the params pytree with a leading example axis.
@@ -93,7 +95,7 @@ def per_example_grads(loss_fn: Callable, params, inputs: jax.Array,
                                                           labels)
 
 
-def grad_norms(loss_fn: Callable, params, inputs: jax.Array,
+def grad_norms(loss_fn: Callable, params: Any, inputs: jax.Array,
                labels: jax.Array, batch_size: int | None = 256) -> jax.Array:
   """GraNd: the global 2-norm of every example's gradient, [N].
 
@@ -202,7 +204,7 @@ def k_center_scores(embeddings: jax.Array) -> jax.Array:
 TIE_RULES = ("higher_index", "lower_index")
 
 
-def keep_hardest(scores, num_keep: int,
+def keep_hardest(scores: npt.ArrayLike, num_keep: int,
                  ties: str = "higher_index") -> np.ndarray:
   """Indices of the ``num_keep`` highest scores, sorted ascending.
 

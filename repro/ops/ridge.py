@@ -18,9 +18,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
+from jax.typing import ArrayLike
 
 
-def ridge_fit(x: jax.Array, y: jax.Array, lam) -> jax.Array:
+def ridge_fit(x: jax.Array, y: jax.Array, lam: ArrayLike) -> jax.Array:
   """Ridge weights for one ``lam`` > 0 by a Cholesky solve.
 
   Args:
@@ -40,7 +41,7 @@ def ridge_fit(x: jax.Array, y: jax.Array, lam) -> jax.Array:
 
 
 def ridge_path(x: jax.Array, y: jax.Array, lambdas: jax.Array,
-               num_samples=None) -> jax.Array:
+               num_samples: ArrayLike | None = None) -> jax.Array:
   """Ridge weights for every ``lam`` in ``lambdas`` from one Gram matrix.
 
   One Cholesky solve per ``lam`` (on CPU, batched small Cholesky solves are

@@ -20,6 +20,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
+from jax.typing import ArrayLike
 
 THREATS = ("linf", "l2")
 
@@ -67,7 +69,7 @@ def dual_norm(w: jax.Array, threat: str = "linf") -> jax.Array:
   return l1_norm(w) if threat == "linf" else l2_norm(w)
 
 
-def robust_margin(w: jax.Array, x: jax.Array, y: jax.Array, eps,
+def robust_margin(w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
                   threat: str = "linf") -> jax.Array:
   """y <w, x> - eps ||w||_q, the margin under the worst perturbation.
 
@@ -84,7 +86,8 @@ def robust_margin(w: jax.Array, x: jax.Array, y: jax.Array, eps,
   return y * (x @ w) - eps * dual_norm(w, threat)
 
 
-def worst_case_perturbation(w: jax.Array, x: jax.Array, y: jax.Array, eps,
+def worst_case_perturbation(w: jax.Array, x: jax.Array, y: jax.Array,
+                            eps: ArrayLike,
                             threat: str = "linf") -> jax.Array:
   """The delta* attaining the worst case; ``[n, d]`` (broadcast to x).
 
@@ -99,13 +102,14 @@ def worst_case_perturbation(w: jax.Array, x: jax.Array, y: jax.Array, eps,
   return jnp.broadcast_to(-eps * y[:, None] * direction[None, :], x.shape)
 
 
-def robust_accuracy(w: jax.Array, x: jax.Array, y: jax.Array, eps,
+def robust_accuracy(w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
                     threat: str = "linf") -> jax.Array:
   """Exact robust accuracy: mean of 1[y <w, x> - eps ||w||_q > 0]."""
   return jnp.mean(robust_margin(w, x, y, eps, threat) > 0)
 
 
-def robust_logsumexp_loss(w: jax.Array, x: jax.Array, y: jax.Array, eps,
+def robust_logsumexp_loss(w: jax.Array, x: jax.Array, y: jax.Array,
+                          eps: ArrayLike,
                           mask: jax.Array | None = None,
                           threat: str = "linf") -> jax.Array:
   """log sum_i exp(-(y_i <w, x_i> - eps ||w||_q)) over the masked points.
@@ -122,7 +126,7 @@ def robust_logsumexp_loss(w: jax.Array, x: jax.Array, y: jax.Array, eps,
 
 
 def l1_min_norm_subgradient(smooth_grad: jax.Array, w: jax.Array,
-                            l1_weight) -> jax.Array:
+                            l1_weight: ArrayLike) -> jax.Array:
   """The minimum-norm element of smooth_grad + l1_weight * d||w||_1.
 
   Where w_j != 0 the subdifferential is the point g_j + l1_weight sign(w_j);
@@ -138,7 +142,7 @@ def l1_min_norm_subgradient(smooth_grad: jax.Array, w: jax.Array,
 
 
 def robust_logsumexp_loss_and_subgradient(
-    w: jax.Array, x: jax.Array, y: jax.Array, eps,
+    w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
     mask: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
   """The linf robust logsumexp loss and its minimum-norm subgradient.
 
@@ -159,7 +163,7 @@ def robust_logsumexp_loss_and_subgradient(
   return loss, l1_min_norm_subgradient(smooth_grad, w, eps)
 
 
-def robust_exp_loss(w: jax.Array, x: jax.Array, y: jax.Array, eps,
+def robust_exp_loss(w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
                     threat: str = "linf") -> jax.Array:
   """sum_i exp(-(y_i <w, x_i> - eps ||w||_q)), the summed robust loss."""
   return jnp.sum(jnp.exp(-robust_margin(w, x, y, eps, threat)))
@@ -237,7 +241,7 @@ def sample_inputs(generator: np.random.Generator, num_points: int, dim: int,
   return x
 
 
-def teacher_labels(w_star, x):
+def teacher_labels(w_star: npt.ArrayLike, x: npt.ArrayLike) -> np.ndarray:
   """y = sign(<w*, x>) with ties at 0 labelled -1.
 
   Works on numpy and JAX arrays.
@@ -245,7 +249,8 @@ def teacher_labels(w_star, x):
   return np.where(np.asarray(x) @ np.asarray(w_star) > 0, 1.0, -1.0)
 
 
-def inject_margin(x, y, w_star, rho: float) -> np.ndarray:
+def inject_margin(x: npt.ArrayLike, y: npt.ArrayLike, w_star: npt.ArrayLike,
+                  rho: float) -> np.ndarray:
   """x + rho y ||w*||_1 w* / ||w*||_2^2.
 
   Raises y <w*, x> by rho ||w*||_1, so the teacher classifies every point

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 
-def auroc(negative_scores, positive_scores) -> jnp.ndarray:
+def auroc(negative_scores: npt.ArrayLike,
+          positive_scores: npt.ArrayLike) -> jnp.ndarray:
   """P(pos > neg) + 0.5 P(pos = neg) over all pairs; ties get half credit."""
   negative_scores = jnp.ravel(jnp.asarray(negative_scores))
   positive_scores = jnp.ravel(jnp.asarray(positive_scores))
@@ -29,7 +31,8 @@ def auroc(negative_scores, positive_scores) -> jnp.ndarray:
   return (rank_sum - num_pos * (num_pos + 1) / 2) / (num_pos * num_neg)
 
 
-def roc_curve(negative_scores, positive_scores):
+def roc_curve(negative_scores: npt.ArrayLike, positive_scores: npt.ArrayLike
+              ) -> tuple[np.ndarray, np.ndarray]:
   """False and true positive rates ``(fpr, tpr)`` over all thresholds.
 
   Thresholds run over the distinct scores from high to low; tied scores

@@ -1,21 +1,22 @@
 """Matching Training Trajectories (MTT; Cazenavette et al. 2022), in JAX.
 
-The distillation objective of arXiv 2311.17967 (notes §3.3): a student
-network starts from an expert's parameters at epoch t, takes ``syn_steps``
-SGD steps of size alpha on (augmented) synthetic images, and is compared
-with the expert at epoch t + M:
+The distillation objective of arXiv 2311.17967 (MTT's, as in the official
+MTT and galaxy-distillation code): a student network starts from an
+expert's parameters at epoch t, takes ``syn_steps`` SGD steps of size alpha
+on (augmented) synthetic images, and is compared with the expert at epoch
+t + M:
 
   L = ||theta_N - theta*_{t+M}||^2 / ||theta*_t - theta*_{t+M}||^2
 
-(notes step 6; both norms are divided by the number of parameters in the
+(the official code divides both norms by the number of parameters in the
 reference, which cancels). The gradient of L with respect to the images and
-alpha flows through all N unrolled steps (the graph is kept, notes step 5).
+alpha flows through all N unrolled steps (the graph is kept, as in MTT).
 The unroll is a ``lax.scan`` that stores only the N parameter vectors
-(notes pitfall 1); by default its reverse pass is a custom VJP with one
-forward-over-reverse Hessian-vector product per step (``_hvp_unroll_bwd``),
-~12% less CPU time on the bench's ConvNet meta-step than letting JAX
-transpose a ``jax.checkpoint``-ed step (``reverse="autodiff"``, kept and
-tested as the reference path).
+(not every activation of the synthetic batch); by default its reverse pass
+is a custom VJP with one forward-over-reverse Hessian-vector product per
+step (``_hvp_unroll_bwd``), ~12% less CPU time on the bench's ConvNet
+meta-step than letting JAX transpose a ``jax.checkpoint``-ed step
+(``reverse="autodiff"``, kept and tested as the reference path).
 
 Parameters are flat vectors (``jax.flatten_util.ravel_pytree``, the
 reference's ``ReparamModule``); ``apply_flat(flat_params, images)`` returns
@@ -46,8 +47,9 @@ def cross_entropy(apply_flat: ApplyFlat, params: jax.Array,
 
 
 def syn_batch(images: jax.Array, labels: jax.Array, key: jax.Array,
-              step: jax.Array, batch_syn: int):
-  """The step-th chunk of D_syn (notes step 5).
+              step: jax.Array, batch_syn: int
+              ) -> tuple[jax.Array, jax.Array]:
+  """The step-th chunk of D_syn (as MTT's ``batch_syn``).
 
   D_syn is cut into ``n // batch_syn`` chunks of a random permutation that
   is redrawn every pass; with ``batch_syn == n`` (the default) every step
@@ -159,10 +161,10 @@ def unroll_student(apply_flat: ApplyFlat, start: jax.Array,
                    augment: Augment | None = None,
                    remat: bool = True,
                    reverse: str = "hvp") -> jax.Array:
-  """theta_N after N SGD steps theta <- theta - alpha grad CE (notes step 5).
+  """theta_N after N SGD steps theta <- theta - alpha grad CE (MTT's unroll).
 
   Step i uses the key ``fold_in(key, i)`` for its chunk and a fresh
-  augmentation (DSA parameters re-sampled every step, pitfall 6).
+  augmentation (DSA parameters re-sampled every step, as in MTT).
   ``reverse`` picks how the gradient through the unroll is taken (same
   math): "hvp" (default) is a custom VJP that stores the N parameter
   vectors and runs one forward-over-reverse Hessian-vector product per step
@@ -184,7 +186,7 @@ def unroll_student(apply_flat: ApplyFlat, start: jax.Array,
 
 def normalized_distance(final: jax.Array, start: jax.Array,
                         target: jax.Array) -> jax.Array:
-  """||final - target||^2 / ||start - target||^2 (notes step 6)."""
+  """||final - target||^2 / ||start - target||^2 (the MTT loss)."""
   return jnp.sum((final - target) ** 2) / jnp.sum((start - target) ** 2)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 OVERFIT_SIGMAS = 3.0
 
@@ -30,7 +31,7 @@ class TrendResult(NamedTuple):
   increasing: jnp.ndarray  # r > 3 sigma_r ("overfitting")
 
 
-def masked_pearson_r(values: jnp.ndarray, length) -> jnp.ndarray:
+def masked_pearson_r(values: jnp.ndarray, length: ArrayLike) -> jnp.ndarray:
   """Pearson r between values[:length] and 0..length-1 (0 if degenerate)."""
   index = jnp.arange(values.shape[-1], dtype=values.dtype)
   mask = (index < length).astype(values.dtype)
@@ -44,7 +45,8 @@ def masked_pearson_r(values: jnp.ndarray, length) -> jnp.ndarray:
   return jnp.where(norm > 0, covariance / jnp.where(norm > 0, norm, 1.0), 0.0)
 
 
-def trend_test(values: jnp.ndarray, length, sigma: float) -> TrendResult:
+def trend_test(values: jnp.ndarray, length: ArrayLike,
+               sigma: float) -> TrendResult:
   """STM's test on the first ``length`` entries of ``values``."""
   r = masked_pearson_r(values, length)
   dof = jnp.asarray(length, values.dtype) - 2.0

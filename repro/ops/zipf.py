@@ -25,6 +25,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 from jax.scipy import special
+from jax.typing import ArrayLike, DTypeLike
 
 
 class PowerTail(NamedTuple):
@@ -43,12 +44,12 @@ class ItemLaw(NamedTuple):
   tail: PowerTail
 
 
-def item_ranks(num_items: int, dtype=None) -> jax.Array:
+def item_ranks(num_items: int, dtype: DTypeLike | None = None) -> jax.Array:
   """The ranks 1..N as floats."""
   return jnp.arange(1, num_items + 1, dtype=dtype or jnp.result_type(float))
 
 
-def zipf_law(num_items: int, beta) -> ItemLaw:
+def zipf_law(num_items: int, beta: ArrayLike) -> ItemLaw:
   """Zipf(beta) on all items, head i <= N: p_i = i^-beta / zeta(beta)."""
   ranks = item_ranks(num_items)
   beta = jnp.asarray(beta, ranks.dtype)
@@ -67,14 +68,14 @@ def tail_mass(law: ItemLaw) -> jax.Array:
                    scale * special.zeta(safe_exponent, num_items + 1.0), 0.0)
 
 
-def zipf_tail_mass(k, beta) -> jax.Array:
+def zipf_tail_mass(k: ArrayLike, beta: ArrayLike) -> jax.Array:
   """sum_{i > k} i^-beta / zeta(beta): the mass a top-k cut removes."""
   k = jnp.asarray(k, jnp.result_type(float))
   beta = jnp.asarray(beta, k.dtype)
   return special.zeta(beta, k + 1.0) / special.zeta(beta, 1.0)
 
 
-def top_k_cut(law: ItemLaw, k) -> ItemLaw:
+def top_k_cut(law: ItemLaw, k: int | jax.Array) -> ItemLaw:
   """Tail cutting (Thm 2.1): q_i = p_i 1[i <= k] / sum_{j <= k} p_j.
 
   ``k`` may be traced; it must not exceed the head size N.
@@ -84,7 +85,7 @@ def top_k_cut(law: ItemLaw, k) -> ItemLaw:
   return ItemLaw(kept / jnp.sum(kept), PowerTail(0.0, 1.0))
 
 
-def with_temperature(law: ItemLaw, temperature) -> ItemLaw:
+def with_temperature(law: ItemLaw, temperature: ArrayLike) -> ItemLaw:
   """Sampling at temperature tau: q_i proportional to p_i^(1/tau).
 
   On Zipf(beta) this is Zipf(beta / tau): tau < 1 narrows the tail
@@ -101,7 +102,8 @@ def with_temperature(law: ItemLaw, temperature) -> ItemLaw:
                                             tail.exponent))
 
 
-def mix(clean: ItemLaw, synthetic: ItemLaw, clean_fraction) -> ItemLaw:
+def mix(clean: ItemLaw, synthetic: ItemLaw,
+        clean_fraction: ArrayLike) -> ItemLaw:
   """Mixing (Sec. 3.1): q = pi p_clean + (1 - pi) q_AI.
 
   The tail is represented exactly only when at most one of the two laws

@@ -108,8 +108,8 @@ def test_train_and_test_strings_are_disjoint(task, max_len, train, test):
 
 
 def test_which_lengths_get_a_test_set():
-  # Parity L = 10 has 1024 strings: halved (notes §5); L < 10 has too few
-  # for 512 test strings.
+  # Parity L = 10 has 1024 strings: halved (iteration_heads README); L < 10
+  # has too few for 512 test strings.
   parity = it.make_dataset("parity", 10, 1024, 512, seed=0, min_test_len=4)
   np.testing.assert_array_equal(parity.test_lengths, [10])
   assert len({tuple(r) for r in parity.train_tokens[9]}) == 512

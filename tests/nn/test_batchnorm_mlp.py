@@ -1,5 +1,6 @@
 """BatchNormMLP: shapes, features, train/eval BatchNorm semantics."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -19,7 +20,10 @@ def test_shapes_and_penultimate_features_feed_the_classifier():
   logits, features = jax.jit(lambda v: model.apply(
       v, inputs, return_features=True))(variables)
   assert logits.shape == (32, 3)
+  chex.assert_shape(logits, (32, 3))
+  chex.assert_type(logits, jnp.float32)
   assert [f.shape for f in features] == [(32, 16), (32, 8)]
+  chex.assert_shape(features, [(32, 16), (32, 8)])
   assert all(float(f.min()) >= 0.0 for f in features)  # ReLU outputs
   classifier = variables["params"]["classifier"]
   np.testing.assert_allclose(
@@ -32,6 +36,8 @@ def test_train_mode_uses_batch_statistics_and_updates_running_ones():
   (_, features), updates = jax.jit(lambda v: model.apply(
       v, inputs, train=True, return_features=True,
       mutable=["batch_stats"]))(variables)
+  chex.assert_trees_all_equal_shapes_and_dtypes(
+      updates["batch_stats"], variables["batch_stats"])
   # Momentum 0.1 as in PyTorch: running mean = 0.9 * 0 + 0.1 * batch mean.
   pre_activation = inputs.reshape(32, -1) @ (
       variables["params"]["dense_0"]["kernel"])
@@ -48,6 +54,7 @@ def test_eval_mode_is_per_example():
   model, inputs, variables = _setup()
   apply = jax.jit(model.apply)
   full = apply(variables, inputs)
+  chex.assert_shape(full, (32, 3))
   single = jnp.concatenate([apply(variables, inputs[i:i + 1])
                             for i in range(4)])
   np.testing.assert_allclose(full[:4], single, rtol=1e-5, atol=1e-6)

@@ -1,5 +1,6 @@
 """The distillation ConvNet: im2col conv, instance norm, shapes."""
 
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -14,6 +15,8 @@ def test_conv3x3_matches_lax_convolution():
   params = layer.init(jax.random.key(1), images)
   reference = nn.Conv(5, (3, 3), padding="SAME")
   out = layer.apply(params, images)
+  chex.assert_shape(out, (2, 6, 6, 5))
+  chex.assert_type(out, jnp.float32)
   expected = reference.apply(params, images)
   np.testing.assert_allclose(out, expected, atol=1e-5)
 
@@ -22,7 +25,10 @@ def test_shapes_and_parameter_count():
   net = convnet.ConvNet(num_classes=9, depth=3, width=8)
   images = jnp.zeros((4, 16, 16, 3))
   params = net.init(jax.random.key(0), images)
-  assert net.apply(params, images).shape == (4, 9)
+  logits = net.apply(params, images)
+  assert logits.shape == (4, 9)
+  chex.assert_shape(logits, (4, 9))
+  chex.assert_type(logits, jnp.float32)
   count = sum(p.size for p in jax.tree.leaves(params))
   convs = (27 * 8 + 8) + 2 * (72 * 8 + 8)
   norms = 3 * 16
@@ -35,6 +41,7 @@ def test_instance_norm_keeps_images_independent():
   images = jax.random.normal(jax.random.key(0), (3, 8, 8, 3))
   params = net.init(jax.random.key(1), images)
   logits = net.apply(params, images)
+  chex.assert_shape(logits, (3, 3))
   changed = images.at[1:].multiply(5.0).at[2].add(3.0)
   np.testing.assert_allclose(net.apply(params, changed)[0], logits[0],
                              atol=1e-5)

@@ -1,5 +1,6 @@
 """Tests of repro.nn.lenet: shapes, bias-free layers, homogeneity, init."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,7 +24,11 @@ def test_relu_mlp_is_bias_free_and_homogeneous_of_degree_L():
   assert lenet.num_weight_layers(model) == 3
   logits = model.apply({"params": params}, inputs)
   assert logits.shape == (17, 3)
-  scaled = model.apply({"params": lenet.scale_params(params, 2.5)}, inputs)
+  chex.assert_shape(logits, (17, 3))
+  chex.assert_type(logits, jnp.float32)
+  scaled_params = lenet.scale_params(params, 2.5)
+  chex.assert_trees_all_equal_shapes_and_dtypes(scaled_params, params)
+  scaled = model.apply({"params": scaled_params}, inputs)
   np.testing.assert_allclose(scaled, 2.5**3 * logits, rtol=1e-5, atol=1e-6)
   # Temperature divides the logits.
   cooled = lenet.ReluMLP(hidden=(32, 32), num_classes=3, temperature=4.0)
@@ -38,6 +43,8 @@ def test_scaled_kaiming_normal_std():
   model = lenet.ReluMLP(hidden=(300,), num_classes=10, init_scale=3.0)
   params = jax.jit(model.init)(jax.random.key(1), jnp.zeros((1, 400)))[
       "params"]
+  chex.assert_shape(params["dense_0"]["kernel"], (400, 300))
+  chex.assert_shape(params["dense_1"]["kernel"], (300, 10))
   kernel = np.asarray(params["dense_0"]["kernel"])
   # std = scale * sqrt(2 / fan_in), untruncated normal.
   expected = 3.0 * np.sqrt(2 / 400)
@@ -71,5 +78,7 @@ def test_lenet300100_and_lenet5_shapes_and_homogeneity():
   apply = jax.jit(conv.apply)
   logits = apply({"params": params}, images)
   assert logits.shape == (2, 10)
+  chex.assert_shape(logits, (2, 10))
+  chex.assert_type(logits, jnp.float32)
   scaled = apply({"params": lenet.scale_params(params, 1.5)}, images)
   np.testing.assert_allclose(scaled, 1.5**5 * logits, rtol=1e-4, atol=1e-6)

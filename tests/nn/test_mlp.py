@@ -1,5 +1,6 @@
 """The homogeneous ReLU MLP: shapes, init bounds, homogeneity."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,6 +24,8 @@ def test_scalar_output_and_uniform_fan_in_init():
     assert float(kernel.std()) == pytest.approx(bound / np.sqrt(3), rel=0.1)
   out = jax.jit(model.apply)(params, jnp.ones((5, 8, 8, 1)))
   assert out.shape == (5,)
+  chex.assert_shape(out, (5,))
+  chex.assert_type(out, jnp.float32)
 
 
 def test_bias_free_network_is_two_homogeneous():
@@ -39,6 +42,7 @@ def test_bias_free_network_is_two_homogeneous():
     return results
 
   (shallow_scaled, shallow), (deep_scaled, deep) = outputs(jax.random.key(1))
+  chex.assert_shape([shallow_scaled, shallow, deep_scaled, deep], (6,))
   np.testing.assert_allclose(shallow_scaled, 9.0 * shallow, rtol=1e-5)
   np.testing.assert_allclose(deep_scaled, 8.0 * deep, rtol=1e-5)
 
@@ -51,4 +55,7 @@ def test_biases_and_several_outputs():
   bias = params["params"]["dense_0"]["bias"]
   assert float(jnp.abs(bias).max()) <= 1 / np.sqrt(7)
   assert float(jnp.abs(bias).max()) > 0
-  assert jax.jit(model.apply)(params, jnp.ones((2, 7))).shape == (2, 3)
+  out = jax.jit(model.apply)(params, jnp.ones((2, 7)))
+  assert out.shape == (2, 3)
+  chex.assert_shape(out, (2, 3))
+  chex.assert_type(out, jnp.float32)

@@ -3,6 +3,7 @@
 import functools
 import math
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -79,6 +80,8 @@ def test_matches_numpy_reference(normalized_residual):
   model, params, tokens = make()
   model = Jitted(model.module.clone(normalized_residual=normalized_residual))
   logits, attention = model.apply(params, tokens, return_attention=True)
+  chex.assert_shape(logits, (3, LENGTH, VOCAB))
+  chex.assert_type([logits, attention], jnp.float32)
   ref_logits, ref_attention = reference_forward(params, tokens, 2,
                                                 normalized_residual)
   np.testing.assert_allclose(logits, ref_logits, rtol=2e-4, atol=2e-4)
@@ -152,6 +155,8 @@ def test_masked_loss_counts_only_target_tokens():
   tokens = jnp.array([[0, 1, 2, 3, 1], [3, 2, 1, 0, 0]])
   mask = jnp.array([False, False, True, True, True])
   loss = tf.masked_next_token_loss(logits, tokens, mask)
+  chex.assert_rank(loss, 0)
+  chex.assert_type(loss, jnp.float32)
   log_probs = np.asarray(jax.nn.log_softmax(logits, axis=-1))
   expected = -np.mean([log_probs[b, i - 1, tokens[b, i]]
                        for b in range(2) for i in (2, 3, 4)])
@@ -168,8 +173,10 @@ def test_exact_match_needs_every_target_right():
   logits = jax.nn.one_hot(jnp.array([[1, 2, 3, 0], [2, 2, 3, 0]]), 4)
   # Row 0 predicts 1, 2, 3: all right. Row 1 predicts 2, 2, 3: the wrong
   # token 1 is not a target (ignored) -> still an exact match.
-  np.testing.assert_array_equal(tf.exact_match(logits, tokens, mask),
-                                [True, True])
+  match = tf.exact_match(logits, tokens, mask)
+  chex.assert_shape(match, (2,))
+  chex.assert_type(match, bool)
+  np.testing.assert_array_equal(match, [True, True])
   logits = logits.at[1, 2].set(jax.nn.one_hot(1, 4))
   np.testing.assert_array_equal(tf.exact_match(logits, tokens, mask),
                                 [True, False])
@@ -183,6 +190,7 @@ def test_embedding_dropout_needs_train_flag():
   np.testing.assert_array_equal(clean, same)
   noisy, _ = dropout.apply(params, tokens, train=True, return_attention=True,
                            rngs={"dropout": jax.random.key(3)})
+  chex.assert_equal_shape([noisy, clean])
   assert float(jnp.abs(noisy - clean).max()) > 1e-3
 
 

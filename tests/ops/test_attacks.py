@@ -2,6 +2,7 @@
 
 import functools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -34,6 +35,8 @@ def test_pgd_points_stay_in_the_ball_and_the_box(norm):
       attacks.pgd, _network(), eps=eps, num_steps=7, step_size=eps / 2,
       norm=norm, random_init=True, num_restarts=2))(
           x, labels, key=jax.random.key(1))
+  chex.assert_shape(x_adv, (32, 12))
+  chex.assert_type(x_adv, jnp.float32)
   delta = np.asarray(x_adv - x)
   size = (np.abs(delta).max(1) if norm == "linf"
           else np.linalg.norm(delta, axis=1))
@@ -43,7 +46,7 @@ def test_pgd_points_stay_in_the_ball_and_the_box(norm):
 
 
 def test_bright_pixels_can_decrease():
-  # Pitfall 10: the buggy projection min(max(d, x - eps), x + eps) forces
+  # A tempting bug: the projection min(max(d, x - eps), x + eps) forces
   # d >= 1 - eps at a pixel x = 1, so bright pixels could never darken.
   w = jnp.ones(5)
   x = jnp.ones((2, 5))
@@ -51,6 +54,7 @@ def test_bright_pixels_can_decrease():
   x_adv = jax.jit(lambda: attacks.pgd(
       lambda z: z @ w, x, y, eps=0.25, num_steps=5, step_size=0.1,
       loss_fn=attacks.exponential_loss))()
+  chex.assert_shape(x_adv, (2, 5))
   np.testing.assert_allclose(x_adv, 0.75, atol=1e-6)
 
 
@@ -82,7 +86,9 @@ def test_restarts_keep_the_worst_case_per_example():
   restarted = jax.jit(lambda: attacks.pgd(
       network, x, labels, key=jax.random.key(5), num_restarts=3,
       **common))()
+  chex.assert_equal_shape([single, restarted, x])
   loss = jax.jit(lambda z: attacks.cross_entropy_loss(network(z), labels))
+  chex.assert_shape(loss(x), (32,))
   # The zero-start run is one candidate, so no example can get better.
   assert np.all(np.asarray(loss(restarted)) >= np.asarray(loss(single))
                 - 1e-6)
@@ -109,6 +115,7 @@ def test_zero_radius_returns_the_input_and_vmaps_over_eps():
   attack = lambda eps: attacks.pgd(network, x, labels, eps=eps, num_steps=3,
                                    step_size=eps / 3)
   out = jax.jit(jax.vmap(attack))(jnp.array([0.0, 0.2]))
+  chex.assert_shape(out, (2, 4, 12))
   np.testing.assert_array_equal(out[0], x)
   assert float(jnp.abs(out[1] - x).max()) == pytest.approx(0.2, abs=1e-6)
 
@@ -118,6 +125,7 @@ def test_project_clips_ball_then_box():
   delta = jnp.array([[0.5, -0.5, 0.05]])
   np.testing.assert_allclose(attacks.project(delta, x, 0.2, "linf"),
                              [[0.1, -0.1, 0.05]], atol=1e-7)
+  chex.assert_shape(attacks.project(delta, x, 0.2, "linf"), (1, 3))
   projected = attacks.project(jnp.array([[3.0, 4.0, 0.0]]),
                               jnp.full((1, 3), 0.5), 1.0, "l2", None, None)
   np.testing.assert_allclose(projected, [[0.6, 0.8, 0.0]], atol=1e-7)
@@ -128,6 +136,8 @@ def test_random_start_lies_in_the_ball():
   linf, l2 = jax.jit(lambda: (
       attacks.random_start(jax.random.key(0), x, 0.3, "linf"),
       attacks.random_start(jax.random.key(1), x, 0.3, "l2")))()
+  chex.assert_shape([linf, l2], (200, 10))
+  chex.assert_type([linf, l2], jnp.float32)
   assert float(jnp.abs(linf).max()) <= 0.3
   assert float(jnp.linalg.norm(l2, axis=1).max()) <= 0.3 + 1e-6
   with pytest.raises(ValueError):
@@ -150,6 +160,7 @@ def test_eot_gradient_equals_the_analytic_expectation():
   gradient = attacks.eot_gradient(
       stochastic_score, x, jnp.zeros(1), jax.random.key(0),
       num_draws=20000, loss_fn=lambda scores, labels: scores)
+  chex.assert_shape(gradient, (1, 3))
   expected = (mean + sigma ** 2 * x) * jnp.exp(
       x @ mean + sigma ** 2 * jnp.sum(x ** 2) / 2)
   np.testing.assert_allclose(gradient, expected, rtol=0.02)
@@ -164,6 +175,7 @@ def test_eot_passes_a_fresh_key_per_step_and_matches_without_noise():
   # A model that ignores its key: EOT changes nothing.
   ignoring = attacks.pgd(lambda inputs, key: network(inputs), x, labels,
                          eot=True, key=jax.random.key(0), **options)
+  chex.assert_equal_shape([ignoring, plain, x])
   np.testing.assert_allclose(ignoring, plain, atol=1e-6)
   # A model that records its key: every step sees a different one.
   seen = []
@@ -194,6 +206,7 @@ def test_stop_on_success_freezes_at_the_first_flip():
   full = attacks.pgd(logits_fn, x, labels, **options)
   stopped = attacks.pgd(logits_fn, x, labels, stop_on_success=flipped,
                         **options)
+  chex.assert_shape([full, stopped], (1, 2))
   assert float(full[0, 0]) == pytest.approx(0.25, abs=1e-6)
   assert 0.485 < float(stopped[0, 0]) < 0.5   # one step past 0.5
   assert bool(flipped(logits_fn(stopped), labels)[0])

@@ -35,6 +35,9 @@ def test_weights_pick_the_expected_entries():
   length = 3
   attention = jnp.asarray(np.random.default_rng(0).random((2, WIDTH, WIDTH)))
   weights, valid = am.iteration_head_weights(attention, length, MAX_LEN)
+  chex.assert_shape(weights, (2, MAX_LEN))
+  chex.assert_shape(valid, (MAX_LEN,))
+  chex.assert_type(valid, bool)
   np.testing.assert_array_equal(valid, [True, True, True, False])
   for t in range(1, length + 1):  # A[L+t, t]
     np.testing.assert_allclose(weights[:, t - 1], attention[:, length + t, t])
@@ -100,6 +103,8 @@ def test_scores_vmap_over_traced_lengths():
 def test_shifted_diagonal_override(shift):
   length = 3
   rows, weights = am.shifted_diagonal_override(length, WIDTH, shift)
+  chex.assert_shape(rows, (WIDTH,))
+  chex.assert_shape(weights, (WIDTH, WIDTH))
   np.testing.assert_array_equal(np.flatnonzero(rows), [4, 5, 6])  # L+1..2L
   for t in range(1, length + 1):
     expected = np.zeros(WIDTH)

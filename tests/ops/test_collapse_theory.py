@@ -5,6 +5,7 @@ JAX simulation: a fresh Gaussian design per generation, least squares
 (min-norm when T0 < d) for the generator, ridge downstream.
 """
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -62,6 +63,7 @@ def test_solve_kappa_matches_isotropic_closed_form(lam, dim, num_samples):
   with jax.enable_x64(True):
     kappa = float(jax.jit(theory.solve_kappa)(lam, jnp.ones(dim),
                                               num_samples))
+    chex.assert_rank(theory.isotropic_kappa(lam, dim, num_samples), 0)
     expected = float(theory.isotropic_kappa(lam, dim, num_samples))
   assert kappa == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
@@ -72,6 +74,8 @@ def test_solve_kappa_solves_fixed_point_for_power_law():
     for lam, num_samples in ((1e-3, 50), (0.2, 500), (0.0, 40)):
       kappa = theory.solve_kappa(lam, eigenvalues, num_samples)
       df1 = theory.degrees_of_freedom(kappa, eigenvalues, 1)
+      chex.assert_rank([kappa, df1], 0)
+      chex.assert_type([kappa, df1], jnp.float64)
       # kappa - lam = kappa df1 / T; lam = 0 with T < d: df1(kappa) = T.
       assert float(kappa - lam) == pytest.approx(
           float(kappa * df1 / num_samples), rel=1e-9)
@@ -86,6 +90,8 @@ def test_ridge_formula_limits():
                 num_samples=200, noise_var=0.25, gen_num_samples=150,
                 gen_noise_var=1.0, num_generations=3)
     # lam -> 0 with T > d: OLS up to the finite-size -1 of T - d - 1.
+    chex.assert_shape([eigenvalues, w0_squared], (50,))
+    chex.assert_rank(theory.ridge_test_error(1e-12, **args), 0)
     ridgeless = float(theory.ridge_test_error(1e-12, **args))
     assert ridgeless == pytest.approx(0.25 * 50 / 150 + 3 * 50 / 99,
                                       rel=1e-6)
@@ -177,6 +183,8 @@ def test_power_law_source_and_critical_exponent():
   with jax.enable_x64(True):
     eigenvalues = theory.power_law_spectrum(10, 2.0)
     w0_squared = theory.power_law_source(10, 2.0, 0.625)
+    chex.assert_shape([eigenvalues, w0_squared], (10,))
+    chex.assert_type([eigenvalues, w0_squared], jnp.float64)
   index = np.arange(1, 11.0)
   np.testing.assert_allclose(w0_squared * eigenvalues,
                              index**(-1 - 2 * 2.0 * 0.625), rtol=1e-12)

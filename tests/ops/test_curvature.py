@@ -1,5 +1,6 @@
 """Tests of repro.ops.curvature: closed forms and a Monte Carlo of "Eq. 9"."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,6 +10,7 @@ from repro.ops import curvature as curv
 
 
 def test_trace_over_frobenius_closed_forms():
+  chex.assert_rank(curv.trace_over_frobenius(jnp.eye(50)), 0)
   assert float(curv.trace_over_frobenius(jnp.eye(50))) == pytest.approx(
       np.sqrt(50))
   assert float(curv.trace_over_frobenius(jnp.zeros((4, 4)))) == 0.0
@@ -26,11 +28,13 @@ def test_trace_over_frobenius_closed_forms():
       rel=1e-5)
   # Batched eigenvalue rows; an all-zero row gives 0, not NaN.
   rows = jnp.asarray([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+  chex.assert_shape(curv.positive_curvature(rows), (2,))
   np.testing.assert_allclose(curv.positive_curvature(rows), [2.0, 0.0])
 
 
 def test_fraction_positive_is_strict():
   values = jnp.asarray([[-1.0, 0.0, 2.0, 3.0], [1.0, 1.0, 1.0, 1.0]])
+  chex.assert_shape(curv.fraction_positive(values), (2,))
   np.testing.assert_allclose(curv.fraction_positive(values), [0.5, 1.0])
 
 
@@ -45,6 +49,11 @@ def test_softmax_entropy_confidence_and_covariance():
   assert float(curv.softmax_gamma(jax.nn.softmax(saturated))) == 0.0
   # Uniform outputs: M = (I - 11^T/K)/K, Gamma = sqrt(K - 1).
   probs = jax.nn.softmax(uniform)
+  chex.assert_shape(curv.softmax_covariance(probs), (4, 4))
+  chex.assert_type(curv.softmax_covariance(probs), jnp.float32)
+  chex.assert_rank([curv.softmax_entropy(uniform),
+                    curv.mean_confidence(uniform),
+                    curv.softmax_gamma(probs)], 0)
   np.testing.assert_allclose(curv.softmax_covariance(probs),
                              (np.eye(4) - 1 / 4) / 4, atol=1e-7)
   assert float(curv.softmax_gamma(probs)) == pytest.approx(np.sqrt(3))
@@ -60,6 +69,7 @@ def test_softmax_entropy_confidence_and_covariance():
 
 def test_prior_mismatch_and_label_prior():
   labels = jnp.asarray([0, 0, 1, 2])
+  chex.assert_shape(curv.label_prior(labels, 3), (3,))
   np.testing.assert_allclose(curv.label_prior(labels, 3), [0.5, 0.25, 0.25])
   logits = jnp.log(jnp.asarray([[0.5, 0.25, 0.25]] * 4))
   assert float(curv.prior_mismatch(logits, labels)) == pytest.approx(
@@ -75,6 +85,7 @@ def test_logit_gradient_variances_recover_the_generating_model():
   deviations = rng.normal(size=(500, 3, 400)) * 0.5  # var_E = 0.25
   var_e, var_c = curv.logit_gradient_variances(
       jnp.asarray(common[None] + deviations))
+  chex.assert_rank([var_e, var_c], 0)
   assert float(var_e) == pytest.approx(0.25, rel=0.02)
   assert float(var_c) == pytest.approx(4.0, rel=0.1)
 
@@ -96,6 +107,7 @@ def test_expected_gauss_newton_curvature_matches_simulation():
   simulated = np.trace(gauss_newton) / np.linalg.norm(gauss_newton)
   gamma = curv.softmax_gamma(jnp.asarray(probs))
   predicted = curv.expected_gauss_newton_curvature(var_e, var_c, dim, gamma)
+  chex.assert_rank([gamma, predicted], 0)
   assert float(predicted) == pytest.approx(simulated, rel=0.1)
   # No class-common part: G ~ var_E Tr(M) I, the isotropic maximum sqrt(d).
   assert float(curv.expected_gauss_newton_curvature(1.0, 0.0, dim, gamma)) == (

@@ -1,5 +1,6 @@
 """Two-Gaussian class risks against Monte Carlo and brute force."""
 
+import chex
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ def test_class_risks_match_monte_carlo():
   hard = rng.normal(MU, SIGMA, 400_000)
   for threshold in (0.5, 1.75, 2.5):
     risk0, risk1 = mog.class_risks(threshold, MU, SIGMA)
+    chex.assert_rank([risk0, risk1], 0)
     for risk, sample in ((risk0, easy > threshold),
                          (risk1, hard < threshold)):
       stderr = np.sqrt(risk * (1 - risk) / sample.size)
@@ -23,12 +25,15 @@ def test_class_risks_match_monte_carlo():
 @pytest.mark.parametrize("phi1", [0.3, 0.5, 0.6, 0.8])
 def test_erm_threshold_minimises_the_average_risk_on_a_grid(phi1):
   grid = np.linspace(-3, MU + 4 * SIGMA, 200_001)
-  best = grid[np.argmin(mog.average_risk(grid, phi1, MU, SIGMA))]
+  risks = mog.average_risk(grid, phi1, MU, SIGMA)
+  chex.assert_shape(risks, grid.shape)
+  chex.assert_type(risks, np.float64)
+  best = grid[np.argmin(risks)]
   assert mog.erm_threshold(phi1, MU, SIGMA) == pytest.approx(best, abs=1e-3)
 
 
-def test_priors_and_worst_class_risks_of_the_notes():
-  # Notes C7b: 0.067 -> 0.059 vs 0.055 (mu = 4, sigma = 1.5).
+def test_priors_and_worst_class_risks_at_mu_4_sigma_1_5():
+  # Claim C7b's setting (data_pruning README): 0.067 -> 0.059 vs 0.055.
   assert mog.worst_class_risk(0.5, MU, SIGMA) == pytest.approx(0.067,
                                                                 abs=1e-3)
   assert mog.worst_class_risk(mog.drop_prior(MU, SIGMA), MU,
@@ -44,7 +49,7 @@ def test_priors_and_worst_class_risks_of_the_notes():
 
 
 def test_overlapping_regime_overshoots_to_a_constant_classifier():
-  # Notes' warning: mu <= 2, sigma >= 2 -> t = -inf, worst risk 1.
+  # Overlapping classes, mu <= 2, sigma >= 2 -> t = -inf, worst risk 1.
   mu, sigma = 1.0, 2.5
   assert mog.erm_threshold(mog.drop_prior(mu, sigma), mu, sigma) == -np.inf
   assert mog.worst_class_risk(mog.drop_prior(mu, sigma), mu, sigma) == 1.0

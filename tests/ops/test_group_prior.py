@@ -1,5 +1,6 @@
 """The GAP prior against a hand computation; the context sampler."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,6 +48,9 @@ def test_log_prior_matches_hand_computation():
         p, _context_loss, THETA0, precision=precision, scale=scale,
         rho=rho, num_batches=num_batches)
     value, grads = jax.value_and_grad(log_prior)(params)
+  chex.assert_rank(value, 0)
+  chex.assert_type(value, jnp.float64)
+  chex.assert_trees_all_equal_shapes_and_dtypes(grads, params)
   assert float(value) == pytest.approx(expected, rel=1e-12)
   # SAM gradient: the ascent direction is a constant (stop-gradient), so
   # the gradient is the context gradient at the perturbed point.
@@ -70,6 +74,7 @@ def test_objective_is_nll_minus_log_prior_over_n():
     log_prior = group_prior.gap_log_prior(
         params, _context_loss, THETA0, num_batches=num_train // batch_size,
         **kwargs)
+  chex.assert_rank([loss, aux["nll"], log_prior], 0)
   assert float(loss) == pytest.approx(
       float(aux["nll"]) - float(log_prior) / num_train, rel=1e-12)
 
@@ -79,6 +84,7 @@ def test_rho_zero_is_the_plain_context_loss():
   assert float(group_prior.sam_loss(_context_loss, params, 0.0)) == (
       pytest.approx(float(_context_loss(params)), rel=1e-6))
   direction = group_prior.sam_direction(_context_loss, params)
+  chex.assert_trees_all_equal_shapes(direction, params)
   norm = np.sqrt(sum(float(jnp.sum(d**2)) for d in
                      jax.tree.leaves(direction)))
   assert norm == pytest.approx(1.0, rel=1e-5)   # global norm over leaves
@@ -89,6 +95,8 @@ def test_context_sampler_group_frequencies(group_scale):
   counts = np.array([400, 60, 30, 10])
   groups = jnp.asarray(np.repeat(np.arange(4), counts))
   probabilities = group_prior.context_probabilities(groups, 4, group_scale)
+  chex.assert_shape(probabilities, (counts.sum(),))
+  chex.assert_type(probabilities, jnp.float32)
   # Per-example weight (N / n_g)^s: group mass proportional to n_g^(1-s).
   mass = counts ** (1.0 - group_scale)
   mass = mass / mass.sum()
@@ -103,6 +111,8 @@ def test_context_sampler_group_frequencies(group_scale):
       atol=1e-9)
   draws = 200_000
   index = group_prior.sample_context(jax.random.key(0), probabilities, draws)
+  chex.assert_shape(index, (draws,))
+  chex.assert_type(index, int)
   frequency = np.bincount(np.asarray(groups)[np.asarray(index)],
                           minlength=4) / draws
   tolerance = 5 * np.sqrt(mass * (1 - mass) / draws) + 1e-6
@@ -115,4 +125,5 @@ def test_context_weights_do_not_overflow_at_s_10():
                                         10.0)
   probabilities = group_prior.context_probabilities(groups, 4, 10.0)
   assert np.all(np.isfinite(np.asarray(probabilities)))
+  chex.assert_shape(mass, (4,))
   assert float(mass[3]) > 0.999     # CelebA: essentially all blond males

@@ -7,6 +7,7 @@ the official Goldilocks-zone implementation.
 
 import os
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -63,6 +64,8 @@ def test_hessian_matches_finite_differences_of_the_gradient():
         lambda e: (grad(theta + step * e) - grad(theta - step * e)) /
         (2 * step), out_axes=1))(jnp.eye(theta.size))
     exact = jax.jit(hess.hessian, static_argnums=0)(loss_fn, params)
+    chex.assert_shape(exact, (theta.size, theta.size))
+    chex.assert_type(exact, jnp.float64)
     np.testing.assert_allclose(exact, finite, atol=1e-8)
     np.testing.assert_allclose(exact, exact.T, atol=1e-14)
     # Chunked Hessian-vector products give the same matrix.
@@ -87,6 +90,9 @@ def test_quadratic_with_known_spectrum():
               curv.trace_over_frobenius(full))
 
     full, tree_product, flat_product, norm, ratio = compute(params, vector)
+    chex.assert_shape(full, (dim, dim))
+    chex.assert_shape([tree_product, flat_product], (dim,))
+    chex.assert_rank([norm, ratio], 0)
     matrix = np.asarray(matrix)
     np.testing.assert_allclose(full, matrix, atol=1e-12)
     np.testing.assert_allclose(np.linalg.eigvalsh(full), np.sort(spectrum),
@@ -116,6 +122,10 @@ def test_subspace_hessian_is_projection_and_jax_hessian_of_restriction():
 
     projected, restricted, full, chunked = map(np.asarray,
                                                all_ways(params, basis))
+    chex.assert_shape([projected, restricted, chunked], (5, 5))
+    chex.assert_shape(full, (theta.size, theta.size))
+    chex.assert_shape(basis, (theta.size, 5))
+    chex.assert_type(basis, jnp.float64)
     basis = np.asarray(basis)
     np.testing.assert_allclose(basis.T @ basis, np.eye(5), atol=1e-13)
     np.testing.assert_allclose(projected, restricted, atol=1e-12)
@@ -126,6 +136,8 @@ def test_subspace_hessian_is_projection_and_jax_hessian_of_restriction():
 def test_orthonormal_basis_is_deterministic_and_spreads_over_coordinates():
   draw = jax.jit(hess.random_orthonormal_basis, static_argnums=(1, 2))
   first = np.asarray(draw(jax.random.key(3), 200, 10))
+  chex.assert_shape(first, (200, 10))
+  chex.assert_type(first, np.float32)
   second = np.asarray(draw(jax.random.key(3), 200, 10))
   np.testing.assert_array_equal(first, second)
   np.testing.assert_allclose(first.T @ first, np.eye(10), atol=1e-5)
@@ -146,6 +158,8 @@ def test_hutchinson_estimates_match_exact_trace_and_frobenius():
                                   jnp.float64)
     frobenius = hess.hutchinson_frobenius(matvec, jax.random.key(1), dim,
                                           num_probes, jnp.float64)
+  chex.assert_rank([trace, frobenius], 0)
+  chex.assert_type([trace, frobenius], jnp.float64)
   matrix = np.asarray(matrix)
   # Rademacher variance of v^T A v: 2 (||A||_F^2 - sum_i A_ii^2).
   std = np.sqrt(2 * (np.sum(matrix**2) - np.sum(np.diag(matrix)**2)) /
@@ -175,6 +189,11 @@ def test_lanczos_matches_eigh():
                                         jnp.float64)
     alphas, betas, basis = hess.lanczos_tridiagonal(
         matvec, jax.random.key(1), dim, 20, jnp.float64)
+  chex.assert_shape(ritz, (30,))
+  chex.assert_shape(complete, (dim,))
+  chex.assert_shape(alphas, (20,))
+  chex.assert_shape(betas, (19,))
+  chex.assert_shape(basis, (20, dim))
   assert float(ritz[-1]) == pytest.approx(exact[-1], rel=1e-10)
   assert float(ritz[0]) == pytest.approx(exact[0], rel=1e-3)
   np.testing.assert_allclose(np.sort(complete), exact, atol=1e-9)
@@ -193,6 +212,7 @@ def test_lanczos_on_a_low_rank_operator_stops_cleanly():
     operator = jnp.asarray(matrix)
     ritz = hess.lanczos_eigenvalues(lambda v: operator @ v,
                                     jax.random.key(0), 30, 10, jnp.float64)
+  chex.assert_shape(ritz, (10,))
   ritz = np.asarray(ritz)
   assert np.all(np.isfinite(ritz))
   np.testing.assert_allclose(ritz[[0, -1]], [-2.0, 3.0], atol=1e-10)
@@ -240,6 +260,9 @@ def test_gauss_newton_matches_explicit_jacobians():
 
     explicit, full, projected, product = map(np.asarray,
                                              compute(theta, basis))
+    chex.assert_equal_shape([explicit, full])
+    chex.assert_shape(projected, (6, 6))
+    chex.assert_shape(product, (theta.size,))
     basis = np.asarray(basis)
   np.testing.assert_allclose(full, explicit, atol=1e-13)
   assert np.linalg.eigvalsh(full).min() > -1e-12
@@ -273,6 +296,8 @@ def test_residual_term_is_sum_of_weighted_logit_hessians_and_traceless():
 
     full, gauss_newton, residual, explicit, linear_residual = map(
         np.asarray, compute(theta))
+  chex.assert_equal_shape([full, gauss_newton, residual, explicit])
+  chex.assert_shape(linear_residual, (12, 12))
   np.testing.assert_allclose(residual, explicit, atol=1e-13)
   np.testing.assert_allclose(full, gauss_newton + residual, atol=1e-15)
   # Piecewise-linear, bias-free: zero diagonal, so Tr H = Tr G.

@@ -2,6 +2,7 @@
 
 import itertools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,8 +26,11 @@ def test_expected_error_equals_enumeration_of_training_sets(num_samples):
     unseen = [i for i in range(3) if i not in draws]
     brute += weight * test_probs[unseen].sum()
   with jax.enable_x64():
-    exact = float(hutter.expected_error(_head_law(test_probs),
-                                        _head_law(train_probs), num_samples))
+    error = hutter.expected_error(_head_law(test_probs),
+                                  _head_law(train_probs), num_samples)
+    chex.assert_rank(error, 0)
+    chex.assert_type(error, jnp.float64)
+    exact = float(error)
   assert exact == pytest.approx(brute, rel=1e-12)
 
 
@@ -66,6 +70,8 @@ def test_analytic_tail_matches_a_longer_explicit_sum():
   with jax.enable_x64():
     (short, tail), (long, _) = jax.tree.map(
         np.asarray, curves(jnp.asarray([1e2, 1e4, 1e6])))
+  chex.assert_shape([short, long], (len(kinds), 3))
+  chex.assert_shape(tail, (len(kinds),))
   assert np.all(tail / short[:, -1] > 0.1)  # the tail matters at N = 1000
   for row, kind in enumerate(kinds):
     np.testing.assert_allclose(short[row], long[row], rtol=2e-4,
@@ -88,6 +94,8 @@ def test_expected_error_curve_equals_pointwise_values():
 
   with jax.enable_x64():
     curve, points = both(jnp.asarray([0.0, 10.0, 1e3, 1e5, 1e7]))
+  chex.assert_shape([curve, points], (5,))
+  chex.assert_type(curve, jnp.float64)
   np.testing.assert_allclose(curve, points, rtol=1e-12)
   assert float(curve[0]) == pytest.approx(1.0, abs=1e-12)
 
@@ -95,7 +103,10 @@ def test_expected_error_curve_equals_pointwise_values():
 def test_sample_items_frequencies_and_tail_bucket():
   with jax.enable_x64():
     law = zipf.zipf_law(4, 1.5)
-    draws = np.asarray(hutter.sample_items(jax.random.key(0), law, 200_000))
+    draws = hutter.sample_items(jax.random.key(0), law, 200_000)
+    chex.assert_shape(draws, (200_000,))
+    chex.assert_type(draws, int)
+    draws = np.asarray(draws)
     probs = np.append(np.asarray(law.head), float(zipf.tail_mass(law)))
   frequencies = np.bincount(draws, minlength=5) / draws.size
   standard_error = np.sqrt(probs * (1 - probs) / draws.size)
@@ -104,6 +115,7 @@ def test_sample_items_frequencies_and_tail_bucket():
 
 def test_first_draw_times_by_hand():
   times = hutter.first_draw_times(jnp.asarray([2, 0, 2, 4, 1]), 4)
+  chex.assert_shape(times, (4,))
   np.testing.assert_array_equal(times, [1, 4, 0, 5])  # 4 = beyond head
 
 
@@ -118,6 +130,8 @@ def test_monte_carlo_mean_agrees_with_exact():
 
   with jax.enable_x64():
     trials, exact = map(np.asarray, both(jax.random.key(1)))
+  chex.assert_shape(trials, (600, len(sizes)))
+  chex.assert_shape(exact, (len(sizes),))
   standard_error = trials.std(0, ddof=1) / np.sqrt(trials.shape[0])
   assert np.all(np.abs(trials.mean(0) - exact) < 4 * standard_error)
   assert np.all(standard_error < 0.04 * exact)
@@ -174,6 +188,9 @@ def test_wright_fisher_first_generation_agrees_with_exact_and_shrinks():
   with jax.enable_x64():
     samples, errors, sorted_once, exact = simulate(
         jax.random.split(jax.random.key(2), chains))
+  chex.assert_shape([sorted_once, errors], (chains, 3))
+  chex.assert_shape(samples, (chains, 3, generation_size))
+  chex.assert_rank(exact, 0)
   np.testing.assert_allclose(sorted_once, errors, rtol=1e-13)
   first = np.asarray(errors[:, 0])
   standard_error = first.std(ddof=1) / np.sqrt(chains)

@@ -1,5 +1,6 @@
 """Min-norm robust separators on hand cases with known answers."""
 
+import chex
 import numpy as np
 import pytest
 
@@ -17,24 +18,26 @@ Y = np.array([1.0])
 
 @pytest.mark.parametrize("eps", [0.0, 0.5])
 def test_hand_case_l1(eps):
-  np.testing.assert_allclose(max_margin.l1_max_margin(X, Y, eps),
-                             [1 / (2 - eps), 0.0], atol=1e-9)
+  w = max_margin.l1_max_margin(X, Y, eps)
+  chex.assert_shape(w, (2,))
+  np.testing.assert_allclose(w, [1 / (2 - eps), 0.0], atol=1e-9)
 
 
 @pytest.mark.parametrize("eps", [0.0, 0.5])
 @pytest.mark.parametrize("method", ["dual", "slsqp"])
 def test_hand_case_l2(eps, method):
   v = np.array([2 - eps, 1 - eps])
-  np.testing.assert_allclose(
-      max_margin.l2_min_norm_robust_separator(X, Y, eps, method=method),
-      v / (v @ v), atol=1e-6)
+  w = max_margin.l2_min_norm_robust_separator(X, Y, eps, method=method)
+  chex.assert_shape(w, (2,))
+  np.testing.assert_allclose(w, v / (v @ v), atol=1e-6)
 
 
 @pytest.mark.parametrize("eps", [0.0, 0.5])
 def test_hand_case_linf(eps):
   t = 1 / (3 - 2 * eps)
-  np.testing.assert_allclose(max_margin.linf_min_norm_separator(X, Y, eps),
-                             [t, t], atol=1e-9)
+  w = max_margin.linf_min_norm_separator(X, Y, eps)
+  chex.assert_shape(w, (2,))
+  np.testing.assert_allclose(w, [t, t], atol=1e-9)
 
 
 def _separable(seed=0, n=15, d=8):
@@ -54,6 +57,8 @@ def test_dual_and_primal_qp_agree_and_are_tight():
                                                      method="slsqp")
     np.testing.assert_allclose(dual, primal, atol=1e-5)
     margins = max_margin.robust_margins(dual, x, y, eps)
+    chex.assert_shape([dual, primal], (8,))
+    chex.assert_shape(margins, (15,))
     assert margins.min() == pytest.approx(1.0, abs=1e-5)
     # Any feasible rescaled random direction is not shorter.
     for direction in np.random.default_rng(1).standard_normal((50, 8)):
@@ -66,6 +71,7 @@ def test_l1_direction_does_not_depend_on_eps():
   x, y = _separable(seed=2)
   w0 = max_margin.l1_max_margin(x, y, 0.0)
   w = max_margin.l1_max_margin(x, y, 0.2)
+  chex.assert_shape([w0, w], (8,))
   # Robust margin / ||w||_1 = l1 margin - eps: same maximiser, rescaled.
   np.testing.assert_allclose(w, w0 / (1 - 0.2 * np.abs(w0).sum()),
                              atol=1e-7)

@@ -34,6 +34,8 @@ def test_linf_robust_margin_is_the_minimum_over_all_sign_vertices():
   brute = np.min(np.asarray(y)[:, None] * (
       (np.asarray(x)[:, None, :] + vertices[None]) @ np.asarray(w)), axis=1)
   closed = rl.robust_margin(w, x, y, eps, "linf")
+  chex.assert_shape(closed, (7,))
+  chex.assert_type(closed, jnp.float64)
   np.testing.assert_allclose(closed, brute, atol=1e-12)
 
 
@@ -42,6 +44,7 @@ def test_l2_robust_margin_is_attained_and_never_beaten_on_the_sphere():
   eps = 0.7
   closed = rl.robust_margin(w, x, y, eps, "l2")
   delta = rl.worst_case_perturbation(w, x, y, eps, "l2")
+  chex.assert_equal_shape([delta, x])
   np.testing.assert_allclose(jnp.linalg.norm(delta, axis=1), eps, rtol=1e-12)
   np.testing.assert_allclose(y * ((x + delta) @ w), closed, atol=1e-12)
   directions = np.random.default_rng(2).standard_normal((2000, 4))
@@ -68,7 +71,7 @@ def test_robust_accuracy_counts_strictly_positive_robust_margins():
 
 
 def test_l1_norm_gradient_is_sign_and_zero_at_zero():
-  # jnp.abs differentiates to 1 at 0 (pitfall 6); l1_norm must give 0.
+  # jnp.abs differentiates to 1 at 0; l1_norm must give 0.
   assert float(jax.grad(lambda w: jnp.abs(w).sum())(jnp.zeros(1))[0]) == 1.0
   w = jnp.array([0.0, 2.0, -3.0])
   np.testing.assert_array_equal(jax.grad(rl.l1_norm)(w), [0.0, 1.0, -1.0])
@@ -99,6 +102,9 @@ def test_masked_logsumexp_loss_equals_the_loss_on_the_subset():
 def test_min_norm_subgradient_matches_autodiff_off_zero_and_soft_thresholds():
   w, x, y = _problem(seed=5)
   loss, subgradient = rl.robust_logsumexp_loss_and_subgradient(w, x, y, 0.4)
+  chex.assert_rank(loss, 0)
+  chex.assert_shape(subgradient, (4,))
+  chex.assert_type([loss, subgradient], jnp.float64)
   autodiff = jax.grad(lambda v: rl.robust_logsumexp_loss(v, x, y, 0.4))(w)
   np.testing.assert_allclose(loss, rl.robust_logsumexp_loss(w, x, y, 0.4))
   nonzero = np.asarray(w) != 0
@@ -141,9 +147,11 @@ def test_ties_get_label_minus_one_and_injection_fixes_them():
   teacher = np.array([1.0, -1.0, 0.0])
   x = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 5.0]])
   y = rl.teacher_labels(teacher, x)
+  chex.assert_shape(y, (3,))
   np.testing.assert_array_equal(y, [-1.0, 1.0, -1.0])
   rho = 0.5
   moved = rl.inject_margin(x, y, teacher, rho)
+  chex.assert_equal_shape([moved, x])
   # y <w*, x> rises by exactly rho ||w*||_1 = 1.
   np.testing.assert_allclose(y * (moved @ teacher) - y * (x @ teacher), 1.0)
   assert float(rl.eps_star(teacher, moved, y)) == pytest.approx(0.5)

@@ -1,5 +1,6 @@
 """AUROC against brute-force pair counting; the ROC curve's area."""
 
+import chex
 import numpy as np
 import pytest
 
@@ -17,7 +18,10 @@ def test_auroc_with_ties_equals_pair_counting(seed):
   generator = np.random.default_rng(seed)
   negative = generator.integers(0, 6, size=37).astype(np.float32)
   positive = generator.integers(2, 8, size=23).astype(np.float32)
-  assert float(roc.auroc(negative, positive)) == pytest.approx(
+  area = roc.auroc(negative, positive)
+  chex.assert_rank(area, 0)
+  chex.assert_type(area, float)
+  assert float(area) == pytest.approx(
       _pair_count_auroc(negative, positive), abs=1e-6)
 
 
@@ -32,6 +36,8 @@ def test_roc_curve_area_equals_auroc():
   negative = generator.integers(0, 5, size=40)
   positive = generator.integers(1, 6, size=30)
   fpr, tpr = roc.roc_curve(negative, positive)
+  chex.assert_rank([fpr, tpr], 1)
+  chex.assert_equal_shape([fpr, tpr])
   assert fpr[0] == tpr[0] == 0.0 and fpr[-1] == tpr[-1] == 1.0
   assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
   area = np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)

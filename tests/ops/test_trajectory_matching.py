@@ -2,6 +2,7 @@
 
 import functools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,6 +26,8 @@ def test_one_step_is_sgd_by_hand():
                             jax.random.key(2), syn_steps=1)
   grad = jax.grad(lambda p: tm.cross_entropy(linear_apply, p, images,
                                              labels))(start)
+  chex.assert_shape(final, (12,))
+  chex.assert_type(final, jnp.float32)
   np.testing.assert_allclose(final, start - 0.3 * grad, rtol=1e-6)
   assert tm.normalized_distance(start, start, start + 1.0) == 1.0
 
@@ -32,8 +35,12 @@ def test_one_step_is_sgd_by_hand():
 def test_chunks_cover_the_synthetic_set():
   images = jnp.arange(6.0)[:, None, None, None]
   labels = jnp.arange(6)
-  seen = [tm.syn_batch(images, labels, jax.random.key(0), jnp.int32(s), 2)[1]
-          for s in range(3)]
+  batches = [tm.syn_batch(images, labels, jax.random.key(0), jnp.int32(s), 2)
+             for s in range(3)]
+  for chunk_images, chunk_labels in batches:
+    chex.assert_shape(chunk_images, (2, 1, 1, 1))
+    chex.assert_shape(chunk_labels, (2,))
+  seen = [chunk_labels for _, chunk_labels in batches]
   assert sorted(np.concatenate(seen).tolist()) == list(range(6))
 
 
@@ -57,6 +64,9 @@ def test_unrolled_gradient_matches_central_differences():
 
     alpha = jnp.float64(0.2)
     grad_x, grad_alpha = jax.grad(loss, argnums=(0, 1))(images, alpha)
+    chex.assert_equal_shape([grad_x, images])
+    chex.assert_rank(grad_alpha, 0)
+    chex.assert_type([grad_x, grad_alpha], jnp.float64)
     h = 1e-6
     for k in range(3):
       v = jax.random.normal(jax.random.key(10 + k), images.shape, jnp.float64)
@@ -80,9 +90,10 @@ def test_remat_does_not_change_the_gradient():
         syn_steps=5, remat=remat, reverse="autodiff"), argnums=(0, 1))(
             images, 0.1)
 
-  chex_tree = jax.tree.map(np.testing.assert_allclose, grads(True),
-                           grads(False))
-  del chex_tree
+  with_remat = grads(True)
+  chex.assert_equal_shape([with_remat[0], images])
+  chex.assert_trees_all_close(with_remat, grads(False), rtol=1e-7,
+                              strict=True)
 
 
 def test_hvp_reverse_matches_autodiff_reverse():
@@ -105,5 +116,7 @@ def test_hvp_reverse_matches_autodiff_reverse():
 
     hvp, autodiff = grads("hvp"), grads("autodiff")
     assert float(jnp.abs(hvp[1][0]).max()) > 0
-    jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-10,
-                                   atol=1e-12), hvp, autodiff)
+    chex.assert_shape(hvp[1][0], images.shape)
+    chex.assert_shape(hvp[1][2], start.shape)
+    chex.assert_trees_all_close(hvp, autodiff, rtol=1e-10, atol=1e-12,
+                                strict=True)

@@ -10,12 +10,9 @@ from repro.bayes.network import flat_mlp
 from repro.studies import bnn_attacks
 from repro.studies.bnn_attacks import bma_attacks, posteriors
 from tests.core import smoke_runs
+from tests.studies import committed
 
 STUDY = "bnn_attacks"
-# README, "Claims that fail at CPU scale".
-EXPECTED_CPU_FAILS = {
-    "A3", "A4-mfvi_mean_weights", "A4-mcd_one_mask", "A5-adaptive-auroc-hmc",
-    "A5-adaptive-auroc-mcd", "A6-ood-attacked", "A6-both-attacked"}
 
 
 def test_objective_terms_against_direct_formulas():
@@ -100,5 +97,4 @@ def test_smoke_run_gives_every_claim_a_verdict():
 @pytest.mark.claims
 def test_cpu_claims(tmp_path):
   record = launch.run_study(STUDY, "cpu", workdir=str(tmp_path))
-  failed = {c["id"] for c in record["claims"] if c["verdict"] != "PASS"}
-  assert failed == EXPECTED_CPU_FAILS, record["claims"]
+  committed.assert_same_verdicts(STUDY, record)

@@ -13,11 +13,9 @@ from repro.studies import collapse_regression
 from repro.studies.collapse_regression import analysis, kernel_chain, simulate
 from repro.studies.collapse_regression import config as config_lib
 from tests.core import smoke_runs
+from tests.studies import committed
 
 STUDY = "collapse_regression"
-# README: A7c (lam = T^-2/3 vs the best lam at n = 4, T = 160: theory 22%,
-# simulation 21.5% with seed 0) sits at the noise level of the notes' 25%.
-EXPECTED_CPU_FAILS = set()
 
 
 def test_presets_differ_only_in_sizes():
@@ -208,5 +206,4 @@ def test_smoke_run_gives_every_claim_a_verdict():
 @pytest.mark.claims
 def test_cpu_claims(tmp_path):
   record = launch.run_study(STUDY, "cpu", workdir=str(tmp_path))
-  failed = {c["id"] for c in record["claims"] if c["verdict"] != "PASS"}
-  assert failed == EXPECTED_CPU_FAILS, record["claims"]
+  committed.assert_same_verdicts(STUDY, record)

@@ -13,12 +13,11 @@ from repro.core import checkpoint
 from repro.core.errors import UserError
 from repro.data import iterative_tasks
 from repro.studies import iteration_heads
-from repro.studies.iteration_heads import experiment, training
+from repro.studies.iteration_heads import analysis, experiment, training
 from tests.core import smoke_runs
+from tests.studies import committed
 
 STUDY = "iteration_heads"
-# Claims that do not reproduce at CPU scale (README: why each fails).
-EXPECTED_CPU_FAILS = {"A-C2c", "A-C3", "A-C6b", "A-C7"}
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +52,14 @@ def test_first_crossing_and_emergence_lag_by_hand():
   values = np.array([[0.0, 0.2, 0.6, 0.9, 1.0],
                      [0.0, 0.1, 0.1, 0.2, 0.3]])
   np.testing.assert_array_equal(
-      experiment.first_crossing(steps, values, 0.5), [200, 500])
+      analysis.first_crossing(steps, values, 0.5), [200, 500])
   head = np.array([[0.0, 0.6, 0.9, 0.9, 0.9], [0.0, 0.0, 0.0, 0.0, 0.9]])
   accuracy = np.array([[0.0, 0.0, 0.0, 0.7, 1.0], [0.0, 0.6, 0.9, 1., 1.]])
   # Seed 0: head at 100, accuracy at 300 -> -0.5; seed 1: 400 vs 100.
   np.testing.assert_allclose(
-      experiment.emergence_lag(steps, head, accuracy, 0.5), [-0.5, 0.75])
+      analysis.emergence_lag(steps, head, accuracy, 0.5), [-0.5, 0.75])
   # No accuracy jump: the claim cannot hold.
-  np.testing.assert_allclose(experiment.emergence_lag(
+  np.testing.assert_allclose(analysis.emergence_lag(
       steps, head, np.zeros_like(head), 0.5), [1.0, 1.0])
 
 
@@ -143,10 +142,7 @@ def test_eval_set_keeps_only_held_out_lengths():
 @pytest.mark.claims
 def test_cpu_claims(tmp_path):
   record = launch.run_study(STUDY, "cpu", workdir=str(tmp_path))
-  verdicts = {c["id"]: c["verdict"] for c in record["claims"]}
-  assert set(verdicts.values()) <= {"PASS", "FAIL"}, record["claims"]
-  failed = {k for k, v in verdicts.items() if v != "PASS"}
-  assert failed == EXPECTED_CPU_FAILS, record["claims"]
+  committed.assert_same_verdicts(STUDY, record)
 
 
 def test_interrupted_smoke_run_resumes_to_the_same_metrics(tmp_path,

@@ -21,6 +21,7 @@ from repro.studies.neural_collapse import (
   training,
 )
 from tests.core import smoke_runs
+from tests.studies import committed
 
 STUDY = "neural_collapse"
 
@@ -103,8 +104,9 @@ def _stats_moved(before, after):
 
 
 def test_trades_official_quirk_freezes_batch_norm_statistics():
-  # Official code: TRADES trains with BatchNorm in eval mode (notes,
-  # pitfall 3), so the running statistics never move.
+  # Official code: TRADES trains with BatchNorm in eval mode
+  # (neural_collapse README, What is run), so the running statistics never
+  # move.
   _, _, variables, updated, _ = _one_loss_evaluation("trades_official")
   assert not _stats_moved(variables, updated)
   _, _, variables, updated, _ = _one_loss_evaluation("trades")
@@ -112,7 +114,7 @@ def test_trades_official_quirk_freezes_batch_norm_statistics():
 
 
 def test_pgd_at_updates_running_statistics_from_the_training_forward_only():
-  # Pitfall 13: attack forwards use batch statistics but do not update the
+  # Attack forwards use batch statistics but do not update the
   # running ones; the running mean moves by 0.1 * the adversarial batch's.
   config, net, variables, updated, (images, labels, key) = (
       _one_loss_evaluation("pgd_at"))
@@ -165,35 +167,10 @@ def test_paper_network_is_vgg11_bn_and_needs_32x32_images():
     network.build(config, np.zeros((2, 8, 8, 1), np.float32), 10)
 
 
-# Claims that do not reproduce at CPU scale; the study README explains why.
-KNOWN_CPU_FAILURES = {
-    "B3a": "clean NC1 ~1e-3, so any same-size noise multiplies it ~100x",
-    "B3b": "clean NC1 ~1e-3, so any same-size noise multiplies it ~100x",
-    "B4b": "targeted PGD reaches the target for ~83% of points only",
-    "B4c": "targeted PGD reaches the target for ~83% of points only",
-    "B5a": "PGD-AT does not reach the terminal phase (robust acc ~94%)",
-    "B5b": "PGD-AT does not reach the terminal phase (robust acc ~94%)",
-    "B5c": "PGD-AT does not reach the terminal phase (robust acc ~94%)",
-    "B7": "TRADES collapses as much as PGD-AT on digits",
-    "B8b": "first hidden layer's NC1 already grows ~3x under PGD",
-}
-
-
-@pytest.fixture(scope="module")
-def cpu_record(tmp_path_factory):
-  return launch.run_study(STUDY, "cpu",
-                          workdir=str(tmp_path_factory.mktemp("cpu")))
-
-
 @pytest.mark.claims
-@pytest.mark.parametrize("claim", [
-    pytest.param(c.id, marks=pytest.mark.xfail(
-        reason=KNOWN_CPU_FAILURES[c.id], strict=False))
-    if c.id in KNOWN_CPU_FAILURES else c.id
-    for c in neural_collapse.CLAIMS])
-def test_cpu_claim_reproduces(cpu_record, claim):
-  verdict = {c["id"]: c for c in cpu_record["claims"]}[claim]
-  assert verdict["verdict"] == "PASS", verdict
+def test_cpu_claims(tmp_path):
+  record = launch.run_study(STUDY, "cpu", workdir=str(tmp_path))
+  committed.assert_same_verdicts(STUDY, record)
 
 
 class _Interrupted(Exception):

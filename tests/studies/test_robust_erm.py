@@ -12,11 +12,9 @@ from repro.studies import robust_erm
 from repro.studies.robust_erm import config as config_lib
 from repro.studies.robust_erm import linear, neural
 from tests.core import smoke_runs
+from tests.studies import committed
 
 STUDY = "robust_erm"
-# README, "Claims that fail": the price shrinks again near eps*, and the
-# 8x8 digits show no GD / sign-GD gap.
-EXPECTED_CPU_FAILS = {"A4-monotone", "A8"}
 
 
 def test_presets_differ_only_in_sizes():
@@ -100,5 +98,4 @@ def test_smoke_run_gives_every_claim_a_verdict():
 @pytest.mark.claims
 def test_cpu_claims(tmp_path):
   record = launch.run_study(STUDY, "cpu", workdir=str(tmp_path))
-  failed = {c["id"] for c in record["claims"] if c["verdict"] != "PASS"}
-  assert failed == EXPECTED_CPU_FAILS, record["claims"]
+  committed.assert_same_verdicts(STUDY, record)

@@ -1,6 +1,6 @@
 """PGD on the posterior predictive: label, detection and semantic-shift.
 
-Paper notes, Section 3.4. Every attack runs ``repro.ops.attacks.pgd`` on
+README, What is run. Every attack runs ``repro.ops.attacks.pgd`` on
 the per-draw logits ``[K, n, C]`` of a ``Predictor``; the losses below
 reduce them to the Bayesian model average first, in log space:
 
@@ -40,9 +40,9 @@ def objective_terms(per_draw_logits: jax.Array,
   * bma_nll: -log p_bar(y|x), the proper loss (logsumexp over draws);
   * entropy: H[p_bar(x)];
   * double_softmax_nll: Carbone et al.'s loss, a cross-entropy that
-    treats the probabilities p_bar as logits (notes 3.5, pitfall 3);
+    treats the probabilities p_bar as logits (their public code);
   * averaged_logits_nll: cross-entropy of the mean logit, a different
-    model from the BMA (notes 3.5).
+    model from the BMA (an older version of that code).
   """
   log_bma = bma_log_probs(per_draw_logits)
   return jnp.stack([

@@ -1,14 +1,17 @@
-"""Presets of the bnn_attacks study (paper notes, Sections 5 and 6).
+"""Presets of the bnn_attacks study (README, What is run; Paper preset).
 
 ``cpu`` is the reference: the embedded 8x8 digits, an MLP 64-32-10 and
-the notes' CPU plan sized to run in a few minutes on 2 cores. ``smoke``
-shrinks every size; ``paper`` moves to MNIST and the notes' paper-scale
-sampler and attack budgets. Only sizes change between presets.
+a CPU plan sized to run in a few minutes on 2 cores. ``smoke`` shrinks
+every size; ``paper`` moves to MNIST and paper-scale sampler and attack
+budgets (README, Paper preset). Only sizes change between presets.
 """
 
 from __future__ import annotations
 
 import ml_collections
+
+from repro.core import config as config_lib
+from repro.core.errors import UserError
 
 
 def _cpu_config() -> ml_collections.ConfigDict:
@@ -120,3 +123,29 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
     config.ood.num_steps = 200
     return config
   raise ValueError(f"unknown preset {preset!r}")
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the study cannot run or be judged with.
+
+  Counts and step numbers must be positive; the eps grid must hold the
+  radii claims A2-A4 and A7 read; HMC cannot draw more samples than its
+  chains hold, and each chain starts at one MAP member.
+  """
+  for key, value in config_lib.leaves(config):
+    name = key.rsplit(".", 1)[-1]
+    counts = name.startswith("num_") or name.endswith("steps")
+    if counts and isinstance(value, int) and value < 1:
+      raise UserError(f"{key} must be >= 1, got {value}")
+  eps = tuple(config.attack.eps)
+  for needed in (config.attack.compare_eps, 0.2, 0.3):
+    if needed not in eps:
+      raise UserError(f"attack.eps must contain {needed} (claims A2-A4, "
+                      f"A7 read it); got {eps}")
+  total = config.hmc.num_chains * config.hmc.num_draws
+  if max(config.attack.sample_counts) > total:
+    raise UserError(f"attack.sample_counts must not exceed the {total} HMC "
+                    "draws (hmc.num_chains * hmc.num_draws)")
+  if config.hmc.num_chains > config.det.num_members:
+    raise UserError("hmc.num_chains must not exceed det.num_members (each "
+                    "chain starts at one MAP member)")

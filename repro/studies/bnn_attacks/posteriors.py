@@ -1,13 +1,14 @@
 """The five predictive models of the study and their per-draw logits.
 
-Paper notes, Section 5 (models 1-5): DET (MAP), HMC, MFVI, MC dropout and
+README, What is run: DET (MAP), HMC, MFVI, MC dropout and
 a deep ensemble, all on the same MLP and N(0, prior_std^2) prior. Every
 model is a ``Predictor``: a function ``(x, key, num) -> logits [num, n,
 C]`` of ``num`` posterior draws. HMC, DET and the ensemble hold a fixed
 set of draws (``key`` and ``num`` are ignored: the sample set *is* the
 model); MFVI and MC dropout draw ``num`` fresh parameter vectors / masks
 from ``key`` (``stochastic``), so attacks on them use EOT and their
-evaluation uses draws independent of the attack (pitfall 2).
+evaluation uses draws independent of the attack (reusing the attack's
+draws would overstate its success).
 """
 
 from __future__ import annotations

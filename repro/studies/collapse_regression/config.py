@@ -1,6 +1,6 @@
-"""Presets of the collapse_regression study (paper notes §5 and §6).
+"""Presets of the collapse_regression study (README, What is reproduced).
 
-``cpu`` is the notes' CPU plan: (i) isotropic and (ii) power-law Gaussian
+``cpu`` is the CPU-scale plan: (i) isotropic and (ii) power-law Gaussian
 regression with d = 100, T = 300, T0 = 250 over n = 0..8 generations and a
 grid of ridge parameters; (iii) the scaling law over T with d = 400,
 T0 = 800; (iv) the over-parameterised noise-free chain d = 200, T0 = 100;
@@ -13,6 +13,8 @@ from __future__ import annotations
 import ml_collections
 import numpy as np
 
+from repro.core.errors import UserError
+
 
 def _log_grid(low: float, high: float, num: int) -> tuple[float, ...]:
   return tuple(float(v) for v in np.logspace(low, high, num))
@@ -24,7 +26,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.seed = 0
   config.data_dir = ""
 
-  # (i) isotropic and (ii) power-law spectra (notes §5): OLS / ridge
+  # (i) isotropic and (ii) power-law spectra (README): OLS / ridge
   # downstream on data from generation n of an under-parameterised chain.
   gaussian = config.gaussian = ml_collections.ConfigDict()
   gaussian.dim = 100
@@ -39,7 +41,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # A2 compares simulation and theory for lambda in this range.
   gaussian.claim_lambda_range = (1e-3, 1.0)
   # (ii): lambda_j = j^-beta, (w0_j)^2 lambda_j = j^(-1 - 2 beta r);
-  # beta = 2, r = 0.625 gives w0_j = j^-0.75 (notes §5).
+  # beta = 2, r = 0.625 gives w0_j = j^-0.75 (w0_j^2 lam_j = j^-(1+2 beta r)).
   gaussian.power_law_beta = 2.0
   gaussian.power_law_source = 0.625
   # Repetitions: the power-law collapse term has few effective degrees of
@@ -48,7 +50,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   gaussian.power_law_reps = 1500
   gaussian.chunk_size = 250
 
-  # (iii) scaling law over T (notes §3 power-law scaling, §5 (iii)).
+  # (iii) scaling law over T (paper Sec. 5; README, What is reproduced).
   scaling = config.scaling = ml_collections.ConfigDict()
   scaling.dim = 400
   scaling.gen_num_samples = 800
@@ -66,7 +68,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # Theory curves are drawn on this many log-spaced T between the ends.
   scaling.theory_points = 41
 
-  # (iv) over-parameterised generator, isotropic, noise-free (notes §3 (4)).
+  # (iv) over-parameterised generator, isotropic, noise-free (README).
   overparam = config.overparam = ml_collections.ConfigDict()
   overparam.dim = 200
   overparam.gen_num_samples = 100
@@ -75,7 +77,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # A second chain with label noise checks the noisy formula (no claim).
   overparam.noisy_gen_noise_std = 0.5
 
-  # (v) kernel ridge regression on images (notes §5 (v)).
+  # (v) kernel ridge regression on images (paper appendix; README).
   kernel = config.kernel = ml_collections.ConfigDict()
   kernel.dataset = "digits"
   kernel.pool_split = "train"
@@ -116,7 +118,8 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
     kernel.num_samples = 60
     kernel.reps = 2
   elif preset == "paper":
-    # Notes §6: d up to 1000, T up to 1e4-scale ratios, 100+ repetitions.
+    # Planned paper scale: d up to 1000, T up to 1e4-scale ratios, 100+
+    # repetitions (the paper's own sizes were not checked).
     gaussian.dim = 300
     gaussian.num_samples = 900
     gaussian.gen_num_samples = 750
@@ -138,3 +141,32 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the closed forms or the claims exclude.
+
+  The under-parameterised generators need T0 > d + 1 (the OLS error
+  sigma0^2 d / (T0 - d - 1) is finite only then) and setting (iv) needs
+  T0 < d; the checked generations are simulated ones; the ridge claims
+  read at least one lambda of ``claim_lambda_range``.
+  """
+  for name in ("gaussian", "scaling"):
+    group = config[name]
+    if group.gen_num_samples <= group.dim + 1:
+      raise UserError(f"{name}.gen_num_samples must exceed {name}.dim + 1 "
+                      "(an under-parameterised generator)")
+  if config.overparam.gen_num_samples >= config.overparam.dim:
+    raise UserError("overparam.gen_num_samples must be below overparam.dim "
+                    "(setting (iv) is over-parameterised)")
+  g = config.gaussian
+  checked = tuple(g.checked_generations)
+  if min(checked) < 0 or max(checked) > g.max_generations:
+    raise UserError(f"gaussian.checked_generations {checked} must lie in "
+                    f"0..max_generations ({g.max_generations})")
+  low, high = g.claim_lambda_range
+  if not any(low <= lam <= high for lam in g.lambdas if lam > 0):
+    raise UserError("gaussian.lambdas must hold a lambda > 0 inside "
+                    "gaussian.claim_lambda_range")
+  if min(config.scaling.generations) < 0:
+    raise UserError("scaling.generations must be >= 0")

@@ -1,7 +1,7 @@
 """Model collapse in kernel ridge regression on real images.
 
 The paper's appendix runs kernel ridge regression on MNIST over synthetic
-generations (arXiv 2402.07712, v1 framing; notes §4 and §5 (v)); the cpu
+generations (arXiv 2402.07712, v1 framing; README, part (v)); the cpu
 preset uses the embedded 8x8 digits instead. Targets are centred one-hot
 vectors y = e_label - 1/10. Generation 1 fits KRR (small ``gen_lambda``)
 on T0 fresh pool images with their true targets plus N(0, s0^2) noise;

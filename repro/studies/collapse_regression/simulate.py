@@ -1,6 +1,6 @@
 """Monte Carlo of the fake-data chain and the downstream ridge fit.
 
-The paper's model (arXiv 2402.07712, Section 3; notes §3): w_0 = w0; each
+The paper's model (arXiv 2402.07712, Section 3; README): w_0 = w0; each
 generation k = 1..n draws a fresh design X_{k-1} of T0 rows x ~ N(0, Sigma),
 labels it with the previous model plus N(0, s0^2) noise and refits by
 minimum-norm least squares ("replace", not accumulate). The downstream
@@ -95,8 +95,9 @@ def generator_chain(key: jax.Array, w0: jax.Array, eigenvalues: jax.Array,
   """The models w_0 = w0, w_1, ..., w_n of one chain -> [n + 1, d].
 
   Each generation draws its own design and noise from
-  ``step_key(key, k)`` (fresh data every generation, pitfall 2) and fits
-  ``min_norm_least_squares`` (OLS for T0 >= d, min-norm for T0 < d).
+  ``step_key(key, k)`` (fresh data every generation, the paper's model)
+  and fits ``min_norm_least_squares`` (OLS for T0 >= d, min-norm for
+  T0 < d).
 
   For T0 >= d the fit is w_k = w_{k-1} + s0 (X^T X)^{-1} X^T e, which
   depends on the design only through X^T X and X^T e. With

@@ -1,6 +1,6 @@
-"""Presets of the collapse_tails study (paper notes §5 and §6).
+"""Presets of the collapse_tails study (README, What is reproduced).
 
-``cpu`` is the notes' CPU plan: the Hutter model computed exactly on
+``cpu`` is the CPU-scale plan: the Hutter model computed exactly on
 N = 2e6 items with the analytic tail beyond, Monte-Carlo checks, tail
 cutting, narrowing, finite-sample generators, generations and mixing, and
 an embedding-table learner trained with Adam. The GCD transformer is the
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+
 
 def get_config(preset: str) -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` (smoke | cpu | paper)."""
@@ -20,7 +22,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.data_dir = ""
 
   # The Hutter model (Sec. 2): items 1..num_items in arrays, the rest
-  # analytically (pitfall 2: beta = 1.5 misses 5e-4 of mass at N = 2e6).
+  # analytically (beta = 1.5 misses 5e-4 of its mass at N = 2e6).
   hutter = config.hutter = ml_collections.ConfigDict()
   hutter.num_items = 2_000_000
   hutter.betas = (1.5, 2.0, 3.0)
@@ -28,9 +30,9 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   hutter.min_log10_size = 1.0
   hutter.max_log10_size = 8.0
   hutter.sizes_per_decade = 8
-  # Exponent fits use T in [10^a, 10^b] (notes B-C1: 1e2..1e6).
+  # Exponent fits use T in [10^a, 10^b] (claim C1: 1e2..1e6).
   hutter.fit_log10_range = (2.0, 6.0)
-  # Monte-Carlo confirmation of the exact curves (notes: >= 20 seeds).
+  # Monte-Carlo confirmation of the exact curves (planned: >= 20 seeds).
   hutter.mc_trials = 64
   hutter.mc_sizes = (100, 1000, 10_000, 100_000)
 
@@ -165,3 +167,45 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the theory or the figures cannot use.
+
+  Every Zipf exponent exceeds 1 (a normalisable tail) and beta = 2 is
+  among the Hutter exponents (the figures draw it); narrowing pairs each
+  beta with a beta'; cuts keep fewer items than there are; the slope fit
+  lies inside the size grid; mixed-in clean fractions are in (0, 1].
+  """
+  h = config.hutter
+  betas = {"hutter.betas": tuple(h.betas),
+           "narrow.betas": tuple(config.narrow.betas),
+           "narrow.beta_primes": tuple(config.narrow.beta_primes),
+           "narrow.temperature_beta": (config.narrow.temperature_beta,),
+           "finite.beta": (config.finite.beta,),
+           "generations.beta": (config.generations.beta,),
+           "mixing.beta": (config.mixing.beta,),
+           "neural.beta": (config.neural.beta,)}
+  for name, values in betas.items():
+    if min(values) <= 1.0:
+      raise UserError(f"{name} must be > 1 (Zipf tail), got {values}")
+  if 2.0 not in betas["hutter.betas"]:
+    raise UserError("hutter.betas must contain 2.0 (the figures draw it)")
+  if len(betas["narrow.betas"]) != len(betas["narrow.beta_primes"]):
+    raise UserError("narrow.betas and narrow.beta_primes must pair up")
+  if config.narrow.temperature <= 0:
+    raise UserError("narrow.temperature must be > 0")
+  if max(config.cut.ks) >= h.num_items or config.mixing.k >= h.num_items:
+    raise UserError("cut.ks and mixing.k must be below hutter.num_items")
+  if config.neural.cut_k >= config.neural.num_items:
+    raise UserError("neural.cut_k must be below neural.num_items")
+  low, high = h.fit_log10_range
+  if not h.min_log10_size <= low < high <= h.max_log10_size:
+    raise UserError("hutter.fit_log10_range must be an interval inside "
+                    "[min_log10_size, max_log10_size]")
+  fractions = (tuple(config.mixing.clean_fractions)
+               + (config.neural.clean_fraction, config.gcd.clean_fraction))
+  if not all(0 < f <= 1 for f in fractions):
+    raise UserError(f"clean fractions must be in (0, 1], got {fractions}")
+  if config.gcd.width % config.gcd.num_heads:
+    raise UserError("gcd.width must be a multiple of gcd.num_heads")

@@ -16,10 +16,12 @@ from repro.studies.collapse_tails import (
     neural,
     theory,
 )
+from repro.studies.collapse_tails.config import check_config
 
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs every part of the study and returns its metrics and figures."""
+  check_config(config)
   metrics, curves, plot = theory.run_theory(config)
   logging.info("collapse_tails: neural learner")
   neural_metrics, neural_curves, neural_plot = neural.run_neural(config)

@@ -2,8 +2,8 @@
 
 Generation 0 is trained on ``train_size`` clean rows ``a SEP b EQ gcd``.
 Its greedy answers on fresh operand pairs are the AI data of generation 1
-(tail-cut: it answers wrongly on the rare gcds it has not learned, pitfall
-8). A third model is trained on the same amount of data with a fraction
+(tail-cut, and mislabelled: it answers wrongly on the rare gcds it has not
+learned). A third model is trained on the same amount of data with a fraction
 ``clean_fraction`` of clean rows (Thm 3.2's mixing). All three are
 evaluated on fresh clean rows: exact-match accuracy overall and per gcd
 value (greedy answers), and how many gcd values in 1..K they answer right

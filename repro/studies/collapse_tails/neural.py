@@ -1,4 +1,4 @@
-"""A neural memoriser on Zipf data (notes B-C7, B-C8).
+"""A neural memoriser on Zipf data (claims C7, C8; README).
 
 Items i = 1..N (p_i proportional to i^-beta on this finite support) carry
 random labels y_i in 0..m-1. The learner is an embedding table [N, d] and

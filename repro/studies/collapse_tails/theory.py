@@ -3,7 +3,7 @@
 Each ``*_experiment`` returns ``(metrics, curves, plot)``: scalar metrics
 for the claims, rows for metrics.jsonl and arrays for the figures. All of
 it runs in float64 (``jax.enable_x64()`` around ``run_theory``). Notation
-as in the paper notes: p_i = i^-beta / zeta(beta), c = 1 - 1/beta.
+as in the paper: p_i = i^-beta / zeta(beta), c = 1 - 1/beta (README).
 """
 
 from __future__ import annotations

@@ -8,12 +8,24 @@ error (DRoP) improves worst-class accuracy as density falls at a tolerable
 average cost, as a mixture-of-Gaussians analysis predicts.
 """
 
+from repro.core.seed_curves import CurveSpec
 from repro.studies.data_pruning.claims import CLAIMS
-from repro.studies.data_pruning.config import get_config
+from repro.studies.data_pruning.config import check_config, get_config
 from repro.studies.data_pruning.experiment import run
 from repro.studies.data_pruning.plan import plan
 
 TITLE = "DRoP: Distributionally Robust Data Pruning"
 ARXIV = "2404.05579"
 
-__all__ = ["ARXIV", "CLAIMS", "TITLE", "get_config", "plan", "run"]
+# Curves drawn over root seeds (mean and min-max band) in the multi-seed
+# report.
+SEED_CURVES = (
+    CurveSpec("seed_curves_mixture.png",
+              "Gaussian mixture: average and worst-class accuracy against "
+              "density, one line per method (replicas averaged per seed).",
+              x="density", series=("avg_acc", "worst_acc"), group="method",
+              where={"dataset": "mixture"}),
+)
+
+__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
+           "get_config", "plan", "run"]

@@ -3,7 +3,7 @@
 Accuracies are in percent; "average" is the mean class recall on the test
 half (= accuracy on the class-balanced test halves of the mixture and
 CIFAR), "worst-class" the minimum class recall; both are averaged over
-the final-model seeds (notes Sec. 3).
+the final-model seeds (3 seeds in the paper).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Presets of the data_pruning study (paper notes, Sections 5 and 6).
+"""Presets of the data_pruning study (README, What is run).
 
-``cpu`` is the reference scale: the notes' synthetic 10-class Gaussian
+``cpu`` is the reference scale: the synthetic 10-class Gaussian
 mixture (claims) and the embedded 8x8 digits (secondary), MLPs. ``paper``
 switches the datasets to CIFAR-10 (VGG-16) and CIFAR-100 (VGG-19) with the
 official hyperparameters; ``smoke`` shrinks everything and runs the mixture
@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+from repro.ops.drop_quotas import CONVENTIONS
 from repro.studies.data_pruning.grid import METHODS
 
 
 def _dataset_group(**overrides) -> ml_collections.ConfigDict:
   group = ml_collections.ConfigDict()
   group.source = "mixture"            # "mixture" or a repro.data name
-  # Mixture generator (repro.data.gaussian_mixture; notes Sec. 5).
+  # Mixture generator (repro.data.gaussian_mixture; README, What is run).
   group.num_classes = 10
   group.dim = 20
   group.train_per_class = 400
@@ -45,7 +47,7 @@ def _dataset_group(**overrides) -> ml_collections.ConfigDict:
   group.lr_drop_factor = 0.2
   group.eval_batch = 2000
   group.augment = False               # flip + shift, final models only
-  group.error_floor = 0.0             # DRoP error floor (pitfall 1)
+  group.error_floor = 0.0             # DRoP error floor (README)
   group.replica_chunk = 0             # replicas per call (0: all)
   group.update(overrides)
   return group
@@ -59,8 +61,8 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
   config.data = ml_collections.ConfigDict()
   # The easiest mixture class (sigma 0.6) and several digits reach 100%
-  # validation recall, which would give them no DRoP quota at all (notes
-  # pitfall 1): floor the error at 0.02 (the notes' floor for digits).
+  # validation recall, which would give them no DRoP quota at all (README,
+  # Deviations): floor the error at 0.02.
   config.data.mixture = _dataset_group(error_floor=0.02)
   config.data.digits = _dataset_group(source="digits", error_floor=0.02,
                                       eval_batch=600)
@@ -139,3 +141,37 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
     config.scores.grand_batch = 16
     return config
   raise ValueError(f"unknown preset {preset!r}")
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the grid or DRoP cannot run with.
+
+  Datasets are configured groups with a known model; methods are known
+  and densities are fractions in (0, 1]; DRoP's recalls come from a
+  known source, averaged over 1..query_seeds query models, and its quotas
+  follow a known convention.
+  """
+  for name in config.datasets:
+    if name not in config.data:
+      raise UserError(f"datasets: {name!r} has no config.data.{name}")
+    if config.data[name].model not in ("mlp", "vgg"):
+      raise UserError(f"data.{name}.model must be mlp or vgg")
+  unknown = set(config.pruning.methods) - set(METHODS)
+  if unknown:
+    raise UserError(f"pruning.methods: unknown {sorted(unknown)}; use "
+                    f"{', '.join(METHODS)}")
+  if not all(0 < d <= 1 for d in config.pruning.densities):
+    raise UserError("pruning.densities must be in (0, 1]")
+  if config.pruning.num_seeds < 1:
+    raise UserError("pruning.num_seeds must be >= 1")
+  scores = config.scores
+  if scores.drop_recall not in ("official", "full_run"):
+    raise UserError(f"scores.drop_recall {scores.drop_recall!r}: use "
+                    "official or full_run")
+  if (scores.drop_recall == "official"
+      and not 1 <= scores.drop_query_models <= scores.query_seeds):
+    raise UserError("scores.drop_query_models must be in "
+                    f"1..query_seeds ({scores.query_seeds})")
+  if scores.drop_quotas not in CONVENTIONS:
+    raise UserError(f"scores.drop_quotas {scores.drop_quotas!r}: use one of "
+                    f"{', '.join(CONVENTIONS)}")

@@ -1,7 +1,7 @@
 """The study's datasets: train / validation / test arrays and augmentation.
 
 Validation = a stratified half of the held-out set, test = the other half
-(official ``vision_data.py``; paper notes pitfall 2): DRoP's class recalls
+(official ``vision_data.py``; training recall saturates): DRoP's class recalls
 are measured on validation, every reported accuracy on test. The training
 set is shuffled once so that ties in a pruning score (many points have
 forgetting count 0) are broken at random rather than by class order.
@@ -75,7 +75,7 @@ def augment_images(images: jax.Array, key: jax.Array,
   """Random horizontal flip and shift by <= ``max_shift`` pixels (zero pad).
 
   The paper's final-model augmentation (App. A); never used for query
-  models or scoring (notes pitfall 10).
+  models or scoring (official ``aug_score``/``aug_query`` default False).
   """
   def one(image, key):
     flip_key, shift_key = jax.random.split(key)

@@ -25,6 +25,7 @@ from repro.studies.data_pruning import (
   theory,
   training,
 )
+from repro.studies.data_pruning.config import check_config
 
 
 def _samples_per_class(config, arrays, scored, seed) -> dict:
@@ -88,8 +89,7 @@ def _notes(config, per_dataset) -> str:
         f"(stratified halves of the held-out set); final-model epochs per "
         f"density {epochs}"
         f" (full data {config.data[name].epochs}). DRoP validation recalls "
-        f"(full-length query model, best epoch "
-        f"{scored['query']['best_epoch']}): {recalls}; error floor "
+        f"({scored['query']['drop_recall_source']}): {recalls}; error floor "
         f"{config.data[name].error_floor}. Full data: average "
         f"{metrics['avg_acc/full']:.1f}%, worst class "
         f"{metrics['worst_acc/full']:.1f}%.")
@@ -98,6 +98,7 @@ def _notes(config, per_dataset) -> str:
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs every dataset's pruning grid and the toy analysis."""
+  check_config(config)
   metrics, curves, figure_list, per_dataset = {}, [], [], {}
   with jax.threefry_partitionable(False):
     for index, name in enumerate(config.datasets):

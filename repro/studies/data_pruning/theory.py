@@ -1,4 +1,4 @@
-"""The mixture-of-Gaussians analysis (claim C7; notes Sec. 3, v1 App. B)."""
+"""The mixture-of-Gaussians analysis (claim C7; paper v1 Sec. 4, App. B)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def run_theory(group) -> tuple[dict[str, float], dict]:
   """Metrics of C7a-C7c and the prior sweep of the figure.
 
   Regime: class 0 ~ N(0, 1), class 1 ~ N(mu, sigma^2), well separated
-  (mu = 4, sigma = 1.5 by default; the notes warn that error-proportional
+  (mu = 4, sigma = 1.5 by default; derived here: error-proportional
   priors overshoot to a constant classifier when mu <= 2, sigma >= 2).
   """
   mu, sigma = group.mu, group.sigma

@@ -114,7 +114,8 @@ def predict(model: Model, variables, inputs, batch_size: int):
 def epochs_for_density(base_epochs: int, density: float) -> int:
   """E (0.5 + 0.5 d) / d: iterations = (0.5 + 0.5 d) x full training.
 
-  Official ``utils.epochs_correction`` (notes pitfall 8).
+  Official ``utils.epochs_correction``: equal epochs would under-train
+  subsets, equal iterations over-train them.
   """
   return max(1, int(round(base_epochs * (0.5 + 0.5 * density) / density)))
 
@@ -165,7 +166,6 @@ def _compiled(model: Model, hyper: tuple, chunk_blocks: int,
   every block (the loop is resumable between chunks).
   """
   hyper = dict(hyper)
-  batch_size = hyper["batch_size"]
   epochs_per_block = -(-(block_steps - 1) // min_steps_per_epoch) + 1
 
   def init(init_key, subset, arrays):
@@ -175,72 +175,54 @@ def _compiled(model: Model, hyper: tuple, chunk_blocks: int,
     return (variables, momentum, jnp.zeros(width, bool),
             jnp.zeros(width, jnp.float32))
 
+  run_blocks = _replica_blocks(model, hyper, chunk_blocks, block_steps,
+                               epochs_per_block, record, augment,
+                               num_classes)
+
+  def finish(carry, arrays):
+    final = carry[0]
+    return final, class_recalls(
+        predict(model, final, arrays[4], hyper["eval_batch"]), arrays[5],
+        num_classes)
+
+  return (jax.jit(jax.vmap(init, in_axes=(0, 0, None))),
+          jax.jit(jax.vmap(run_blocks,
+                           in_axes=(0, None, 0, 0, 0, 0, 0, None))),
+          jax.jit(jax.vmap(finish, in_axes=(0, None))))
+
+
+def _replica_blocks(model: Model, hyper: dict, chunk_blocks: int,
+                    block_steps: int, epochs_per_block: int, record: bool,
+                    augment: bool, num_classes: int):
+  """One replica's ``run_blocks``: ``chunk_blocks`` scanned blocks of
+  ``block_steps`` steps from ``first_block`` (see ``_compiled``)."""
+  batch_size = hyper["batch_size"]
+
   def run_blocks(carry, first_block, key, subset, size, num_steps,
                  boundaries, arrays):
     train_x, train_y, val_x, val_y, _, _ = arrays
     width = subset.shape[0]
     steps_per_epoch = jnp.maximum(size // batch_size, 1)
 
-    def epoch_order(epoch):
-      """The epoch's permutation of the subset (padding sorted last)."""
-      ranks = jnp.where(jnp.arange(width) < size, jax.random.uniform(
-          jax.random.fold_in(key, epoch), (width,)), 2.0)
-      return jnp.argsort(ranks).astype(jnp.int32)
-
     def step(carry, inputs):
       t, orders, first_epoch = inputs
-      variables, momentum, correct_seen, prob_seen = carry
       epoch = t // steps_per_epoch
       positions = jax.lax.dynamic_slice(
           orders[epoch - first_epoch],
           ((t % steps_per_epoch) * batch_size,), (batch_size,))
       epoch_key = jax.random.fold_in(key, epoch)
       indices = subset[positions]
-      batch_x, batch_y = train_x[indices], train_y[indices]
-      if augment:
-        batch_x = data_module.augment_images(
-            batch_x, jax.random.fold_in(epoch_key, t + 1))
-      state = {k: v for k, v in variables.items() if k != "params"}
-
-      def loss_fn(params):
-        logits, new_state = model.train_apply({"params": params, **state},
-                                              batch_x)
-        return cross_entropy(logits, batch_y), (logits, new_state)
-
-      (loss, (logits, new_state)), grads = jax.value_and_grad(
-          loss_fn, has_aux=True)(variables["params"])
-      # PyTorch SGD: g += wd p; m = mu m + g; p -= lr m.
-      lr = hyper["lr"] * hyper["lr_drop_factor"]**jnp.sum(t >= boundaries)
-      grads = jax.tree.map(lambda g, p: g + hyper["weight_decay"] * p,
-                           grads, variables["params"])
-      new_momentum = jax.tree.map(lambda m, g: hyper["momentum"] * m + g,
-                                  momentum, grads)
-      params = jax.tree.map(lambda p, m: p - lr * m, variables["params"],
-                            new_momentum)
-      new_variables = {**state, **new_state, "params": params}
-      active = t < num_steps
-      keep = functools.partial(jax.tree.map,
-                               lambda new, old: jnp.where(active, new, old))
-      variables, momentum = keep((new_variables, new_momentum),
-                                 (variables, momentum))
-      if record:
-        probs = jax.nn.softmax(logits)
-        correct_seen = correct_seen.at[positions].set(jnp.where(
-            active, jnp.argmax(logits, -1) == batch_y,
-            correct_seen[positions]))
-        prob_seen = prob_seen.at[positions].set(jnp.where(
-            active, jnp.take_along_axis(probs, batch_y[:, None], 1)[:, 0],
-            prob_seen[positions]))
-      loss = jnp.where(active, loss, 0.0)
-      return (variables, momentum, correct_seen, prob_seen), loss
+      batch = (positions, train_x[indices], train_y[indices])
+      return _train_step(model, hyper, augment, record, carry, batch, t,
+                         epoch_key, num_steps, boundaries)
 
     def block(carry, block_index):
       # Permutations of every epoch this block can touch, once per block
       # (not per step: sorting dominates small models otherwise).
       steps = block_index * block_steps + jnp.arange(block_steps)
       first_epoch = steps[0] // steps_per_epoch
-      orders = jax.vmap(epoch_order)(first_epoch + jnp.arange(
-          epochs_per_block))
+      orders = jax.vmap(lambda epoch: _epoch_order(key, epoch, width, size))(
+          first_epoch + jnp.arange(epochs_per_block))
       carry, losses = jax.lax.scan(
           lambda c, t: step(c, (t, orders, first_epoch)), carry, steps)
       out = {"loss": jnp.sum(losses)}
@@ -255,16 +237,78 @@ def _compiled(model: Model, hyper: tuple, chunk_blocks: int,
     return jax.lax.scan(block, carry, first_block + jnp.arange(
         chunk_blocks, dtype=jnp.int32))
 
-  def finish(carry, arrays):
-    final = carry[0]
-    return final, class_recalls(
-        predict(model, final, arrays[4], hyper["eval_batch"]), arrays[5],
-        num_classes)
+  return run_blocks
 
-  return (jax.jit(jax.vmap(init, in_axes=(0, 0, None))),
-          jax.jit(jax.vmap(run_blocks,
-                           in_axes=(0, None, 0, 0, 0, 0, 0, None))),
-          jax.jit(jax.vmap(finish, in_axes=(0, None))))
+
+def _epoch_order(key, epoch, width: int, size):
+  """The epoch's permutation of the subset (padding sorted last)."""
+  ranks = jnp.where(jnp.arange(width) < size, jax.random.uniform(
+      jax.random.fold_in(key, epoch), (width,)), 2.0)
+  return jnp.argsort(ranks).astype(jnp.int32)
+
+
+def _train_step(model: Model, hyper: dict, augment: bool, record: bool,
+                carry, batch, t, epoch_key, num_steps, boundaries):
+  """One SGD step of one replica on ``batch = (positions, x, y)``.
+
+  A replica past its own ``num_steps`` keeps its variables and momentum
+  and reports a loss of 0. With ``record`` the forward pass's correctness
+  and true-class probability of the batch's points are kept.
+  """
+  positions, batch_x, batch_y = batch
+  variables, momentum, correct_seen, prob_seen = carry
+  if augment:
+    batch_x = data_module.augment_images(
+        batch_x, jax.random.fold_in(epoch_key, t + 1))
+  state = {k: v for k, v in variables.items() if k != "params"}
+
+  def loss_fn(params):
+    logits, new_state = model.train_apply({"params": params, **state},
+                                          batch_x)
+    return cross_entropy(logits, batch_y), (logits, new_state)
+
+  (loss, (logits, new_state)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(variables["params"])
+  params, new_momentum = _pytorch_sgd(hyper, t, boundaries,
+                                      variables["params"], grads, momentum)
+  new_variables = {**state, **new_state, "params": params}
+  active = t < num_steps
+  keep = functools.partial(jax.tree.map,
+                           lambda new, old: jnp.where(active, new, old))
+  variables, momentum = keep((new_variables, new_momentum),
+                             (variables, momentum))
+  if record:
+    correct_seen, prob_seen = _record_pass(
+        correct_seen, prob_seen, positions, logits, batch_y, active)
+  loss = jnp.where(active, loss, 0.0)
+  return (variables, momentum, correct_seen, prob_seen), loss
+
+
+def _pytorch_sgd(hyper: dict, t, boundaries, params, grads, momentum):
+  """PyTorch SGD: g += wd p; m = mu m + g; p -= lr m.
+
+  The learning rate drops by ``lr_drop_factor`` at each boundary passed.
+  """
+  lr = hyper["lr"] * hyper["lr_drop_factor"]**jnp.sum(t >= boundaries)
+  grads = jax.tree.map(lambda g, p: g + hyper["weight_decay"] * p,
+                       grads, params)
+  new_momentum = jax.tree.map(lambda m, g: hyper["momentum"] * m + g,
+                              momentum, grads)
+  new_params = jax.tree.map(lambda p, m: p - lr * m, params, new_momentum)
+  return new_params, new_momentum
+
+
+def _record_pass(correct_seen, prob_seen, positions, logits, batch_y,
+                 active):
+  """Training-pass correctness and true-class probability of the batch's
+  points (unchanged for a replica that has stopped)."""
+  probs = jax.nn.softmax(logits)
+  correct_seen = correct_seen.at[positions].set(jnp.where(
+      active, jnp.argmax(logits, -1) == batch_y, correct_seen[positions]))
+  prob_seen = prob_seen.at[positions].set(jnp.where(
+      active, jnp.take_along_axis(probs, batch_y[:, None], 1)[:, 0],
+      prob_seen[positions]))
+  return correct_seen, prob_seen
 
 
 HYPER_KEYS = ("lr", "momentum", "weight_decay", "batch_size",

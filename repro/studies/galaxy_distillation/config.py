@@ -1,6 +1,6 @@
-"""Presets of the galaxy-distillation study (notes §5 and §6).
+"""Presets of the galaxy-distillation study (README, What runs).
 
-``cpu`` is the notes' CPU plan scaled to the 2-core budget: procedural
+``cpu`` is the CPU-scale plan fitted to the 2-core budget: procedural
 16x16 galaxies of the 9 GZ2 classes (200 train / 50 test per class), a
 ConvNet-D3W16 with instance norm, 4 experts x 12 epochs of plain SGD,
 MTT at 1 and 10 images per class (N = 10 unrolled steps, M = 2, T+ = 6,
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core.errors import UserError
+
 
 def get_config(preset: str) -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` (smoke | cpu | paper)."""
@@ -28,23 +30,23 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.train_per_class = 200  # 0: all
   config.test_per_class = 50  # 0: all
 
-  # ConvNet (notes §3.2): depth x (conv3x3 -> instance norm -> ReLU ->
+  # ConvNet (official code): depth x (conv3x3 -> instance norm -> ReLU ->
   # avgpool2) -> linear.
   config.depth = 3
   config.width = 16
   # DSA ops, single-op mode (repro.ops.diff_augment); the exact symmetries
-  # and +-2 px shifts of the notes' CPU plan.
+  # and +-2 px shifts of the CPU plan.
   config.augment_ops = ("flip", "rot90", "crop")
 
-  # Experts (notes §3.2): SGD, no momentum, parameters saved every epoch.
+  # Experts (official code): SGD, no momentum, parameters saved every epoch.
   config.num_experts = 4
   config.expert_epochs_total = 12  # E; trajectory entries 0..E
-  # Tuned once: lr 0.01 / batch 128 (notes' plan) reached only ~40% test
+  # Tuned once: lr 0.01 / batch 128 (the plan) reached only ~40% test
   # accuracy in 12 epochs; 0.1 / 64 ~70%, 0.3 / 64 ~74%.
   config.expert_lr = 0.3
   config.expert_batch_size = 64
 
-  # MTT (notes §3.3).
+  # MTT (official MTT code; README, What runs).
   config.ipcs = (1, 10)
   config.iterations = (200, 100)  # distillation iterations per ipc
   config.chunk_iterations = 20  # iterations per compiled chunk
@@ -55,13 +57,13 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.start_epoch_sweep = (2, 6, 10)
   config.lr_img = 100.0
   config.lr_lr = 1e-5  # raw alpha
-  # alpha_0 = 0.01 as in the notes' CPU plan. alpha_0 = expert_lr = 0.3
+  # alpha_0 = 0.01 as in the CPU plan. alpha_0 = expert_lr = 0.3
   # made the 10-step unroll chaotic (loss > 1, exploding image gradients).
   config.alpha_init = 0.01
   config.momentum = 0.5
   config.batch_syn = 0  # 0: all synthetic images every step
 
-  # STM (notes §3.4), run at ipc = stm_ipc next to the MTT T+ sweep.
+  # STM (official STM code), run at ipc = stm_ipc next to the MTT T+ sweep.
   config.stm_ipc = 1
   config.stm_match_epochs = 1
   config.stm_max_start_epoch = 11  # cap <= this (E - 1)
@@ -73,7 +75,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.stm_exit_ratio = 0.1  # stop once lr_img < ratio * lr_img
   config.stm_lr_log_alpha = 0.01
 
-  # Evaluation: fresh nets trained on each small set (notes §3.3 step 3).
+  # Evaluation: fresh nets trained on each small set (as MTT evaluates).
   config.num_eval_nets = 3
   config.eval_epochs = 150  # full-batch steps; lr x 0.1 at half
   config.eval_momentum = 0.9
@@ -142,3 +144,15 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError unless every ipc is positive, has its iteration
+  count, and STM runs at one of them."""
+  for ipc in config.ipcs:
+    if ipc < 1:
+      raise UserError(f"ipcs must be >= 1, got {tuple(config.ipcs)}")
+  if len(config.iterations) != len(config.ipcs):
+    raise UserError("iterations needs one entry per ipc")
+  if config.stm_ipc not in config.ipcs:
+    raise UserError(f"stm_ipc {config.stm_ipc} must be one of ipcs")

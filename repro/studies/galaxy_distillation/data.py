@@ -1,5 +1,5 @@
 """Training data of the study: loading, per-class subsets, standardisation,
-and the synthetic-set initialisations and baselines (notes §3.3 step 2)."""
+and the synthetic-set initialisations and baselines (README, What runs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MTT and STM distillation loops (notes §3.3 and §3.4).
+"""MTT and STM distillation loops (official MTT and STM code; README).
 
 Runs of one images-per-class value share the synthetic-set shape, so they
 form a replica axis sharded over devices; each device runs its replicas
@@ -14,12 +14,12 @@ its controller. Each replica carries
 
 * the synthetic images (init: ``ipc`` real images per class) and the step
   parameter p: alpha = p for MTT (raw), alpha = exp(p) for STM (log alpha,
-  notes §3.4 item 6), each updated by SGD with momentum 0.5;
+  as in the official STM code), each updated by SGD with momentum 0.5;
 * STM's controller: the start-epoch cap c (init 1), the history of the
   next-epoch loss (the loss of matching the not-yet-included epoch c -> c+1
   with the current images, forward only), the stage length, and the
   fine-tuning phase (lr_img x decay every few iterations, frozen once below
-  ``exit_ratio`` of its start value; notes §3.4 items 2-5).
+  ``exit_ratio`` of its start value; README, What runs).
 
 Iteration k: expert e ~ U{0..X-1}; MTT: t ~ randint(0, T+), M = match
 epochs; STM: t = k mod c, M = 1 (cyclic pool); loss and gradients from
@@ -94,7 +94,7 @@ def controller_update(state: State, next_loss, iteration, *, sigma: float,
                       test_every: int, max_cap, max_duration: int,
                       finetune_decay: float, finetune_every: int,
                       exit_lr: jax.Array) -> State:
-  """One STM controller step after an image update (notes §3.4 items 3-5).
+  """One STM controller step after an image update (official STM code).
 
   The next-epoch loss joins the history; every ``test_every`` iterations
   the trend test runs: a significant fall (r < -sigma sigma_r) or rise

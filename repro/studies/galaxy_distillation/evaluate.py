@@ -1,4 +1,4 @@
-"""Evaluation of small training sets (notes §3.3 step 3, §5).
+"""Evaluation of small training sets (README, What runs).
 
 Fresh randomly initialised ConvNets are trained on one small set (distilled,
 random real, or class-mean images) with full-batch SGD (momentum 0.9,

@@ -20,19 +20,17 @@ import numpy as np
 from absl import logging
 
 from repro.core import rng
-from repro.core.errors import UserError
 from repro.core.summary import Figure, Summary
-from repro.ops import trend_test
 from repro.studies.galaxy_distillation import (
   data,
   distill,
   evaluate,
   experts,
   figures,
-  gradcheck,
-  gz2_check,
+  measure,
   network,
 )
+from repro.studies.galaxy_distillation.config import check_config
 
 
 def run_specs(config, ipc: int) -> tuple[list[str], distill.RunSpec]:
@@ -59,35 +57,9 @@ def run_specs(config, ipc: int) -> tuple[list[str], distill.RunSpec]:
   return names, spec
 
 
-def trend_calibration(config, key) -> dict[str, float]:
-  """B6: pass rates of the trend test on constructed histories.
-
-  Decreasing: 1 - 0.5 i / n + N(0, 0.1^2); flat: N(0, 0.1^2); rising:
-  1 + 0.5 i / n + noise, which must trigger the 'overfitting' branch.
-  """
-  n, trials = config.trend_length, config.trend_trials
-  noise = 0.1 * jax.random.normal(key, (3, trials, n))
-  ramp = 0.5 * jnp.arange(n) / n
-  histories = {"decreasing": 1.0 - ramp + noise[0], "flat": noise[1],
-               "rising": 1.0 + ramp + noise[2]}
-  test = jax.vmap(lambda h: trend_test.trend_test(h, n, config.stm_sigma))
-  out = {}
-  for name, values in histories.items():
-    result = test(values)
-    out[f"trend_pass_rate_{name}"] = float(jnp.mean(result.decreasing))
-    out[f"trend_overfit_rate_{name}"] = float(jnp.mean(result.increasing))
-  return out
-
-
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Trains experts, distils, evaluates, writes figures; returns summary."""
-  for ipc in config.ipcs:
-    if ipc < 1:
-      raise UserError(f"ipcs must be >= 1, got {tuple(config.ipcs)}")
-  if len(config.iterations) != len(config.ipcs):
-    raise UserError("iterations needs one entry per ipc")
-  if config.stm_ipc not in config.ipcs:
-    raise UserError(f"stm_ipc {config.stm_ipc} must be one of ipcs")
+  check_config(config)
   with jax.threefry_partitionable(False):
     return _run(config, workdir, checkpoints)
 
@@ -103,114 +75,79 @@ def _run(config, workdir: str, checkpoints) -> Summary:
   expert = experts.train_experts(config, net, keys, *arrays,
                                  checkpoints=checkpoints)
   trajectories = jnp.asarray(expert["trajectories"])
-  metrics = {
-      "expert_test_accuracy": float(expert["test_accuracy"].mean()),
-      "expert_test_accuracy_min": float(expert["test_accuracy"].min()),
-      "expert_final_train_loss": float(expert["train_loss"][:, -1].mean()),
-      "num_params": float(net.num_params),
-  }
+  metrics = measure.expert_metrics(expert, net)
   logging.info("experts: test accuracy %s", expert["test_accuracy"])
   data_rng = np.random.default_rng(
       np.asarray(jax.random.key_data(keys["data"])).astype(np.uint32))
   curves, grid_rows, grid_ipc, loss_curves, table = [], {}, {}, {}, {}
   alphas = []
   for ipc, iterations in zip(config.ipcs, config.iterations, strict=True):
-    labels = jnp.asarray(data.syn_labels(ipc))
-    names, specs = run_specs(config, ipc)
-    init_images = data.random_real(train_x, train_y, ipc, data_rng)
-    states, records = distill.distill(
-        config, net.apply, jnp.asarray(init_images), labels, trajectories,
-        specs, jax.random.fold_in(keys["distill"], ipc), iterations,
-        description=f"ipc {ipc}", checkpoints=checkpoints)
-    learned_alpha = np.asarray(distill.step_size(specs, states.step_param))
-    alphas.extend(learned_alpha.tolist())
-    baselines = [data.random_real(train_x, train_y, ipc, data_rng)
-                 for _ in range(config.random_draws)]
-    sets = np.concatenate([np.asarray(states.images), np.stack(baselines),
-                           data.class_means(train_x, train_y, ipc)[None]])
-    lrs = np.concatenate([learned_alpha, np.full(len(baselines) + 1,
-                                                 config.baseline_lr)])
-    accuracy = evaluate.evaluate_sets(
-        config, net, sets, labels, lrs,
-        jax.random.fold_in(keys["eval"], ipc), arrays[2], arrays[3])
-    logging.info("ipc %d accuracies: %s", ipc, accuracy.mean(1))
-    prefix = f"ipc{ipc}"
-    # Claims read the smallest (B3) and largest (B2) ipc under fixed names.
-    aliases = [p for p, value in (("ipc_small", min(config.ipcs)),
-                                  ("ipc_large", max(config.ipcs)))
-               if value == ipc]
-    num_runs = len(names)
-    row = {}
-    for index, name in enumerate(names):
-      metrics[f"{prefix}/{name}_accuracy"] = float(accuracy[index].mean())
-      metrics[f"{prefix}/{name}_alpha"] = float(learned_alpha[index])
-      row[name] = (accuracy[index].mean(), accuracy[index].std())
-    random_acc = accuracy[num_runs:num_runs + len(baselines)]
-    mean_acc = accuracy[-1]
-    row["random"] = (random_acc.mean(), random_acc.std())
-    row["class_mean"] = (mean_acc.mean(), mean_acc.std())
-    table[ipc] = row
-    main = names.index(f"mtt_T{config.max_start_epoch}")
-    mtt_acc = float(accuracy[main].mean())
-    metrics[f"{prefix}/mtt_accuracy"] = mtt_acc
-    metrics[f"{prefix}/random_accuracy"] = float(random_acc.mean())
-    metrics[f"{prefix}/class_mean_accuracy"] = float(mean_acc.mean())
-    metrics[f"{prefix}/mtt_minus_random"] = mtt_acc - float(
-        random_acc.mean())
-    metrics[f"{prefix}/mtt_minus_class_mean"] = mtt_acc - float(
-        mean_acc.mean())
-    for alias in aliases:
-      for name in ("mtt_accuracy", "random_accuracy", "class_mean_accuracy",
-                   "mtt_minus_random", "mtt_minus_class_mean"):
-        metrics[f"{alias}/{name}"] = metrics[f"{prefix}/{name}"]
-    losses = records["loss"]
-    fifth = max(1, iterations // 5)
-    ratios = losses[:, -fifth:].mean(1) / losses[:, :fifth].mean(1)
-    for index, name in enumerate(names):
-      metrics[f"{prefix}/{name}_loss_last_over_first"] = float(ratios[index])
-      loss_curves[f"ipc {ipc} {name}"] = losses[index]
-    if ipc == max(config.ipcs):
-      metrics["matching_loss_last_over_first"] = float(ratios[main])
-    grid_rows[f"MTT ipc {ipc}"] = np.asarray(states.images[main])
+    result = _distill_and_evaluate(config, net, keys, (train_x, train_y),
+                                   arrays, trajectories, ipc, iterations,
+                                   data_rng, checkpoints)
+    alphas.extend(result["alpha"].tolist())
+    table[ipc] = measure.accuracy_metrics(config, ipc, result, metrics)
+    loss_curves.update(measure.loss_metrics(config, ipc, iterations,
+                                            result, metrics))
+    grid_rows[f"MTT ipc {ipc}"] = np.asarray(
+        result["states"].images[result["main"]])
     grid_ipc[f"MTT ipc {ipc}"] = ipc
     if ipc == config.stm_ipc:
-      stm = names.index("stm")
-      mtt_names = [n for n in names if n.startswith("mtt_T")]
-      mtt_accs = [float(accuracy[names.index(n)].mean()) for n in mtt_names]
-      last = f"mtt_T{max(config.start_epoch_sweep)}"
-      stm_acc = float(accuracy[stm].mean())
-      metrics["stm_accuracy"] = stm_acc
-      metrics["stm_minus_mtt_last"] = stm_acc - float(
-          accuracy[names.index(last)].mean())
-      metrics["stm_minus_mtt_best"] = stm_acc - max(mtt_accs)
-      final_cap = int(np.asarray(states.cap)[stm])
-      metrics["stm_levels"] = float(np.asarray(states.levels)[stm])
-      metrics["stm_final_cap"] = float(final_cap)
-      metrics["stm_finetune_started"] = float(
-          np.asarray(states.finetune)[stm])
-      metrics["stm_exited"] = float(np.asarray(states.frozen)[stm])
-      metrics["stm_ended"] = float(
-          bool(np.asarray(states.finetune)[stm])
-          or final_cap >= config.stm_max_start_epoch)
-      grid_rows[f"STM ipc {ipc}"] = np.asarray(states.images[stm])
+      metrics.update(measure.stm_metrics(config, result))
+      stm = result["names"].index("stm")
+      grid_rows[f"STM ipc {ipc}"] = np.asarray(result["states"].images[stm])
       grid_ipc[f"STM ipc {ipc}"] = ipc
-    for k in range(iterations):
-      point = {"step": k}
-      for index, name in enumerate(names):
-        point[f"{prefix}/{name}/loss"] = float(losses[index, k])
-        point[f"{prefix}/{name}/alpha"] = float(records["alpha"][index, k])
-        if name == "stm":
-          point[f"{prefix}/stm/cap"] = int(records["cap"][index, k])
-          point[f"{prefix}/stm/next_loss"] = float(
-              records["next_loss"][index, k])
-      curves.append(point)
+    curves.extend(measure.distill_curves(ipc, iterations, result))
   metrics["alpha_min"] = float(np.min(alphas))
-  errors = gradcheck.unrolled_gradient_errors()
-  metrics["gradcheck_images_rel_error"] = errors["images"]
-  metrics["gradcheck_alpha_rel_error"] = errors["alpha"]
-  metrics.update(trend_calibration(config, keys["trend"]))
-  metrics["gz2_loader_failed_checks"] = float(gz2_check.loader_errors())
-  figure_list = [
+  metrics.update(measure.check_metrics(config, keys["trend"]))
+  figure_list = _figures(config, grid_rows, grid_ipc, loss_curves, table,
+                         mean, std, workdir)
+  return Summary(metrics=metrics, curves=curves, figures=figure_list,
+                 notes=notes(config, metrics))
+
+
+def _distill_and_evaluate(config, net, keys, train, arrays, trajectories,
+                          ipc: int, iterations: int, data_rng,
+                          checkpoints) -> dict:
+  """Distils every run at ``ipc`` and evaluates it beside the baselines.
+
+  ``train`` holds the host (numpy) training images and labels the real
+  sets are drawn from; ``arrays`` the device copies of train and test.
+  Draws from ``data_rng`` in a fixed order: the shared real init, then
+  ``random_draws`` random real sets. Returns the run ``names``, final
+  ``states``, per-iteration ``records``, learned ``alpha`` per run, the
+  ``accuracy`` ``[runs + random_draws + 1, eval nets]`` (distilled sets,
+  random real sets, class means), ``num_random`` and the index ``main`` of
+  MTT at T+ = ``max_start_epoch``.
+  """
+  train_x, train_y = train
+  labels = jnp.asarray(data.syn_labels(ipc))
+  names, specs = run_specs(config, ipc)
+  init_images = data.random_real(train_x, train_y, ipc, data_rng)
+  states, records = distill.distill(
+      config, net.apply, jnp.asarray(init_images), labels, trajectories,
+      specs, jax.random.fold_in(keys["distill"], ipc), iterations,
+      description=f"ipc {ipc}", checkpoints=checkpoints)
+  learned_alpha = np.asarray(distill.step_size(specs, states.step_param))
+  baselines = [data.random_real(train_x, train_y, ipc, data_rng)
+               for _ in range(config.random_draws)]
+  sets = np.concatenate([np.asarray(states.images), np.stack(baselines),
+                         data.class_means(train_x, train_y, ipc)[None]])
+  lrs = np.concatenate([learned_alpha, np.full(len(baselines) + 1,
+                                               config.baseline_lr)])
+  accuracy = evaluate.evaluate_sets(
+      config, net, sets, labels, lrs,
+      jax.random.fold_in(keys["eval"], ipc), arrays[2], arrays[3])
+  logging.info("ipc %d accuracies: %s", ipc, accuracy.mean(1))
+  return {"names": names, "states": states, "records": records,
+          "alpha": learned_alpha, "accuracy": accuracy,
+          "num_random": len(baselines),
+          "main": names.index(f"mtt_T{config.max_start_epoch}")}
+
+
+def _figures(config, grid_rows, grid_ipc, loss_curves, table, mean, std,
+             workdir: str) -> list[Figure]:
+  return [
       Figure(figures.image_grid(grid_rows, grid_ipc, mean, std, workdir),
              "Distilled images (display space, up to 3 per class): MTT at "
              "each images-per-class value and STM."),
@@ -222,8 +159,6 @@ def _run(config, workdir: str, checkpoints) -> Summary:
       Figure(figures.accuracy_table(table, workdir),
              "Test accuracy of fresh ConvNets trained on each set."),
   ]
-  return Summary(metrics=metrics, curves=curves, figures=figure_list,
-                 notes=notes(config, metrics))
 
 
 def notes(config, metrics) -> str:

@@ -1,4 +1,4 @@
-"""Expert trajectories (notes §3.2, MTT step 1).
+"""Expert trajectories (MTT's buffer of expert parameters; README).
 
 Each expert is a fresh ConvNet trained with plain SGD (no momentum, no
 weight decay) on augmented real images; its flat parameters are saved at

@@ -1,7 +1,7 @@
 """Turns the sweeps' arrays into the scalar metrics the claims read.
 
 Pure numpy on the dicts returned by ``sweeps`` and ``training``; every
-metric is named after the claim check of the paper notes (Sec. 5) it feeds.
+metric is named after the claim check it feeds (README, Sources).
 """
 
 from __future__ import annotations
@@ -59,15 +59,29 @@ def gauss_newton_log_ratio(results) -> np.ndarray:
 def curvature_metrics(config, results: dict) -> dict[str, float]:
   """Metrics of claims G1-G6 from ``sweeps.run_curvature_analysis``."""
   group = config.curvature
+  curvature = results["sweep/curvature"].mean(0)
+  zone = sweeps.zone_edges(results["log_alphas"], curvature,
+                           group.zone_fraction)
+  log_ratio = gauss_newton_log_ratio(results)
+  metrics = _peak_metrics(results, zone)
+  metrics.update(_temperature_metrics(results))
+  metrics.update(_exact_hessian_metrics(group, results))
+  metrics.update(_gauss_newton_zone_metrics(group, results, zone, log_ratio))
+  metrics.update(_failure_end_metrics(group, results, log_ratio))
+  metrics.update(_inits_metrics(results))
+  metrics.update(_prior_metrics(results))
+  return metrics
+
+
+def _peak_metrics(results: dict, zone) -> dict[str, float]:
+  """G1: an interior peak of positive curvature, and the zone's edges."""
+  peak, zone_lo, zone_hi = zone
   log_alphas = results["log_alphas"]
   curvature = results["sweep/curvature"].mean(0)
   frac_positive = results["sweep/frac_positive"].mean(0)
   entropy = results["sweep/normalized_entropy"].mean(0)
-  peak, zone_lo, zone_hi = sweeps.zone_edges(log_alphas, curvature,
-                                             group.zone_fraction)
   peak_value = float(curvature[peak])
-  metrics = {
-      # G1: an interior peak of positive curvature.
+  return {
       "peak_log_alpha": float(log_alphas[peak]),
       "peak_curvature": peak_value,
       "curvature_ratio_min_alpha": float(curvature[0] / peak_value),
@@ -82,34 +96,50 @@ def curvature_metrics(config, results: dict) -> dict[str, float]:
       "zone_log_alpha_hi": zone_hi,
   }
 
-  # G2: norm <-> temperature equivalence (seed 0, same basis).
-  metrics["temperature_curvature_max_abs_diff"] = float(np.max(np.abs(
-      results["scale/curvature"] - results["temperature/curvature"])))
-  metrics["temperature_hessian_max_rel_diff"] = float(np.max(
-      results["temperature/hessian_rel_diff"]))
-  metrics["temperature_peak_curvature"] = float(np.max(
-      results["temperature/curvature"]))
 
-  # G3: Tr H = Tr G (ReLU), and the zone where ||G||_2 >= ||H_term||_2.
-  if results["full/log_alphas"].size:
-    unsaturated = (results["full/confidence"] <
-                   group.saturated_confidence)
-    relative = np.abs(results["full/trace_h"] - results["full/trace_g"]) / (
-        np.abs(results["full/trace_g"]))
-    if unsaturated.any():
-      metrics["trace_h_vs_g_max_rel_diff"] = float(
-          np.max(relative[unsaturated]))
-    for index, log_alpha in enumerate(results["full/log_alphas"]):
-      tag = f"{log_alpha:+.2f}"
-      metrics[f"full_curvature_at_{tag}"] = float(
-          results["full/curvature"][index])
-      metrics[f"full_frac_positive_tol_at_{tag}"] = float(
-          results["full/frac_positive_tol"][index])
-    metrics["full_peak_curvature"] = float(np.max(results["full/curvature"]))
-  log_ratio = gauss_newton_log_ratio(results)
-  in_zone = curvature >= group.zone_fraction * peak_value
-  metrics["zone_gn_dominant_fraction"] = float(np.mean(log_ratio[in_zone]
-                                                       >= 0))
+def _temperature_metrics(results: dict) -> dict[str, float]:
+  """G2: norm <-> temperature equivalence (seed 0, same basis)."""
+  return {
+      "temperature_curvature_max_abs_diff": float(np.max(np.abs(
+          results["scale/curvature"] - results["temperature/curvature"]))),
+      "temperature_hessian_max_rel_diff": float(np.max(
+          results["temperature/hessian_rel_diff"])),
+      "temperature_peak_curvature": float(np.max(
+          results["temperature/curvature"])),
+  }
+
+
+def _exact_hessian_metrics(group, results: dict) -> dict[str, float]:
+  """G3: Tr H = Tr G (ReLU) and full-space curvature, exact Hessians."""
+  metrics = {}
+  if not results["full/log_alphas"].size:
+    return metrics
+  unsaturated = (results["full/confidence"] <
+                 group.saturated_confidence)
+  relative = np.abs(results["full/trace_h"] - results["full/trace_g"]) / (
+      np.abs(results["full/trace_g"]))
+  if unsaturated.any():
+    metrics["trace_h_vs_g_max_rel_diff"] = float(
+        np.max(relative[unsaturated]))
+  for index, log_alpha in enumerate(results["full/log_alphas"]):
+    tag = f"{log_alpha:+.2f}"
+    metrics[f"full_curvature_at_{tag}"] = float(
+        results["full/curvature"][index])
+    metrics[f"full_frac_positive_tol_at_{tag}"] = float(
+        results["full/frac_positive_tol"][index])
+  metrics["full_peak_curvature"] = float(np.max(results["full/curvature"]))
+  return metrics
+
+
+def _gauss_newton_zone_metrics(group, results: dict, zone,
+                               log_ratio) -> dict[str, float]:
+  """G3: the zone is where ||G||_2 >= ||H_term||_2 (the crossings)."""
+  peak, zone_lo, zone_hi = zone
+  log_alphas = results["log_alphas"]
+  curvature = results["sweep/curvature"].mean(0)
+  in_zone = curvature >= group.zone_fraction * float(curvature[peak])
+  metrics = {"zone_gn_dominant_fraction": float(np.mean(log_ratio[in_zone]
+                                                        >= 0))}
   crossing_lo = sweeps.first_crossing(log_alphas, log_ratio, peak, -1)
   crossing_hi = sweeps.first_crossing(log_alphas, log_ratio, peak, +1)
   metrics["gn_crossing_lo"] = NOT_FOUND if crossing_lo is None else (
@@ -119,45 +149,60 @@ def curvature_metrics(config, results: dict) -> dict[str, float]:
   metrics["gn_crossing_edge_max_distance"] = float(max(
       abs(metrics["gn_crossing_lo"] - zone_lo),
       abs(metrics["gn_crossing_hi"] - zone_hi)))
+  return metrics
 
-  # G4: the two failure ends.
+
+def _failure_end_metrics(group, results: dict,
+                         log_ratio) -> dict[str, float]:
+  """G4: softmax collapse at large alpha, vanishing G at small alpha."""
+  log_alphas = results["log_alphas"]
+  entropy = results["sweep/normalized_entropy"].mean(0)
   collapse = log_alphas >= group.collapse_log_alpha - 1e-9
   vanish = log_alphas <= group.vanish_log_alpha + 1e-9
-  metrics["collapse_min_confidence"] = float(np.min(
-      results["sweep/confidence"].mean(0)[collapse]))
-  metrics["collapse_max_softmax_cov_norm"] = float(np.max(
-      results["sweep/softmax_cov_norm"].mean(0)[collapse]))
-  metrics["vanish_max_gn_ratio"] = float(np.max(10.0**log_ratio[vanish]))
-  metrics["vanish_min_normalized_entropy"] = float(np.min(entropy[vanish]))
+  return {
+      "collapse_min_confidence": float(np.min(
+          results["sweep/confidence"].mean(0)[collapse])),
+      "collapse_max_softmax_cov_norm": float(np.max(
+          results["sweep/softmax_cov_norm"].mean(0)[collapse])),
+      "vanish_max_gn_ratio": float(np.max(10.0**log_ratio[vanish])),
+      "vanish_min_normalized_entropy": float(np.min(entropy[vanish])),
+  }
 
-  # G5: curvature vs confidence and loss across inits inside the zone;
-  # the expected-G curvature ("Eq. 9") against the measured G curvature.
-  metrics["inits_spearman_curvature_entropy"] = spearman(
-      results["inits/curvature"], results["inits/entropy"])
-  metrics["inits_spearman_curvature_loss"] = spearman(
-      results["inits/curvature"], results["inits/loss"])
-  metrics["inits_spearman_curvature_grad_norm"] = spearman(
-      results["inits/curvature"], results["inits/grad_norm"])
-  # The notes' fixed range T in [0.1, 10] (no claim; README).
-  metrics["notes_range_spearman_curvature_entropy"] = spearman(
-      results["notes_inits/curvature"], results["notes_inits/entropy"])
-  metrics["notes_range_spearman_curvature_loss"] = spearman(
-      results["notes_inits/curvature"], results["notes_inits/loss"])
-  metrics["eg_vs_g_curvature_spearman"] = spearman(
-      results["sweep/eg_curvature"].mean(0),
-      results["sweep/g_curvature"].mean(0))
 
-  # G6: vanishing cross-entropy gradient when p_bar matches the prior.
-  metrics["prior_pearson_grad_mismatch"] = pearson(
-      results["prior/grad_norm"], results["prior/prior_mismatch"])
-  metrics["prior_offset_grad_ratio"] = float(
-      np.mean(results["prior/mismatched_grad_norm"]) /
-      np.mean(results["prior/matched_grad_norm"]))
-  metrics["prior_matched_mismatch"] = float(np.mean(
-      results["prior/matched_prior_mismatch"]))
-  metrics["prior_mismatched_mismatch"] = float(np.mean(
-      results["prior/mismatched_prior_mismatch"]))
-  return metrics
+def _inits_metrics(results: dict) -> dict[str, float]:
+  """G5: curvature vs confidence and loss across inits inside the zone;
+  the expected-G curvature ("Eq. 9") against the measured G curvature."""
+  return {
+      "inits_spearman_curvature_entropy": spearman(
+          results["inits/curvature"], results["inits/entropy"]),
+      "inits_spearman_curvature_loss": spearman(
+          results["inits/curvature"], results["inits/loss"]),
+      "inits_spearman_curvature_grad_norm": spearman(
+          results["inits/curvature"], results["inits/grad_norm"]),
+      # The planned fixed range T in [0.1, 10] (G5a/b-notes; README).
+      "notes_range_spearman_curvature_entropy": spearman(
+          results["notes_inits/curvature"], results["notes_inits/entropy"]),
+      "notes_range_spearman_curvature_loss": spearman(
+          results["notes_inits/curvature"], results["notes_inits/loss"]),
+      "eg_vs_g_curvature_spearman": spearman(
+          results["sweep/eg_curvature"].mean(0),
+          results["sweep/g_curvature"].mean(0)),
+  }
+
+
+def _prior_metrics(results: dict) -> dict[str, float]:
+  """G6: vanishing cross-entropy gradient when p_bar matches the prior."""
+  return {
+      "prior_pearson_grad_mismatch": pearson(
+          results["prior/grad_norm"], results["prior/prior_mismatch"]),
+      "prior_offset_grad_ratio": float(
+          np.mean(results["prior/mismatched_grad_norm"]) /
+          np.mean(results["prior/matched_grad_norm"])),
+      "prior_matched_mismatch": float(np.mean(
+          results["prior/matched_prior_mismatch"])),
+      "prior_mismatched_mismatch": float(np.mean(
+          results["prior/mismatched_prior_mismatch"])),
+  }
 
 
 def training_metrics(config, zone: dict, trained: dict) -> dict[str, float]:

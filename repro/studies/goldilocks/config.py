@@ -1,4 +1,4 @@
-"""Presets of the goldilocks study (paper notes, Sections 5 and 6).
+"""Presets of the goldilocks study (README, What is reproduced).
 
 ``cpu`` is the reference scale: the curvature analysis (claims G1-G6) on
 Circles with the paper's bias-free 2-32-32-3 ``Demo`` net, the training
@@ -11,6 +11,11 @@ in float64, training in float32 (the official default).
 from __future__ import annotations
 
 import ml_collections
+
+from repro import data as data_lib
+from repro.core.errors import UserError
+
+MODELS = ("mlp", "lenet300100", "lenet5")  # problems.load_problem's
 
 
 def _cpu_config() -> ml_collections.ConfigDict:
@@ -40,7 +45,7 @@ def _cpu_config() -> ml_collections.ConfigDict:
   curvature.vanish_log_alpha = -1.0   # G4: vanishing gradients, alpha <= 0.1
   curvature.saturated_confidence = 0.99  # G3a skips saturated alphas
   curvature.num_random_inits = 200    # G5: random inits inside the zone
-  # Reported beside G5: inits over the notes' fixed range T in [0.1, 10].
+  # Beside G5 (G5a/b-notes): inits over the planned range T in [0.1, 10].
   curvature.num_notes_inits = 100
   curvature.notes_log_temperature_range = (-1.0, 1.0)
   curvature.num_prior_inits = 200     # G6: random inits at alpha = 1, T = 1
@@ -108,3 +113,43 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
     training.num_steps = 5000
     return config
   raise ValueError(f"unknown preset {preset!r}")
+
+
+def check_config(config) -> None:
+  """Raises UserError for values the claims cannot be measured with.
+
+  Datasets and models must exist; the alpha grid must run upwards and
+  reach both failure ends of claim G4; the zone is a fraction of the
+  peak; G5 and G6 correlate at least two inits; GD logs on its steps and
+  the "good" alphas of claim G7 are trained ones.
+  """
+  datasets = ("circles",) + tuple(data_lib.DATASETS)
+  for name in ("curvature", "training"):
+    group = config[name]
+    if group.dataset not in datasets:
+      raise UserError(f"{name}.dataset {group.dataset!r} is unknown; use "
+                      f"one of {', '.join(datasets)}")
+    if group.model not in MODELS:
+      raise UserError(f"{name}.model {group.model!r} is unknown; use one of "
+                      f"{', '.join(MODELS)}")
+  curvature = config.curvature
+  if (curvature.log_alpha_step <= 0
+      or curvature.log_alpha_max <= curvature.log_alpha_min):
+    raise UserError("curvature needs log_alpha_step > 0 and log_alpha_max "
+                    "> log_alpha_min")
+  if not (curvature.log_alpha_min <= curvature.vanish_log_alpha
+          and curvature.collapse_log_alpha <= curvature.log_alpha_max):
+    raise UserError("curvature.vanish_log_alpha and collapse_log_alpha must "
+                    "lie on the log alpha grid's range (claim G4)")
+  if not 0 < curvature.zone_fraction < 1:
+    raise UserError("curvature.zone_fraction must be in (0, 1)")
+  if min(curvature.num_random_inits, curvature.num_prior_inits) < 2:
+    raise UserError("curvature.num_random_inits and num_prior_inits must be "
+                    ">= 2 (claims G5 and G6 correlate across inits)")
+  training = config.training
+  if training.log_every < 1 or training.num_steps % training.log_every:
+    raise UserError("training.num_steps must be a multiple of log_every")
+  missing = set(training.good_alphas) - set(training.log_alphas)
+  if missing:
+    raise UserError(f"training.good_alphas {sorted(missing)} are not in "
+                    "training.log_alphas (claim G7 reads them)")

@@ -16,6 +16,7 @@ from absl import logging
 from repro.core import rng
 from repro.core.summary import Summary
 from repro.studies.goldilocks import analysis, figures, sweeps, training
+from repro.studies.goldilocks.config import check_config
 from repro.studies.goldilocks.problems import load_problem
 
 
@@ -73,7 +74,7 @@ def _notes(config, metrics, curvature_problem, training_problem) -> str:
       f"{metrics['peak_curvature']:.3f} at log10 alpha = "
       f"{metrics['peak_log_alpha']:.2f}. G5's random inits draw their "
       "temperature so that the equivalent alpha is log-uniform inside this "
-      "zone (the notes' T in [0.1, 10] straddles its lower edge; README).",
+      "zone (the planned T in [0.1, 10] straddles its lower edge; README).",
       "",
       f"Training (G7) on {config.training.dataset} with "
       f"{training_problem.name} (D = {training_problem.num_params}): a "
@@ -85,6 +86,7 @@ def _notes(config, metrics, curvature_problem, training_problem) -> str:
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs the curvature analysis and the training sweep; see module doc."""
+  check_config(config)
   curvature_problem = load_problem(config.curvature, config.seed,
                                    config.data_dir)
   results = sweeps.run_curvature_analysis(config, curvature_problem,

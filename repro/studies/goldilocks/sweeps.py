@@ -186,6 +186,23 @@ def matched_offset(logits, target, num_iterations: int = 50):
   return offset - jnp.mean(offset)
 
 
+# The named key streams of the curvature analysis, stacked once per run
+# (``stream_keys``). Items of a jitted map refer to a stream by its index
+# in this tuple (``item_key``), so the order fixes the draws.
+CURVATURE_STREAMS = ("init", "basis", "lanczos", "random_inits",
+                     "random_bases", "random_temperatures", "prior_inits")
+STREAM = {name: index for index, name in enumerate(CURVATURE_STREAMS)}
+# Entropy word of the numpy generator ``default_rng([seed, 7])`` that picks
+# the coordinates of the exact-Hessian check. It is not a JAX stream: a
+# named ``rng.stream`` would draw other coordinates, so the word stays 7
+# (one past the streams above) and the coordinates stay those of earlier
+# runs.
+FULL_COORDINATES_ENTROPY = 7
+# The streams of the training net's zone (claim G7), indexed likewise.
+TRAINING_STREAMS = ("train_init", "train_basis")
+TRAINING_STREAM = {name: index for index, name in enumerate(TRAINING_STREAMS)}
+
+
 def run_curvature_analysis(config, problem: Problem,
                            checkpoints=None) -> dict[str, np.ndarray]:
   """Runs every curvature measurement of claims G1-G6; returns numpy arrays.
@@ -194,159 +211,220 @@ def run_curvature_analysis(config, problem: Problem,
   ``scale/<name>`` and ``temperature/<name>`` ``[alphas]`` (seed 0 at
   ``(alpha, T = 1)`` and at ``(1, T = alpha^-L)``); ``full/<name>``
   ``[len(full_log_alphas)]`` (seed 0); ``inits/<name>`` (G5) and
-  ``notes_inits/<name>`` (the notes' T range, reported);
+  ``notes_inits/<name>`` (the planned fixed T range, G5a/b-notes);
   ``prior/<name>`` (G6).
   """
-  group = config.curvature
-  log_alphas = log_alpha_grid(group)
-  num_alphas, num_seeds = len(log_alphas), group.num_seeds
-  num_inits = group.num_random_inits
-  num_notes = group.num_notes_inits
-  chunk = group.chunk_size
-  layers = problem.num_layers
+  log_alphas = log_alpha_grid(config.curvature)
   results = {"log_alphas": log_alphas}
   with jax.enable_x64():
     data = measurements.training_data(problem)
-    # Stream indices: 0 seeds' inits, 1 their bases, 2 Lanczos starts,
-    # 3 G5's inits, 4 their bases, 5 their temperatures, 6 G6's inits.
-    keys = stream_keys(config.seed, "init", "basis", "lanczos",
-                       "random_inits", "random_bases", "random_temperatures",
-                       "prior_inits")
-
-    # G1, G3, G4, G5 (EG): alpha x seed sweep at T = 1.
-    logging.info("goldilocks: curvature sweep, %d alphas x %d seeds, D=%d",
-                 num_alphas, num_seeds, problem.num_params)
-    seed_index = np.repeat(np.arange(num_seeds), num_alphas)
-    alpha_values = np.tile(log_alphas, num_seeds)
-
-    @functools.partial(study_jit, config)
-    def sweep(data, keys, seeds, log_alpha_values, indices):
-      def one(args):
-        seed, log_alpha, index = args
-        point = measurements.sweep_point(
-            problem, data, initial_theta(problem, item_key(keys, 0, seed)),
-            log_alpha, orthonormal_basis(problem, item_key(keys, 1, seed),
-                                         group.subspace_dim),
-            item_key(keys, 2, index), group.lanczos_steps, chunk)
-        point.pop("subspace_hessian")
-        return point
-      return jax.lax.map(one, (seeds, log_alpha_values, indices))
-
-    swept = resumable(checkpoints, "sweep", lambda: sweep(
-        data, keys, jnp.asarray(seed_index, jnp.int32),
-        jnp.asarray(alpha_values),
-        jnp.arange(seed_index.size, dtype=jnp.int32)))
-    for name, values in swept.items():
-      results[f"sweep/{name}"] = np.asarray(values).reshape(num_seeds,
-                                                            num_alphas)
+    keys = stream_keys(config.seed, *CURVATURE_STREAMS)
+    results.update(_seed_sweep(config, problem, data, keys, log_alphas,
+                               checkpoints))
     _, zone_lo, zone_hi = zone_edges(
-        log_alphas, results["sweep/curvature"].mean(0), group.zone_fraction)
+        log_alphas, results["sweep/curvature"].mean(0),
+        config.curvature.zone_fraction)
     results["zone"] = np.array([zone_lo, zone_hi])
+    results.update(_scale_temperature_inits(
+        config, problem, data, keys, log_alphas, (zone_lo, zone_hi),
+        checkpoints))
+    results.update(_full_hessians(config, problem, data, keys, checkpoints))
+    results.update(_prior_mismatch(config, problem, data, keys, checkpoints))
+  return results
 
-    # G2: seed 0 at (alpha, T = 1) and at (1, T = alpha^-L), same basis.
-    # G5: random inits at alpha = 1 with T such that the equivalent scale
-    # alpha_eq = T^(-1/L) is log-uniform inside the measured zone, plus
-    # (reported, no claim) inits over the notes' fixed T range. One map.
-    logging.info("goldilocks: scale vs temperature, %d random inits in the "
-                 "zone [%.2f, %.2f]", num_inits, zone_lo, zone_hi)
-    num_random = num_inits + num_notes
-    random_index = np.arange(num_random)
-    notes_lo, notes_hi = group.notes_log_temperature_range
-    fixed = np.concatenate([np.zeros(num_alphas), -layers * log_alphas])
-    items = {
-        "theta_stream": np.r_[np.zeros(2 * num_alphas), np.full(num_random,
-                                                                 3)],
-        "theta_index": np.r_[np.zeros(2 * num_alphas), random_index],
-        "basis_stream": np.r_[np.ones(2 * num_alphas), np.full(num_random,
-                                                                4)],
-        "basis_index": np.r_[np.zeros(2 * num_alphas), random_index],
-        "log_alpha": np.r_[log_alphas, np.zeros(num_alphas + num_random)],
-        "temperature_stream": np.full(2 * num_alphas + num_random, 5),
-        "temperature_index": np.r_[np.zeros(2 * num_alphas), random_index],
-        "log_temperature_lo": np.r_[fixed, np.full(num_inits,
-                                                   -layers * zone_hi),
-                                    np.full(num_notes, notes_lo)],
-        "log_temperature_hi": np.r_[fixed, np.full(num_inits,
-                                                   -layers * zone_lo),
-                                    np.full(num_notes, notes_hi)],
-    }
-    items = {name: (values.astype(np.int32) if "stream" in name or
-                    "index" in name else values)
-             for name, values in items.items()}
-    mapped = subspace_map(config, problem, data, keys, items,
-                          keep_hessian=True, name="scale_temperature",
-                          checkpoints=checkpoints)
-    by_scale = {k: v[:num_alphas] for k, v in mapped.items()}
-    by_temperature = {k: v[num_alphas:2 * num_alphas]
-                      for k, v in mapped.items()}
-    scaled = (10.0**(-2 * log_alphas))[:, None, None] * (
-        by_temperature["subspace_hessian"])
-    difference = np.linalg.norm(by_scale["subspace_hessian"] - scaled,
-                                axis=(1, 2))
-    reference = np.linalg.norm(by_scale["subspace_hessian"], axis=(1, 2))
-    results["temperature/hessian_rel_diff"] = difference / np.where(
-        reference > 0, reference, 1.0)
-    for name in ("curvature", "entropy"):
-      results[f"scale/{name}"] = by_scale[name]
-      results[f"temperature/{name}"] = by_temperature[name]
-    start = 2 * num_alphas
-    for name, values in mapped.items():
-      if name != "subspace_hessian":
-        results[f"inits/{name}"] = values[start:start + num_inits]
-        results[f"notes_inits/{name}"] = values[start + num_inits:]
-    for prefix in ("inits", "notes_inits"):
-      results[f"{prefix}/log_alpha_eq"] = -results[
-          f"{prefix}/log_temperature"] / layers
 
-    # G3 (exact traces) and full-space curvature, seed 0.
-    full_log_alphas = np.asarray(group.full_log_alphas, np.float64)
-    if full_log_alphas.size:
-      logging.info("goldilocks: exact Hessians at %d alphas",
-                   full_log_alphas.size)
-      coordinates = None
-      if group.full_coordinates:
-        chosen = np.random.default_rng([config.seed, 7]).choice(
-            problem.num_params,
-            min(group.full_coordinates, problem.num_params), replace=False)
-        coordinates = jax.nn.one_hot(chosen, problem.num_params,
-                                     dtype=jnp.float64).T
-      full = resumable(checkpoints, "full", lambda: study_jit(
-          config, lambda data, keys, values: jax.lax.map(
-              lambda la: measurements.full_point(
-                  problem, data, initial_theta(problem,
-                                               item_key(keys, 0, 0)),
-                  la, coordinates, chunk), values))(
-                      data, keys, jnp.asarray(full_log_alphas)))
-      for name, values in full.items():
-        results[f"full/{name}"] = np.asarray(values)
-    results["full/log_alphas"] = full_log_alphas
+def _seed_sweep(config, problem: Problem, data, keys, log_alphas,
+                checkpoints) -> dict[str, np.ndarray]:
+  """G1, G3, G4, G5 (EG): the alpha x seed sweep at T = 1.
 
-    # G6: gradient norm vs prior mismatch at alpha = T = 1, and with output
-    # offsets that put p_bar exactly on Q or on a permutation of Q (the
-    # same entropy of p_bar, mismatched).
-    prior = jnp.asarray(problem.label_prior(), jnp.float64)
+  Returns ``sweep/<name>`` ``[seeds, alphas]``.
+  """
+  group = config.curvature
+  num_alphas, num_seeds = len(log_alphas), group.num_seeds
+  logging.info("goldilocks: curvature sweep, %d alphas x %d seeds, D=%d",
+               num_alphas, num_seeds, problem.num_params)
+  seed_index = np.repeat(np.arange(num_seeds), num_alphas)
+  alpha_values = np.tile(log_alphas, num_seeds)
 
-    @functools.partial(study_jit, config)
-    def prior_points(data, keys, indices):
-      def one(index):
-        theta = initial_theta(problem, item_key(keys, 6, index))
-        logits = problem.apply_flat(theta, data[0])
-        offsets = jnp.stack([jnp.zeros_like(prior),
-                             matched_offset(logits, prior),
-                             matched_offset(logits, jnp.roll(prior, 1))])
-        return jax.vmap(lambda offset: measurements.prior_point(
-            problem, data, theta, offset))(offsets)
-      return jax.lax.map(one, indices)
+  @functools.partial(study_jit, config)
+  def sweep(data, keys, seeds, log_alpha_values, indices):
+    def one(args):
+      seed, log_alpha, index = args
+      point = measurements.sweep_point(
+          problem, data,
+          initial_theta(problem, item_key(keys, STREAM["init"], seed)),
+          log_alpha,
+          orthonormal_basis(problem, item_key(keys, STREAM["basis"], seed),
+                            group.subspace_dim),
+          item_key(keys, STREAM["lanczos"], index), group.lanczos_steps,
+          group.chunk_size)
+      point.pop("subspace_hessian")
+      return point
+    return jax.lax.map(one, (seeds, log_alpha_values, indices))
 
-    logging.info("goldilocks: %d inits for the prior mismatch",
-                 group.num_prior_inits)
-    prior_results = resumable(checkpoints, "prior", lambda: prior_points(
-        data, keys, jnp.arange(group.num_prior_inits, dtype=jnp.int32)))
-    for name, values in prior_results.items():
-      values = np.asarray(values)          # [inits, offsets]
-      results[f"prior/{name}"] = values[:, 0]
-      results[f"prior/matched_{name}"] = values[:, 1]
-      results[f"prior/mismatched_{name}"] = values[:, 2]
+  swept = resumable(checkpoints, "sweep", lambda: sweep(
+      data, keys, jnp.asarray(seed_index, jnp.int32),
+      jnp.asarray(alpha_values),
+      jnp.arange(seed_index.size, dtype=jnp.int32)))
+  return {f"sweep/{name}": np.asarray(values).reshape(num_seeds, num_alphas)
+          for name, values in swept.items()}
+
+
+def _scale_temperature_items(group, log_alphas, num_layers: int,
+                             zone) -> dict[str, np.ndarray]:
+  """The ``subspace_map`` items of G2 and G5, in this order.
+
+  Seed 0 at ``(alpha, T = 1)``, then at ``(1, T = alpha^-L)`` (same init
+  and basis); then ``num_random_inits`` inits at alpha = 1 whose T puts
+  the equivalent scale ``alpha_eq = T^(-1/L)`` log-uniformly inside the
+  measured ``zone``; then ``num_notes_inits`` over the planned fixed T
+  range (G5a/b-notes).
+  """
+  zone_lo, zone_hi = zone
+  num_alphas = len(log_alphas)
+  num_inits, num_notes = group.num_random_inits, group.num_notes_inits
+  num_random = num_inits + num_notes
+  random_index = np.arange(num_random)
+  notes_lo, notes_hi = group.notes_log_temperature_range
+  fixed = np.concatenate([np.zeros(num_alphas), -num_layers * log_alphas])
+  items = {
+      "theta_stream": np.r_[np.full(2 * num_alphas, STREAM["init"]),
+                            np.full(num_random, STREAM["random_inits"])],
+      "theta_index": np.r_[np.zeros(2 * num_alphas), random_index],
+      "basis_stream": np.r_[np.full(2 * num_alphas, STREAM["basis"]),
+                            np.full(num_random, STREAM["random_bases"])],
+      "basis_index": np.r_[np.zeros(2 * num_alphas), random_index],
+      "log_alpha": np.r_[log_alphas, np.zeros(num_alphas + num_random)],
+      "temperature_stream": np.full(2 * num_alphas + num_random,
+                                    STREAM["random_temperatures"]),
+      "temperature_index": np.r_[np.zeros(2 * num_alphas), random_index],
+      "log_temperature_lo": np.r_[fixed, np.full(num_inits,
+                                                 -num_layers * zone_hi),
+                                  np.full(num_notes, notes_lo)],
+      "log_temperature_hi": np.r_[fixed, np.full(num_inits,
+                                                 -num_layers * zone_lo),
+                                  np.full(num_notes, notes_hi)],
+  }
+  return {name: (values.astype(np.int32) if "stream" in name or
+                 "index" in name else values)
+          for name, values in items.items()}
+
+
+def _scale_temperature_inits(config, problem: Problem, data, keys,
+                             log_alphas, zone,
+                             checkpoints) -> dict[str, np.ndarray]:
+  """G2 (scale vs temperature, seed 0) and G5 (random inits), one map.
+
+  Returns ``temperature/hessian_rel_diff``, ``scale/<name>``,
+  ``temperature/<name>`` ``[alphas]`` and ``inits/<name>``,
+  ``notes_inits/<name>`` with their ``log_alpha_eq``.
+  """
+  group = config.curvature
+  num_alphas, num_inits = len(log_alphas), group.num_random_inits
+  layers = problem.num_layers
+  logging.info("goldilocks: scale vs temperature, %d random inits in the "
+               "zone [%.2f, %.2f]", num_inits, *zone)
+  items = _scale_temperature_items(group, log_alphas, layers, zone)
+  mapped = subspace_map(config, problem, data, keys, items,
+                        keep_hessian=True, name="scale_temperature",
+                        checkpoints=checkpoints)
+  by_scale = {k: v[:num_alphas] for k, v in mapped.items()}
+  by_temperature = {k: v[num_alphas:2 * num_alphas]
+                    for k, v in mapped.items()}
+  scaled = (10.0**(-2 * log_alphas))[:, None, None] * (
+      by_temperature["subspace_hessian"])
+  difference = np.linalg.norm(by_scale["subspace_hessian"] - scaled,
+                              axis=(1, 2))
+  reference = np.linalg.norm(by_scale["subspace_hessian"], axis=(1, 2))
+  results = {"temperature/hessian_rel_diff": difference / np.where(
+      reference > 0, reference, 1.0)}
+  for name in ("curvature", "entropy"):
+    results[f"scale/{name}"] = by_scale[name]
+    results[f"temperature/{name}"] = by_temperature[name]
+  start = 2 * num_alphas
+  for name, values in mapped.items():
+    if name != "subspace_hessian":
+      results[f"inits/{name}"] = values[start:start + num_inits]
+      results[f"notes_inits/{name}"] = values[start + num_inits:]
+  for prefix in ("inits", "notes_inits"):
+    results[f"{prefix}/log_alpha_eq"] = -results[
+        f"{prefix}/log_temperature"] / layers
+  return results
+
+
+def _full_coordinates(config, problem: Problem):
+  """``[D, k]`` one-hot columns of the coordinates whose exact Hessian
+  diagonal is measured, or None (``curvature.full_coordinates = 0``)."""
+  count = config.curvature.full_coordinates
+  if not count:
+    return None
+  chosen = np.random.default_rng(
+      [config.seed, FULL_COORDINATES_ENTROPY]).choice(
+          problem.num_params, min(count, problem.num_params), replace=False)
+  return jax.nn.one_hot(chosen, problem.num_params, dtype=jnp.float64).T
+
+
+def _full_hessians(config, problem: Problem, data, keys,
+                   checkpoints) -> dict[str, np.ndarray]:
+  """G3 (exact traces) and full-space curvature of seed 0's init.
+
+  Returns ``full/<name>`` ``[len(full_log_alphas)]`` and
+  ``full/log_alphas``.
+  """
+  full_log_alphas = np.asarray(config.curvature.full_log_alphas, np.float64)
+  results = {}
+  if full_log_alphas.size:
+    logging.info("goldilocks: exact Hessians at %d alphas",
+                 full_log_alphas.size)
+    coordinates = _full_coordinates(config, problem)
+    chunk = config.curvature.chunk_size
+    full = resumable(checkpoints, "full", lambda: study_jit(
+        config, lambda data, keys, values: jax.lax.map(
+            lambda la: measurements.full_point(
+                problem, data, initial_theta(problem, item_key(
+                    keys, STREAM["init"], 0)),
+                la, coordinates, chunk), values))(
+                    data, keys, jnp.asarray(full_log_alphas)))
+    for name, values in full.items():
+      results[f"full/{name}"] = np.asarray(values)
+  results["full/log_alphas"] = full_log_alphas
+  return results
+
+
+def _prior_mismatch(config, problem: Problem, data, keys,
+                    checkpoints) -> dict[str, np.ndarray]:
+  """G6: gradient norm vs prior mismatch at alpha = T = 1.
+
+  Each init is measured as is, and with output offsets that put p_bar
+  exactly on Q or on a permutation of Q (the same entropy of p_bar,
+  mismatched). Returns ``prior/<name>``, ``prior/matched_<name>`` and
+  ``prior/mismatched_<name>`` ``[inits]``.
+  """
+  prior = jnp.asarray(problem.label_prior(), jnp.float64)
+
+  @functools.partial(study_jit, config)
+  def prior_points(data, keys, indices):
+    def one(index):
+      theta = initial_theta(problem, item_key(keys, STREAM["prior_inits"],
+                                              index))
+      logits = problem.apply_flat(theta, data[0])
+      offsets = jnp.stack([jnp.zeros_like(prior),
+                           matched_offset(logits, prior),
+                           matched_offset(logits, jnp.roll(prior, 1))])
+      return jax.vmap(lambda offset: measurements.prior_point(
+          problem, data, theta, offset))(offsets)
+    return jax.lax.map(one, indices)
+
+  num_inits = config.curvature.num_prior_inits
+  logging.info("goldilocks: %d inits for the prior mismatch", num_inits)
+  prior_results = resumable(checkpoints, "prior", lambda: prior_points(
+      data, keys, jnp.arange(num_inits, dtype=jnp.int32)))
+  results = {}
+  for name, values in prior_results.items():
+    values = np.asarray(values)          # [inits, offsets]
+    results[f"prior/{name}"] = values[:, 0]
+    results[f"prior/matched_{name}"] = values[:, 1]
+    results[f"prior/mismatched_{name}"] = values[:, 2]
   return results
 
 
@@ -362,17 +440,19 @@ def training_zone(config, problem: Problem, seed: int, checkpoints=None):
   num_seeds, num_alphas = group.zone_seeds, len(log_alphas)
   with jax.enable_x64():
     data = measurements.training_data(problem)
-    keys = stream_keys(seed, "train_init", "train_basis")
+    keys = stream_keys(seed, *TRAINING_STREAMS)
     logging.info("goldilocks: curvature zone of the training net")
     seeds = np.repeat(np.arange(num_seeds, dtype=np.int32), num_alphas)
     zone = subspace_map(
         config, problem, data, keys,
-        {"theta_stream": np.zeros_like(seeds), "theta_index": seeds,
-         "basis_stream": np.ones_like(seeds), "basis_index": seeds,
+        {"theta_stream": np.full_like(seeds, TRAINING_STREAM["train_init"]),
+         "theta_index": seeds,
+         "basis_stream": np.full_like(seeds, TRAINING_STREAM["train_basis"]),
+         "basis_index": seeds,
          "log_alpha": np.tile(log_alphas, num_seeds)}, keep_hessian=False,
         name="training_zone", checkpoints=checkpoints)
     zone = {name: zone[name].reshape(num_seeds, num_alphas)
             for name in ("curvature", "normalized_entropy")}
     trained_theta = np.asarray(study_jit(config, lambda keys: initial_theta(
-        problem, item_key(keys, 0, 0)))(keys))
+        problem, item_key(keys, TRAINING_STREAM["train_init"], 0)))(keys))
   return {"trained_theta": trained_theta, **zone}

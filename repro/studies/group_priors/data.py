@@ -19,7 +19,7 @@ SPLITS = ("train", "fit", "select", "test", "probe")
 
 
 def split_counts(config) -> dict[str, tuple[int, ...]]:
-  """Exact group sizes of every split (notes, Section 5)."""
+  """Exact group sizes of every split (README, What is run)."""
   data = config.data
   half = groups_lib.skewed_group_counts(data.num_annotated // 2,
                                         data.annotated_majority_fraction)

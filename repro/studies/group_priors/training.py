@@ -86,7 +86,7 @@ def train_gap(apply_fn, init_params, prior_mean, inputs, labels, groups,
               hyper: GapHyper, key, *, steps: int, learning_rate: float,
               momentum: float, batch_size: int, context_batch_size: int,
               num_groups: int):
-  """MAP training with the GAP prior (paper notes, Section 3.2).
+  """MAP training with the GAP prior (official code; README, The prior).
 
   The likelihood is the plain NLL of mini-batches of ``(inputs, labels)``
   (the fit half of the annotated set); the context batches come from the

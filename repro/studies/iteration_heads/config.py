@@ -1,16 +1,19 @@
 """Presets of the iteration-head study.
 
-``cpu`` is the notes' CPU plan (§5) shrunk to fit 5 minutes on 2 cores:
-width 32, inputs up to length 8, Adam 3e-3 with shuffled batches of 128
-(calibrated once, see README); ``paper`` restores the official sizes
-(``grid_run_pretrain.py``: width 128, lengths 1..16, lr 3e-4, batch 256,
-1000 epochs, length-ordered batches, embedding dropout 0.1, 1024 test
-sequences per length) and the transfer checkpoint at epoch 200.
+``cpu`` is the CPU-scale plan (README, What is run) shrunk to fit 5 minutes
+on 2 cores: width 32, inputs up to length 8, Adam 3e-3 with shuffled
+batches of 128 (calibrated once, see README); ``paper`` restores the
+official sizes (``grid_run_pretrain.py``: width 128, lengths 1..16, lr
+3e-4, batch 256, 1000 epochs, length-ordered batches, embedding dropout
+0.1, 1024 test sequences per length) and the transfer checkpoint at epoch
+200.
 """
 
 from __future__ import annotations
 
 import ml_collections
+
+from repro.core.errors import UserError
 
 
 def get_config(preset: str) -> ml_collections.ConfigDict:
@@ -40,7 +43,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   # by_length: official single-length batches 1..max_len every epoch.
   config.optim.batch_order = "shuffled"
 
-  # Steps of each run (R1..R6 of the notes).
+  # Steps of each run (R1..R6; README, What is run).
   config.steps = ml_collections.ConfigDict()
   config.steps.cot = 2000  # R1: polynomial, CoT, 2 layers
   config.steps.no_cot = 1000  # R2: polynomial, answer only
@@ -87,3 +90,25 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError for values no run can train or be scored with.
+
+  Every run (``steps.<run>``) evaluates at least once; the transfer start
+  is a saved evaluation step of R1 (or -1: R1's end).
+  """
+  if config.num_seeds < 1:
+    raise UserError("num_seeds must be >= 1")
+  for name in config.steps:
+    if config.steps[name] < config.eval_every:
+      raise UserError(f"steps.{name}={config.steps[name]} must be at least "
+                      f"eval_every ({config.eval_every})")
+  start = config.transfer_from_step
+  if start != -1 and (start < 0 or start > config.steps.cot or
+                      start % config.eval_every):
+    raise UserError(
+        f"transfer_from_step={start} must be -1 or a multiple of eval_every "
+        f"({config.eval_every}) in 0..steps.cot ({config.steps.cot})")
+  if config.task.min_eval_len > config.task.max_len:
+    raise UserError("task.min_eval_len must be <= task.max_len")

@@ -1,4 +1,4 @@
-"""The iteration-head experiments (notes §5, runs R1..R6 and an ablation).
+"""The iteration-head experiments (runs R1..R6 and an ablation; README).
 
 * R1 polynomial (mod p) with chain-of-thought, 2 layers: accuracy, the
   layer-2 iteration head and the layer-1 EoI locator, their emergence.
@@ -21,15 +21,14 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from absl import logging
 
 from repro.core import parallel, rng
-from repro.core.errors import UserError
 from repro.core.summary import Summary
 from repro.data import iterative_tasks
 from repro.nn.transformer import Transformer
-from repro.studies.iteration_heads import figures, training
+from repro.studies.iteration_heads import analysis, figures, training
+from repro.studies.iteration_heads.config import check_config
 
 # Runs: name -> (task, chain-of-thought, layers, trainable, start).
 RUNS = {
@@ -85,49 +84,6 @@ def drop_blocks(params, num_layers: int):
   return {**params, "params": inner}
 
 
-def first_crossing(steps: np.ndarray, values: np.ndarray,
-                   level: float) -> np.ndarray:
-  """First step where ``values [R, K] >= level``, per seed.
-
-  A seed that never crosses gets ``steps[-1] + (steps[1] - steps[0])``
-  (censored one evaluation past the end of the run).
-  """
-  crossed = values >= level
-  censored = steps[-1] + (steps[1] - steps[0])
-  return np.where(crossed.any(axis=1), steps[np.argmax(crossed, axis=1)],
-                  censored)
-
-
-def emergence_lag(steps: np.ndarray, head: np.ndarray, accuracy: np.ndarray,
-                  level: float) -> np.ndarray:
-  """(head crossing - accuracy crossing) / run length, per seed (A-C4).
-
-  Negative when the head crosses ``level`` first. A seed whose accuracy
-  never crosses gets 1.0: there is no accuracy jump to go with.
-  """
-  head_step = first_crossing(steps, head, level)
-  acc_step = first_crossing(steps, accuracy, level)
-  lag = (head_step - acc_step) / steps[-1]
-  return np.where((accuracy >= level).any(axis=1), lag, 1.0)
-
-
-def _check(config) -> None:
-  if config.num_seeds < 1:
-    raise UserError("num_seeds must be >= 1")
-  for name in RUNS:
-    if config.steps[name] < config.eval_every:
-      raise UserError(f"steps.{name}={config.steps[name]} must be at least "
-                      f"eval_every ({config.eval_every})")
-  start = config.transfer_from_step
-  if start != -1 and (start < 0 or start > config.steps.cot or
-                      start % config.eval_every):
-    raise UserError(
-        f"transfer_from_step={start} must be -1 or a multiple of eval_every "
-        f"({config.eval_every}) in 0..steps.cot ({config.steps.cot})")
-  if config.task.min_eval_len > config.task.max_len:
-    raise UserError("task.min_eval_len must be <= task.max_len")
-
-
 def ablation_scores(model: Transformer, params, eval_set, max_len: int,
                     threshold: float, shift: int) -> dict:
   """Scores of R1 with its last layer's iteration-head rows overwritten."""
@@ -137,7 +93,7 @@ def ablation_scores(model: Transformer, params, eval_set, max_len: int,
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs R1..R6 and the ablation; writes figures; returns metrics."""
-  _check(config)
+  check_config(config)
   num_seeds = config.num_seeds
   keys = rng.streams(config.seed, "data", "init", "train")
   data_seed = int(jax.random.randint(keys["data"], (), 0, 2**31 - 1))
@@ -179,86 +135,12 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
                              config.task.max_len,
                              metrics_cfg.peak_threshold, shift)
       for shift in (1, 0)}
-  metrics = summarize(results, ablation, metrics_cfg)
-  curves = training_curves(results)
+  metrics = analysis.summarize(results, ablation, metrics_cfg)
+  curves = analysis.training_curves(results)
   figure_list = figures.write_all(workdir, config, results, datasets,
                                   models)
   return Summary(metrics=metrics, curves=curves, figures=figure_list,
                  notes=notes(config, transfer_step))
-
-
-def summarize(results: dict, ablation: dict, metrics_cfg) -> dict:
-  """The scalar metrics the claims read (means over seeds unless named)."""
-  metrics = {}
-  for name, result in results.items():
-    final = {k: v[:, -1] for k, v in result.evals.items()}
-    metrics[f"{name}/test_acc"] = float(np.mean(final["test_acc"]))
-    metrics[f"{name}/train_acc"] = float(np.mean(final["train_acc"]))
-    metrics[f"{name}/test_acc_min_seed"] = float(np.min(final["test_acc"]))
-    last = final["iter/frac_above"].shape[1] - 1
-    metrics[f"{name}/iter_peak"] = float(np.mean(
-        final["iter/frac_above"][:, last, 0]))
-    metrics[f"{name}/eoi_peak"] = float(np.mean(
-        final["eoi/frac_above"][:, 0, 0]))
-
-  # A-C2, A-C3: the circuit of R1 (layer 2 iteration head, layer 1 EoI).
-  cot = results["cot"].evals
-  metrics["cot/iter_mean"] = float(np.mean(cot["iter/mean"][:, -1, 1, 0]))
-  metrics["cot/iter_invariance"] = float(np.mean(
-      cot["iter/invariance"][:, -1, 1, 0]))
-  metrics["cot/eoi_mean"] = float(np.mean(cot["eoi/mean"][:, -1, 0, 0]))
-  metrics["cot/eoi_peak_median_seed"] = float(np.median(
-      cot["eoi/frac_above"][:, -1, 0, 0]))
-
-  # A-C4: emergence of the head vs the accuracy jump.
-  steps = results["cot"].eval_steps
-  level = metrics_cfg.crossing_level
-  head = cot["iter/frac_above"][:, :, 1, 0]
-  metrics["cot/head_cross_step"] = float(np.mean(first_crossing(
-      steps, head, level)))
-  metrics["cot/acc_cross_step"] = float(np.mean(first_crossing(
-      steps, cot["test_acc"], level)))
-  metrics["cot/emergence_lag_frac_max_seed"] = float(np.max(emergence_lag(
-      steps, head, cot["test_acc"], level)))
-
-  # A-C6: steps to reach the accuracy target on parity, scratch vs transfer.
-  target = metrics_cfg.accuracy_target
-  for name in ("parity", "transfer", "mlp2"):
-    result = results[name]
-    metrics[f"{name}/steps_to_target"] = float(np.mean(first_crossing(
-        result.eval_steps, result.evals["test_acc"], target)))
-  metrics["transfer/steps_ratio"] = (metrics["transfer/steps_to_target"] /
-                                     metrics["parity/steps_to_target"])
-  transfer_head = results["transfer"].evals["iter/frac_above"][:, :, 1, 0]
-  metrics["transfer/iter_peak_min_step"] = float(np.min(np.mean(
-      transfer_head, axis=0)))
-
-  # A-C8: the ablation on R1.
-  metrics["ablation/shifted_acc"] = float(np.mean(ablation[1]["test_acc"]))
-  metrics["ablation/exact_diagonal_acc"] = float(np.mean(
-      ablation[0]["test_acc"]))
-  return metrics
-
-
-def training_curves(results: dict) -> list[dict]:
-  """Rows of metrics.jsonl: one per run and evaluation step."""
-  rows = []
-  for name, result in results.items():
-    evals = result.evals
-    last = evals["iter/frac_above"].shape[2] - 1
-    losses = result.loss
-    for k, step in enumerate(result.eval_steps):
-      row = {"run": name, "step": int(step),
-             "test_acc": float(np.mean(evals["test_acc"][:, k])),
-             "train_acc": float(np.mean(evals["train_acc"][:, k])),
-             "iter_peak": float(np.mean(evals["iter/frac_above"][:, k,
-                                                                  last, 0])),
-             "eoi_peak": float(np.mean(evals["eoi/frac_above"][:, k, 0, 0]))}
-      if step > 0:
-        every = result.eval_steps[1] - result.eval_steps[0]
-        row["train/loss"] = float(np.mean(losses[:, step - every:step]))
-      rows.append(row)
-  return rows
 
 
 def notes(config, transfer_step: int) -> str:

@@ -247,12 +247,7 @@ def train(model: Transformer, dataset: iterative_tasks.IterativeDataset,
     checkpoints: the run's checkpointer (resume) or None.
   """
   rows = dataset.train_tokens.shape[1]
-  if num_steps % eval_every:
-    raise UserError(f"{description}: steps {num_steps} must be a multiple "
-                    f"of eval_every {eval_every}")
-  if batch_size > rows or rows % batch_size:
-    raise UserError(f"{description}: batch_size {batch_size} must divide "
-                    f"train_per_len {rows}")
+  _check_schedule(description, num_steps, eval_every, batch_size, rows)
   eval_set = make_eval_set(dataset, min_eval_len)
   train_tokens = jnp.asarray(dataset.train_tokens)
   train_masks = jnp.asarray(dataset.train_masks)
@@ -267,10 +262,8 @@ def train(model: Transformer, dataset: iterative_tasks.IterativeDataset,
                              trainable, model.num_layers)
   evaluate_all = compiled_eval(model, dataset.max_len, threshold)
   num_seeds = key.shape[0]
-  order = None
-  if batch_order == "shuffled":
-    seeds = np.asarray(jax.random.key_data(key)).reshape(num_seeds, -1)[:, -1]
-    order = ShuffledOrder(seeds, train_tokens.shape[0] * rows, batch_size)
+  order = _shuffled_order(batch_order, key, train_tokens.shape[0] * rows,
+                          batch_size)
 
   def chunk(state, start, size):
     params, opt_state = state
@@ -296,16 +289,45 @@ def train(model: Transformer, dataset: iterative_tasks.IterativeDataset,
       evaluate=scores_and_snapshot, eval_every=eval_every,
       eval_at_start=True, history_axis=1)
   params = result.state[0]
-  evals = [result.evals[step]["scores"] for step in sorted(result.evals)]
-  snapshots = {step: parallel.shard_replicas(kept["snapshot"], mesh)
-               for step, kept in result.evals.items() if "snapshot" in kept}
-  stacked = {k: np.stack([e[k] for e in evals], axis=1) for k in evals[0]}
+  stacked, snapshots = _scores_and_snapshots(result.evals, mesh)
   logging.info("%s: test acc %s, iteration-head peak %s after %d steps",
                description, np.round(stacked["test_acc"][:, -1], 3),
                np.round(stacked["iter/frac_above"][:, -1, -1, 0], 3),
                num_steps)
   return RunResult(params, np.arange(0, num_steps + 1, eval_every),
                    stacked, result.history["loss"], snapshots)
+
+
+def _check_schedule(description: str, num_steps: int, eval_every: int,
+                    batch_size: int, rows: int) -> None:
+  """Raises UserError unless evaluations tile the steps and batches tile
+  the ``rows`` training rows of each length."""
+  if num_steps % eval_every:
+    raise UserError(f"{description}: steps {num_steps} must be a multiple "
+                    f"of eval_every {eval_every}")
+  if batch_size > rows or rows % batch_size:
+    raise UserError(f"{description}: batch_size {batch_size} must divide "
+                    f"train_per_len {rows}")
+
+
+def _shuffled_order(batch_order: str, key, num_rows: int, batch_size: int):
+  """The seeded ``ShuffledOrder`` of each replica (seeded by the last word
+  of its key), or None for the official by-length order."""
+  if batch_order != "shuffled":
+    return None
+  num_seeds = key.shape[0]
+  seeds = np.asarray(jax.random.key_data(key)).reshape(num_seeds, -1)[:, -1]
+  return ShuffledOrder(seeds, num_rows, batch_size)
+
+
+def _scores_and_snapshots(evals: dict, mesh):
+  """``loop.run``'s evaluations as ``{name: [R, K, ...]}`` scores in step
+  order, and the kept snapshots (sharded like the replicas)."""
+  scores = [evals[step]["scores"] for step in sorted(evals)]
+  snapshots = {step: parallel.shard_replicas(kept["snapshot"], mesh)
+               for step, kept in evals.items() if "snapshot" in kept}
+  stacked = {k: np.stack([e[k] for e in scores], axis=1) for k in scores[0]}
+  return stacked, snapshots
 
 
 @functools.cache

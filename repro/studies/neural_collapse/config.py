@@ -1,6 +1,6 @@
-"""Presets of the neural-collapse study (paper notes, Sections 5 and 6).
+"""Presets of the neural-collapse study (README, What is run; Calibration).
 
-``cpu`` is the notes' CPU plan: a 64-256-256-128-10 ReLU MLP on the
+``cpu`` is the CPU-scale plan: a 64-256-256-128-10 ReLU MLP on the
 embedded 8x8 digits, trained three ways (standard, PGD-AT, TRADES) with
 SGD and a piecewise learning rate; linf PGD with eps = 0.1 in [0, 1] pixel
 units. ``paper`` changes sizes only: CIFAR-10, VGG11-BN, eps = 8/255,
@@ -10,6 +10,10 @@ units. ``paper`` changes sizes only: CIFAR-10, VGG11-BN, eps = 8/255,
 from __future__ import annotations
 
 import ml_collections
+
+from repro.core.errors import UserError
+from repro.ops.adversarial_training import TRADES_STARTS
+from repro.studies.neural_collapse.training import MODES
 
 
 def get_config(preset: str) -> ml_collections.ConfigDict:
@@ -52,8 +56,11 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   config.train_attack_steps = 10  # PGD-AT and TRADES inner maximisation
   config.train_attack_step_size = 0.05
   config.trades_beta = 6.0
+  # TRADES attack start: "official" x + 0.001 N(0, I) (the reference
+  # trades_loss); "uniform": a uniform point of the eps-ball.
+  config.trades_start = "official"
   # Training modes run (training.MODES). trades_official is TRADES with the
-  # official code's BatchNorm eval-mode quirk (notes, pitfall 3), an
+  # official code's BatchNorm eval-mode quirk (README, What is run), an
   # ablation; the claims read standard, pgd_at and trades.
   config.modes = ("standard", "pgd_at", "trades", "trades_official")
   config.pinv_rtol = 1e-8  # NC1 pseudo-inverse tolerance on Sigma_B
@@ -90,3 +97,28 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
   elif preset != "cpu":
     raise ValueError(f"unknown preset {preset!r}")
   return config
+
+
+def check_config(config) -> None:
+  """Raises UserError for modes or schedules the loop cannot run.
+
+  Modes and the TRADES start are known; every training length and the
+  evaluation interval are whole chunks, and training lengths whole
+  evaluation intervals (the NC metrics are read at those epochs).
+  """
+  for mode in config.modes:
+    if mode not in MODES:
+      raise UserError(f"unknown mode {mode!r} in modes; choose from "
+                      f"{', '.join(MODES)}")
+  if config.trades_start not in TRADES_STARTS:
+    raise UserError(f"trades_start {config.trades_start!r}: use one of "
+                    f"{', '.join(TRADES_STARTS)}")
+  for name in ("standard_epochs", "adversarial_epochs",
+               "eval_every_epochs"):
+    if config[name] % config.chunk_epochs:
+      raise UserError(f"{name}={config[name]} must be a multiple of "
+                      f"chunk_epochs={config.chunk_epochs}")
+  for name in ("standard_epochs", "adversarial_epochs"):
+    if config[name] % config.eval_every_epochs:
+      raise UserError(f"{name}={config[name]} must be a multiple of "
+                      f"eval_every_epochs={config.eval_every_epochs}")

@@ -29,6 +29,7 @@ from repro.studies.neural_collapse import (
   probes,
   training,
 )
+from repro.studies.neural_collapse.config import check_config
 
 NUM_CLASSES = 10
 TRAIN_PROBES = {"clean": True, "pgd": True, "targeted": False,
@@ -91,10 +92,7 @@ def prepare(config) -> dict:
 
   Returns the keyword arguments of ``train_and_evaluate``.
   """
-  for mode in config.modes:
-    if mode not in training.MODES:
-      raise UserError(f"unknown mode {mode!r} in modes; choose from "
-                      f"{', '.join(training.MODES)}")
+  check_config(config)
   data_dir = config.data_dir or None
   train_x, train_y = per_class_subset(
       data_lib.load(config.dataset, "train", data_dir),
@@ -105,15 +103,6 @@ def prepare(config) -> dict:
   if steps_per_epoch < 1:
     raise UserError(f"batch_size {config.batch_size} exceeds the "
                     f"{train_x.shape[0]} training examples")
-  for name in ("standard_epochs", "adversarial_epochs",
-               "eval_every_epochs"):
-    if config[name] % config.chunk_epochs:
-      raise UserError(f"{name}={config[name]} must be a multiple of "
-                      f"chunk_epochs={config.chunk_epochs}")
-  for name in ("standard_epochs", "adversarial_epochs"):
-    if config[name] % config.eval_every_epochs:
-      raise UserError(f"{name}={config[name]} must be a multiple of "
-                      f"eval_every_epochs={config.eval_every_epochs}")
   net = network.build(config, train_x, NUM_CLASSES)
   train_probe = probes.make_probe(net, config, NUM_CLASSES, TRAIN_PROBES,
                                   train_x.shape[0])
@@ -278,6 +267,13 @@ def _num_layers(row: dict) -> int:
              and k.startswith("layer"))
 
 
+_TRADES_STARTS = {
+    "official": "at x + 0.001 N(0, I), as the reference TRADES code does",
+    "uniform": "at a uniform point of the eps-ball (the reference starts at "
+               "x + 0.001 N(0, I))",
+}
+
+
 def notes(config, metrics: dict[str, float]) -> str:
   """Protocol and deviations for the report."""
   text = (
@@ -305,8 +301,7 @@ def notes(config, metrics: dict[str, float]) -> str:
       "features by the true label, targeted NC (t = y + 1 mod C) by the "
       "target. PGD-AT attacks run in train mode (batch statistics) and only "
       "the training forward updates BatchNorm running statistics. TRADES "
-      "attacks start at a uniform point of the eps-ball (reference: x + "
-      "0.001 N(0, I)), since the shared PGD has no custom start.")
+      f"attacks start {_TRADES_STARTS[config.trades_start]}.")
   lines = []
   for mode in config.modes:
     if f"{mode}/nc1" in metrics:

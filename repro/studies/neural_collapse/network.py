@@ -1,12 +1,12 @@
 """The classifier as pure functions: logits, per-layer features, weights.
 
-Inputs stay in [0, 1] pixel space (the attack space, notes pitfall 5);
+Inputs stay in [0, 1] pixel space (the attack space, where eps is defined);
 the network standardises them per channel with the training set's mean and
 standard deviation as its first operation, as the official code does
 inside ``forward``.
 
-Features are the representations of the per-layer analysis (notes,
-Section 5): for the MLPs (``bn_mlp``: Dense-BN-ReLU; ``mlp``: Dense-ReLU,
+Features are the representations of the per-layer analysis (README, What
+is run): for the MLPs (``bn_mlp``: Dense-BN-ReLU; ``mlp``: Dense-ReLU,
 no normalisation) every hidden ReLU output, for VGG11-BN every
 conv-BN-ReLU block (channel-pooled) but the last; the last entry is always
 the penultimate layer, the input of the final linear classifier.

@@ -1,7 +1,8 @@
 """Representations of a dataset under clean and perturbed inputs.
 
-Every probe runs the network in eval mode (notes, pitfall 2) on one split,
-in batches (``lax.map``), for every seed at once (``vmap``):
+Every probe runs the network in eval mode (as the official code's NC and
+evaluation attacks do) on one split, in batches (``lax.map``), for every
+seed at once (``vmap``):
 
 * ``clean``: the inputs themselves;
 * ``pgd``: untargeted linf/l2 PGD on the cross-entropy, uniform random

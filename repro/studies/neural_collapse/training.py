@@ -1,6 +1,6 @@
 """Standard, PGD-AT and TRADES training as scanned SGD steps over seeds.
 
-Protocol of the official ``train.py`` (notes, Section 3): SGD with
+Protocol of the official ``train.py``: SGD with
 momentum 0.9 and coupled weight decay on every parameter, minibatches from
 a fresh permutation each epoch (no augmentation), a piecewise-constant
 learning rate updated per iteration.
@@ -8,13 +8,13 @@ learning rate updated per iteration.
 * ``standard``: cross-entropy on clean batches.
 * ``pgd_at``: cross-entropy on PGD examples generated with the network in
   train mode (BatchNorm on batch statistics, Rice et al. practice). Only
-  the training forward updates BatchNorm running statistics (the "clean"
-  choice of notes pitfall 13).
+  the training forward updates BatchNorm running statistics (the official
+  code also updates them in every attack and logging forward).
 * ``trades``: TRADES loss (beta = 6), KL attack in eval mode, loss in train
   mode (the reference TRADES code).
 * ``trades_official``: the same, but the loss is also computed in eval mode,
   as in the paper's official code, whose ``attack_trades`` switches the
-  network to eval mode and never back (notes, pitfall 3): BatchNorm then
+  network to eval mode and never back: BatchNorm then
   normalises with its initial running statistics (0 and 1), which never
   update. For a network without BatchNorm it equals ``trades``.
 
@@ -96,7 +96,8 @@ def make_loss(network: Network, mode: str, config):
     if mode in ("trades", "trades_official"):
       adversarial = jax.lax.stop_gradient(
           adversarial_training.trades_adversarial(
-              frozen_logits_fn(variables, False), images, key, **attack))
+              frozen_logits_fn(variables, False), images, key, **attack,
+              start=config.trades_start))
       train = mode == "trades"
       clean_logits, variables = network.logits(variables, images, train)
       adversarial_logits, variables = network.logits(variables, adversarial,

@@ -16,10 +16,11 @@ exponential loss's gradient divided by the loss, i.e. normalised steps):
         u = v = alpha/sqrt(2d), step 1/B_inf^2 / max(1, ||(u, v)||^2)
 
 where B_q = max_i ||x_i||_q + eps ||1||_q bounds the q-norm of every
-per-example gradient of the robust margin (the notes' 'proof' step
-1/(x_max + eps)^2 for q = inf). Datasets share their inputs across the
-(m, eps) columns: m is a mask over a pool of max(m) points, so one jitted
-scan trains every column of every dataset with a batched matmul.
+per-example gradient of the robust margin (for q = inf this is the
+'proof' step 1/(x_max + eps)^2 of an unattributed public implementation).
+Datasets share their inputs across the (m, eps) columns: m is a mask over
+a pool of max(m) points, so one jitted scan trains every column of every
+dataset with a batched matmul.
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ def step_size(algorithm: str, x: jax.Array, mask: jax.Array, eps,
 def _loss_and_grad(algorithm, params, x, y, mask, eps):
   if algorithm == "cd":
     return rl.robust_logsumexp_loss_and_subgradient(params, x, y, eps, mask)
-  # Autodiff with d||w||_1 = sign(w), 0 at 0 (rl.l1_norm; pitfall 6).
+  # Autodiff with d||w||_1 = sign(w), 0 at 0 (rl.l1_norm): a nonzero choice
+  # at 0 would push every coordinate alike at the first step from w = 0.
   loss_fn = lambda p: rl.robust_logsumexp_loss(
       weights_of(algorithm, p), x, y, eps, mask)
   return jax.value_and_grad(loss_fn)(params)
