@@ -18,7 +18,7 @@ import numpy as np
 from repro.core import plan as plan_lib
 from repro.data import shapes
 from repro.studies.collapse_regression import kernel_chain, simulate
-from repro.studies.collapse_regression.experiment import SPECTRA
+from repro.studies.collapse_regression.parts import SPECTRA
 
 F64 = np.float64
 

@@ -20,7 +20,7 @@ from repro.core import plan as plan_lib
 from repro.data import groups as groups_lib
 from repro.studies.group_priors import data as data_lib
 from repro.studies.group_priors import training
-from repro.studies.group_priors.experiment import _hypers, head_grid
+from repro.studies.group_priors.methods import _hypers, head_grid
 
 # Waterbirds splits (train, val) and the input shape of each dataset.
 WATERBIRDS_SIZES = {"train": 4795, "val": 1199}
