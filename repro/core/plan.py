@@ -10,8 +10,12 @@ bytes accessed per call) and memory analysis (arguments, outputs,
 temporaries), and ``estimate`` turns them into wall time and memory on
 named accelerators under stated assumptions.
 
-A phase's function must be ONE step, not a scanned loop: XLA's cost
-analysis counts a loop body once, whatever its trip count.
+A phase's function should be ONE step, not a scanned loop of steps. XLA's
+cost analysis counts a loop body once, whatever its trip count, so loops
+INSIDE a step (PGD iterations, leapfrog steps, unrolled inner training)
+would be undercounted: ``analyse`` scales XLA's FLOPs and bytes by the
+ratio of a jaxpr count with every ``scan`` body times its length to the
+same count with every body once (``loop_factor``).
 
 Assumptions of the estimate (printed with every plan):
 
@@ -22,12 +26,16 @@ Assumptions of the estimate (printed with every plan):
 * memory per device = arguments + outputs + temporaries of the CPU
   compilation, divided by the devices that share the phase's replica axis
   (replicas shard over devices, batches over the data axis otherwise);
+* loops inside a step: XLA's FLOPs and bytes times ``loop_factor`` (a
+  ``while`` of unknown trip count counts once); FLOPs at least the jaxpr
+  count, which adds the LAPACK calls (Cholesky, eigh, ...) XLA counts 0;
 * host input pipelines, compilation and checkpoint writes are not counted.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,6 +43,9 @@ from typing import Any
 import jax
 import numpy as np
 
+# The plan compiles without LLVM's backend optimisations: the same
+# optimised HLO (FLOPs, bytes, buffers), about half the compile time.
+COMPILE_OPTIONS = {"xla_backend_optimization_level": 0}
 COMPUTE_UTILISATION = 0.35
 MEMORY_UTILISATION = 0.6
 
@@ -79,6 +90,8 @@ class Phase:
     replicas: the leading replica axis of the inputs (seeds, chains,
       experts) that shards over devices (1: none).
     note: anything a reader should know (a shortened phase, a guess).
+    x64: trace and compile with 64-bit types enabled (steps the run takes
+      inside ``jax.enable_x64()``; float64 inputs stay float64).
   """
 
   name: str
@@ -88,6 +101,7 @@ class Phase:
   params: int = 0
   replicas: int = 1
   note: str = ""
+  x64: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,21 +130,126 @@ def abstract(tree: Any) -> Any:
       lambda leaf: jax.ShapeDtypeStruct(np.shape(leaf), leaf.dtype), tree)
 
 
+def keys(*shape: int) -> jax.ShapeDtypeStruct:
+  """Shape struct of an array of typed PRNG keys (``jax.random.key``)."""
+  key = jax.eval_shape(lambda: jax.random.key(0))
+  return jax.ShapeDtypeStruct(tuple(shape), key.dtype)
+
+
+def struct(shape, dtype=np.float32) -> jax.ShapeDtypeStruct:
+  """Shorthand for ``jax.ShapeDtypeStruct(tuple(shape), dtype)``."""
+  return jax.ShapeDtypeStruct(tuple(shape), dtype)
+
+
 def count_params(tree: Any) -> int:
   """Number of scalars in a pytree of arrays or shape structs."""
   return int(sum(math.prod(np.shape(leaf)) for leaf in jax.tree.leaves(tree)))
 
 
+def _subjaxprs(params: dict) -> list:
+  """The jaxprs among an equation's parameters (bodies, branches, calls)."""
+  found = []
+  for value in params.values():
+    for item in value if isinstance(value, (tuple, list)) else (value,):
+      if hasattr(item, "eqns"):
+        found.append(item)
+      elif hasattr(item, "jaxpr") and hasattr(item.jaxpr, "eqns"):
+        found.append(item.jaxpr)
+  return found
+
+
+def _eqn_flops(eqn) -> float:
+  """FLOPs of one primitive: matmuls and convolutions exactly, else 1/output."""
+  outputs = sum(math.prod(v.aval.shape) for v in eqn.outvars
+                if hasattr(v.aval, "shape"))
+  name = eqn.primitive.name
+  if name == "dot_general":
+    (contracting, _), _ = eqn.params["dimension_numbers"]
+    lhs_shape = eqn.invars[0].aval.shape
+    return 2.0 * outputs * math.prod(lhs_shape[d] for d in contracting)
+  if name == "conv_general_dilated":
+    rhs_shape = eqn.invars[1].aval.shape
+    spec = eqn.params["dimension_numbers"].rhs_spec
+    out_features = rhs_shape[spec[0]]
+    return 2.0 * outputs * math.prod(rhs_shape) / out_features
+  if name in LINALG_FLOPS:
+    shape = eqn.invars[-1].aval.shape
+    batch = math.prod(shape[:-2])
+    return batch * LINALG_FLOPS[name](*shape[-2:])
+  return float(outputs)
+
+
+# Dense linear algebra that the CPU backend runs as LAPACK custom calls,
+# which XLA's cost analysis counts as 0 FLOPs: textbook counts of an
+# [m, n] operand (the last input: the matrix, or the right-hand sides).
+LINALG_FLOPS = {
+    "cholesky": lambda m, n: n**3 / 3,
+    "triangular_solve": lambda m, n: m * n * max(m, n),
+    "lu": lambda m, n: 2 * n**3 / 3,
+    "eigh": lambda m, n: 9 * n**3,
+    "qr": lambda m, n: 2 * m * n**2,
+    "svd": lambda m, n: 4 * m * n**2 + 8 * n**3,
+}
+
+
+def jaxpr_flops(jaxpr, loops: bool = True) -> float:
+  """FLOPs of a jaxpr; ``loops``: each ``scan`` body times its length.
+
+  ``cond`` counts its costliest branch, a ``while`` its body once.
+  """
+  total = 0.0
+  for eqn in jaxpr.eqns:
+    inner = _subjaxprs(eqn.params)
+    if not inner:
+      total += _eqn_flops(eqn)
+      continue
+    counts = [jaxpr_flops(sub, loops) for sub in inner]
+    if eqn.primitive.name == "cond":
+      total += max(counts)
+    elif eqn.primitive.name == "scan" and loops:
+      total += sum(counts) * eqn.params["length"]
+    else:
+      total += sum(counts)
+  return total
+
+
+def loop_factor(jaxpr) -> float:
+  """How much a count that repeats ``scan`` bodies exceeds one that doesn't."""
+  once = jaxpr_flops(jaxpr, loops=False)
+  return jaxpr_flops(jaxpr) / once if once else 1.0
+
+
+def step_jaxpr(phase: Phase):
+  """The jaxpr of a phase's step at its abstract inputs."""
+  with jax.enable_x64(phase.x64):
+    return _jitted(phase).trace(*phase.args).jaxpr.jaxpr
+
+
+def _jitted(phase: Phase):
+  # A jitted step keeps its own compiler options.
+  return phase.fn if hasattr(phase.fn, "trace") else jax.jit(phase.fn)
+
+
 def analyse(phase: Phase) -> PhaseCost:
-  """Lowers and compiles ``phase.fn`` on the host; reads cost and memory."""
-  compiled = jax.jit(phase.fn).lower(*phase.args).compile()
+  """Lowers and compiles ``phase.fn`` on the host; reads cost and memory.
+
+  FLOPs and bytes are XLA's, times ``loop_factor`` (module docstring);
+  FLOPs are at least ``jaxpr_flops`` (LAPACK calls XLA counts as 0).
+  """
+  with jax.enable_x64(phase.x64):
+    traced = _jitted(phase).trace(*phase.args)
+    compiled = traced.lower().compile(compiler_options=COMPILE_OPTIONS)
+  jaxpr = traced.jaxpr.jaxpr
+  factor = loop_factor(jaxpr)
   costs = compiled.cost_analysis()
   if isinstance(costs, Sequence):  # Older jax: one dict per computation.
     costs = costs[0] if costs else {}
   memory = compiled.memory_analysis()
+  # Linear algebra XLA does not count can make the jaxpr count larger.
+  flops = max(factor * float(costs.get("flops", 0.0)), jaxpr_flops(jaxpr))
   return PhaseCost(
-      phase, float(costs.get("flops", 0.0)),
-      float(costs.get("bytes accessed", 0.0)),
+      phase, flops,
+      factor * float(costs.get("bytes accessed", 0.0)),
       float(getattr(memory, "argument_size_in_bytes", 0)),
       float(getattr(memory, "output_size_in_bytes", 0)),
       float(getattr(memory, "temp_size_in_bytes", 0)))
@@ -182,7 +301,7 @@ def table(study: str, costs: Sequence[PhaseCost]) -> list[str]:
     for key, seconds in times.items():
       total[key] += seconds
     lines.append(
-        f"| {study} | {phase.name} | {_human(phase.params)} | "
+        f"| {study} | {_label(phase)} | {_human(phase.params)} | "
         f"{_human(cost.flops, 'FLOP')} | {_human(cost.bytes_accessed, 'B')} | "
         f"{_human(cost.memory_bytes, 'B')} | {phase.steps:,} | "
         f"{_human(cost.total_flops, 'FLOP')} | "
@@ -192,6 +311,14 @@ def table(study: str, costs: Sequence[PhaseCost]) -> list[str]:
                + " | ".join(f"**{_duration(total[key])}**"
                             for key in ACCELERATORS) + " | |")
   return lines
+
+
+def _label(phase: Phase) -> str:
+  """The phase's name and, in italics, its note (float64 flagged)."""
+  notes = [phase.note] if phase.note else []
+  if phase.x64:
+    notes.append("float64: timed at the float32 peak, an underestimate")
+  return phase.name + "".join(f" *({note})*" for note in notes)
 
 
 def _splits(cost: PhaseCost) -> str:
@@ -228,6 +355,10 @@ def assumptions() -> str:
       "host CPU at the preset's shapes; time per step = max(FLOPs / (peak x "
       f"{COMPUTE_UTILISATION}), bytes / (HBM bandwidth x "
       f"{MEMORY_UTILISATION})), float32 at the default matmul precision; "
+      "a step's inner loops (PGD, leapfrog, unrolled inner training) scale "
+      "XLA's FLOPs and bytes by a jaxpr count with scan bodies times their "
+      "length over the same count with bodies once, FLOPs at least that "
+      "count (it adds the LAPACK factorisations XLA counts as 0); "
       "input pipelines, compilation and checkpoints not counted; memory "
       "per device divides by the devices that share a phase's replica "
       f"axis. Devices: {devices}.")
@@ -245,3 +376,22 @@ def fitting_error(study: str, costs: Sequence[PhaseCost],
               f"{accelerator.name}; shard its replicas (more devices) or "
               "lower its batch size (--set)")
   return None
+
+
+def fit_step(loss_fn: Callable, optimizer, params, *, data: tuple = (),
+             replicas: int = 0) -> tuple[Callable, tuple]:
+  """One step of ``train.fit`` and its abstract inputs.
+
+  ``params`` and ``data`` are shape structs (with the leading replica axis
+  when ``replicas``); returns ``(step, args)`` for a ``Phase``: the same
+  ``train.make_chunk`` the run compiles, one step long.
+  """
+  from repro.core import train  # Only the plan needs the training loop.
+  step = train.make_chunk(loss_fn, optimizer, 1)
+  init = functools.partial(train.init_state, optimizer)
+  key = keys()
+  if replicas:
+    step, init = jax.vmap(step), jax.vmap(init)
+    key = keys(replicas)
+  state = jax.eval_shape(init, params)
+  return step, (state, key, tuple(data))

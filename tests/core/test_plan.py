@@ -50,3 +50,17 @@ def test_table_has_a_row_per_phase_and_a_total():
   assert len(rows) == 3 and rows[-1].startswith("| s | **total** |")
   header = plan.header()
   assert all(row.count("|") == header[0].count("|") for row in rows)
+
+
+def test_loops_inside_a_step_count_their_trip_count():
+  def repeated(w, x):
+    return jax.lax.fori_loop(0, 10, lambda i, x: jnp.tanh(x @ w), x)
+
+  struct = jax.ShapeDtypeStruct((64, 64), jnp.float32)
+  phase = plan.Phase("loop", repeated, (struct, struct), steps=1)
+  once = plan.analyse(plan.Phase("one", lambda w, x: jnp.tanh(x @ w),
+                                 (struct, struct), steps=1))
+  looped = plan.analyse(phase)
+  assert plan.loop_factor(plan.step_jaxpr(phase)) == pytest.approx(
+      10.0, rel=0.01)
+  assert looped.flops == pytest.approx(10 * once.flops, rel=0.02)

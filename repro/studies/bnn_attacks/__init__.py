@@ -11,6 +11,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.bnn_attacks.claims import CLAIMS
 from repro.studies.bnn_attacks.config import check_config, get_config
 from repro.studies.bnn_attacks.experiment import run
+from repro.studies.bnn_attacks.plan import plan
 
 TITLE = ("Attacking Bayes: On the Adversarial Robustness of Bayesian "
          "Neural Networks")
@@ -26,4 +27,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

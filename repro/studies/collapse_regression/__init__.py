@@ -12,6 +12,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.collapse_regression.claims import CLAIMS
 from repro.studies.collapse_regression.config import check_config, get_config
 from repro.studies.collapse_regression.experiment import run
+from repro.studies.collapse_regression.plan import plan
 
 TITLE = "Model Collapse Demystified: The Case of Regression"
 ARXIV = "2402.07712"
@@ -27,4 +28,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

@@ -11,6 +11,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.collapse_tails.claims import CLAIMS
 from repro.studies.collapse_tails.config import check_config, get_config
 from repro.studies.collapse_tails.experiment import run
+from repro.studies.collapse_tails.plan import plan
 
 TITLE = "A Tale of Tails: Model Collapse as a Change of Scaling Laws"
 ARXIV = "2402.07043"
@@ -26,4 +27,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

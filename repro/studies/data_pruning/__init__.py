@@ -12,6 +12,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.data_pruning.claims import CLAIMS
 from repro.studies.data_pruning.config import check_config, get_config
 from repro.studies.data_pruning.experiment import run
+from repro.studies.data_pruning.plan import plan
 
 TITLE = "DRoP: Distributionally Robust Data Pruning"
 ARXIV = "2404.05579"
@@ -27,4 +28,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

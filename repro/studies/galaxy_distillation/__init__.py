@@ -11,6 +11,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.galaxy_distillation.claims import CLAIMS
 from repro.studies.galaxy_distillation.config import check_config, get_config
 from repro.studies.galaxy_distillation.experiment import run
+from repro.studies.galaxy_distillation.plan import plan
 
 TITLE = "Discovering Galaxy Features via Dataset Distillation"
 ARXIV = "2311.17967"
@@ -26,4 +27,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

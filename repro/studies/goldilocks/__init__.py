@@ -13,6 +13,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.goldilocks.claims import CLAIMS
 from repro.studies.goldilocks.config import check_config, get_config
 from repro.studies.goldilocks.experiment import run
+from repro.studies.goldilocks.plan import plan
 
 TITLE = "Deconstructing the Goldilocks Zone of Neural Network Initialization"
 ARXIV = "2402.03579"
@@ -30,4 +31,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

@@ -87,8 +87,14 @@ def _make_model(model: str, hidden, num_classes: int):
 
 def load_problem(group, seed: int, data_dir: str) -> Problem:
   """Builds the ``Problem`` of a config group (``curvature``/``training``)."""
-  train_x, train_y, test_x, test_y, num_classes = _load_arrays(
-      group.dataset, group.num_train, seed, data_dir)
+  return make_problem(group, *_load_arrays(group.dataset, group.num_train,
+                                           seed, data_dir))
+
+
+def make_problem(group, train_x, train_y, test_x, test_y,
+                 num_classes: int) -> Problem:
+  """The ``Problem`` of a config group on given arrays (``load_problem``;
+  the compute plan passes one placeholder example of the right shape)."""
   model = _make_model(group.model, group.hidden, num_classes)
   template = jax.eval_shape(model.init, jax.random.key(0),
                             jnp.asarray(train_x[:1]))["params"]

@@ -13,6 +13,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.group_priors.claims import CLAIMS
 from repro.studies.group_priors.config import check_config, get_config
 from repro.studies.group_priors.experiment import run
+from repro.studies.group_priors.plan import plan
 
 TITLE = ("Mind the GAP: Improving Robustness to Subpopulation Shifts with "
          "Group-Aware Priors")
@@ -30,4 +31,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

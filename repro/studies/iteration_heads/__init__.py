@@ -10,6 +10,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.iteration_heads.claims import CLAIMS
 from repro.studies.iteration_heads.config import check_config, get_config
 from repro.studies.iteration_heads.experiment import run
+from repro.studies.iteration_heads.plan import plan
 
 TITLE = "Iteration Head: A Mechanistic Study of Chain-of-Thought"
 ARXIV = "2406.02128"
@@ -24,4 +25,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

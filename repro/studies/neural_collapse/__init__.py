@@ -11,6 +11,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.neural_collapse.claims import CLAIMS
 from repro.studies.neural_collapse.config import check_config, get_config
 from repro.studies.neural_collapse.experiment import run
+from repro.studies.neural_collapse.plan import plan
 
 TITLE = ("On the Robustness of Neural Collapse and the Neural Collapse of "
          "Robustness")
@@ -27,4 +28,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]

@@ -12,6 +12,7 @@ from repro.core.seed_curves import CurveSpec
 from repro.studies.robust_erm.claims import CLAIMS
 from repro.studies.robust_erm.config import check_config, get_config
 from repro.studies.robust_erm.experiment import run
+from repro.studies.robust_erm.plan import plan
 
 TITLE = "The Price of Implicit Bias in Adversarially Robust Generalization"
 ARXIV = "2406.04981"
@@ -28,4 +29,4 @@ SEED_CURVES = (
 )
 
 __all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "run"]
+           "get_config", "plan", "run"]
