@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -59,19 +58,13 @@ def make_model(group, num_classes: int) -> Model:
   if group.model == "mlp":
     module = mlp_lib.MLP(hidden_sizes=tuple(group.hidden_sizes),
                          num_outputs=num_classes, use_bias=True)
-    last_hidden = f"dense_{len(group.hidden_sizes) - 1}"
-
-    def features(variables, inputs):
-      _, captured = module.apply(variables, inputs,
-                                 capture_intermediates=True,
-                                 mutable=["intermediates"])
-      return nn.relu(captured["intermediates"][last_hidden]["__call__"][0])
-
     return Model(
         init=lambda key, inputs: dict(module.init(key, inputs)),
         train_apply=lambda variables, inputs: (
             module.apply(variables, inputs), {}),
-        eval_apply=module.apply, features=features)
+        eval_apply=module.apply,
+        features=lambda variables, inputs: module.apply(
+            variables, inputs, return_features=True)[1][-1])
   if group.model == "vgg":
     module = vgg_lib.VGG(VGG_LAYERS[group.vgg_layers], num_classes,
                          group.width_multiplier)

@@ -76,9 +76,9 @@ def _load_arrays(dataset: str, num_train: int, seed: int, data_dir: str):
 
 def _make_model(model: str, hidden, num_classes: int):
   if model == "mlp":
-    return lenet.ReluMLP(hidden=tuple(hidden), num_classes=num_classes)
+    return lenet.relu_mlp(hidden, num_classes)
   if model == "lenet300100":
-    return lenet.LeNet300100(num_classes=num_classes)
+    return lenet.lenet300100(num_classes)
   if model == "lenet5":
     return lenet.LeNet5(num_classes=num_classes)
   raise UserError(f"goldilocks: unknown model {model!r}; use mlp, "
