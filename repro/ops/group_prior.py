@@ -30,12 +30,6 @@ import optax
 SAM_NORM_EPS = 1e-12
 
 
-def softmax_nll(logits, labels):
-  """Mean cross-entropy of integer ``labels`` under ``logits`` [n, k]."""
-  return jnp.mean(
-      optax.softmax_cross_entropy_with_integer_labels(logits, labels))
-
-
 def context_log_weights(groups, num_groups: int, group_scale):
   """log of the per-example sampler weights (N / n_g)^s, [n].
 

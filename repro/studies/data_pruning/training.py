@@ -28,11 +28,11 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from repro.core import checkpoint, loop, parallel
 from repro.nn import mlp as mlp_lib
 from repro.nn import vgg as vgg_lib
+from repro.ops.losses import mean_cross_entropy
 from repro.studies.data_pruning import data as data_module
 
 VGG_LAYERS = {
@@ -81,12 +81,6 @@ def make_model(group, num_classes: int) -> Model:
         features=lambda variables, inputs: module.apply(
             variables, inputs, return_features=True)[1][-1])
   raise ValueError(f"unknown model {group.model!r}")
-
-
-def cross_entropy(logits, labels):
-  """Mean softmax cross-entropy with integer labels."""
-  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
-      logits, labels))
 
 
 def class_recalls(logits, labels, num_classes: int):
@@ -198,7 +192,7 @@ def _compiled(model: Model, hyper: tuple, chunk_blocks: int,
       def loss_fn(params):
         logits, new_state = model.train_apply({"params": params, **state},
                                               batch_x)
-        return cross_entropy(logits, batch_y), (logits, new_state)
+        return mean_cross_entropy(logits, batch_y), (logits, new_state)
 
       (loss, (logits, new_state)), grads = jax.value_and_grad(
           loss_fn, has_aux=True)(variables["params"])

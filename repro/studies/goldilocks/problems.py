@@ -14,7 +14,6 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from repro import data as data_lib
 from repro.core.errors import UserError
@@ -40,11 +39,6 @@ class Problem:
     """The empirical class frequencies ``Q`` of the training set."""
     return np.bincount(self.train_labels,
                        minlength=self.num_classes) / len(self.train_labels)
-
-
-def mean_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-  """Mean softmax cross-entropy over the full batch (logsumexp-stable)."""
-  return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
 def _load_arrays(dataset: str, num_train: int, seed: int, data_dir: str):

@@ -16,6 +16,7 @@ import optax
 
 from repro.nn.mlp import MLP
 from repro.ops import group_prior
+from repro.ops.losses import mean_cross_entropy
 
 NUM_CLASSES = 2
 
@@ -78,7 +79,7 @@ def erm_loss(params, key, inputs, labels, *, batch_size: int):
   """Mean NLL on a uniformly drawn mini-batch (ERM)."""
   index = jax.random.randint(key, (batch_size,), 0, labels.shape[0])
   logits = mlp_logits(params, inputs[index])
-  return group_prior.softmax_nll(logits, labels[index]), {}
+  return mean_cross_entropy(logits, labels[index]), {}
 
 
 class GapHyper(NamedTuple):
@@ -116,11 +117,11 @@ def train_gap(apply_fn, init_params, prior_mean, inputs, labels, groups,
                                          context_batch_size)
 
     def batch_loss(p):
-      return group_prior.softmax_nll(apply_fn(p, inputs[batch]),
+      return mean_cross_entropy(apply_fn(p, inputs[batch]),
                                      labels[batch])
 
     def context_loss(p):
-      return group_prior.softmax_nll(apply_fn(p, inputs[context]),
+      return mean_cross_entropy(apply_fn(p, inputs[context]),
                                      labels[context])
 
     return group_prior.gap_objective(
