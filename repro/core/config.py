@@ -8,7 +8,7 @@ overrides with the type of the value they replace.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import ml_collections
 
@@ -33,6 +33,23 @@ def build_config(get_config, preset: str, overrides: Iterable[str] = (),
     config[name] = value
   for override in overrides:
     apply_override(config, override)
+  return config
+
+
+def from_cpu_config(
+    preset: str, config: ml_collections.ConfigDict,
+    **adjust: Callable[[ml_collections.ConfigDict], None]
+) -> ml_collections.ConfigDict:
+  """A study's ``cpu`` config ``config`` changed in place for ``preset``.
+
+  ``adjust`` maps the other presets (``smoke``, ``paper``) to functions that
+  edit the cpu config into theirs.
+  """
+  if preset == "cpu":
+    return config
+  if preset not in adjust:
+    raise ValueError(f"unknown preset {preset!r}")
+  adjust[preset](config)
   return config
 
 
