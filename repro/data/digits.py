@@ -43,16 +43,9 @@ def _load_sklearn_digits():
 
 def split_indices() -> dict[str, np.ndarray]:
   """Returns the sorted `load_digits()` rows of each split (see docstring)."""
-  labels = _load_sklearn_digits().target
-  rng = np.random.RandomState(SPLIT_SEED)
-  test = []
-  for label in range(NUM_CLASSES):
-    members = np.flatnonzero(labels == label)
-    num_test = int(round(TEST_FRACTION * len(members)))
-    test.append(rng.permutation(members)[:num_test])
-  test = np.sort(np.concatenate(test))
-  train = np.setdiff1d(np.arange(len(labels)), test)
-  return {"train": train, "test": test}
+  return sources.stratified_split(
+      _load_sklearn_digits().target, NUM_CLASSES,
+      lambda size: int(round(TEST_FRACTION * size)), SPLIT_SEED)
 
 
 class Digits(tfds.core.GeneratorBasedBuilder, skip_registration=True):

@@ -1,6 +1,7 @@
 """Where prepared datasets live, and TFDS array_record splits -> numpy."""
 
 import os
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -31,6 +32,25 @@ def read_split(
     return {}
   return {key: np.stack([record[key] for record in records])
           for key in records[0]}
+
+
+def stratified_split(labels: np.ndarray, num_classes: int,
+                     num_test: Callable[[int], int],
+                     seed: int) -> dict[str, np.ndarray]:
+  """The sorted rows of each split of a per-class train/test split.
+
+  Class by class (in label order, one ``RandomState(seed)`` stream), the
+  first ``num_test(class size)`` rows of a random permutation of the class
+  are test rows; every other row is a training row.
+  """
+  rng = np.random.RandomState(seed)
+  test = []
+  for label in range(num_classes):
+    members = np.flatnonzero(labels == label)
+    test.append(rng.permutation(members)[:num_test(len(members))])
+  test = np.sort(np.concatenate(test))
+  train = np.setdiff1d(np.arange(len(labels)), test)
+  return {"train": train, "test": test}
 
 
 def is_prepared(
