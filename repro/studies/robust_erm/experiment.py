@@ -24,6 +24,7 @@ from absl import logging
 
 from repro.core import rng
 from repro.core.errors import UserError
+from repro.core.figures import save_figure
 from repro.core.summary import Figure, Summary
 from repro.ops import attacks
 from repro.studies.robust_erm import linear, neural
@@ -375,9 +376,8 @@ def _plot_linear_accuracy(config, main: dict, workdir: str) -> Figure:
   cfg = config.linear
   fig.suptitle(f"Linear robust ERM, d={cfg.dim}, k_w={cfg.teacher_nonzero}, "
                f"rho={cfg.rho}")
-  fig.tight_layout()
   filename = "linear_robust_accuracy.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
+  save_figure(fig, os.path.join(workdir, filename))
   return Figure(filename, "Robust test accuracy (exact, linf at the training "
                 "eps) vs eps/eps* per algorithm and training size, with the "
                 "min-norm robust separators the theory predicts as limits.")
@@ -402,9 +402,8 @@ def _plot_linear_gap(config, main: dict, workdir: str) -> Figure:
     ax.set_xlabel("training size m")
   axes[0, 0].set_ylabel("(robust) train - test accuracy")
   axes[0, -1].legend(fontsize=7)
-  fig.tight_layout()
   filename = "linear_gap_vs_m.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
+  save_figure(fig, os.path.join(workdir, filename))
   return Figure(filename, "(Robust) generalisation gap vs training size, ERM "
                 "and robust ERM (analogue of Figs. 1 and 2 left).")
 
@@ -422,9 +421,8 @@ def _plot_cosines(main: dict, workdir: str) -> Figure:
   ax.set_xlabel("step")
   ax.set_ylabel("cosine similarity (eps = 0.5 eps*)")
   ax.legend(fontsize=7)
-  fig.tight_layout()
   filename = "linear_cosines.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
+  save_figure(fig, os.path.join(workdir, filename))
   return Figure(filename, "Directional convergence: cosine between the "
                 "iterate and the min-norm robust separator of the "
                 "algorithm's geometry, eps = 0.5 eps*, mean over m, seeds.")
@@ -479,9 +477,8 @@ def _plot_neural(cfg, nets: dict, workdir: str) -> Figure:
   axes[0, -1].legend(fontsize=8)
   fig.suptitle(f"{cfg.dataset} {cfg.classes[0]} vs {cfg.classes[1]}, "
                f"1-hidden-layer ReLU, width {cfg.width}")
-  fig.tight_layout()
   filename = "nn_robust_accuracy.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
+  save_figure(fig, os.path.join(workdir, filename))
   return Figure(filename, "Robust test accuracy of adversarially trained "
                 "networks, GD vs sign GD, at the training eps (Fig. 3 left).")
 
