@@ -22,6 +22,7 @@ import optax
 from repro.bayes.network import FlatMLP
 from repro.core import checkpoint as checkpoint_lib
 from repro.core import train
+from repro.ops.losses import cross_entropy
 
 
 def map_loss(model: FlatMLP, x: jax.Array, labels: jax.Array,
@@ -32,7 +33,7 @@ def map_loss(model: FlatMLP, x: jax.Array, labels: jax.Array,
   def loss_fn(theta, key):
     logits = (model.dropout_logits(theta, x, key) if dropout
               else model.logits(theta, x))
-    nll = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+    nll = cross_entropy(logits, labels)
     penalty = 0.5 * jnp.sum(theta ** 2) / (prior_std ** 2 * num)
     accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
     return jnp.mean(nll) + penalty, {"accuracy": accuracy}

@@ -35,6 +35,7 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec as P
 
 from repro.core import checkpoint, loop, parallel
+from repro.ops.losses import log_likelihood
 
 KERNELS = {"hmc": blackjax.hmc, "nuts": blackjax.nuts}
 
@@ -79,8 +80,7 @@ def classification_log_density(logits_fn: Callable, prior_std: float,
   reuses its compiled sampler.
   """
   def log_density(theta, x, labels):
-    log_probs = jax.nn.log_softmax(logits_fn(theta, x), axis=-1)
-    log_lik = jnp.sum(jnp.take_along_axis(log_probs, labels[:, None], 1))
+    log_lik = jnp.sum(log_likelihood(logits_fn(theta, x), labels))
     log_prior = -0.5 * jnp.sum(theta ** 2) / prior_std ** 2
     return log_prior + log_lik / temperature
   return log_density

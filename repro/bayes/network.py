@@ -1,4 +1,4 @@
-"""A classifier MLP with dropout, and its parameters as one flat vector.
+"""A classifier MLP (optionally with dropout) as a function of one vector.
 
 Samplers (HMC, mean-field VI) work on a vector theta in R^D; ``FlatMLP``
 maps theta back to the Flax parameter tree with ``repro.nn.flat`` (the
@@ -12,59 +12,26 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from repro.nn import flat
-from repro.nn.mlp import uniform_fan_in
-
-
-class DropoutMLP(nn.Module):
-  """ReLU MLP with biases and (inverted) dropout after every hidden layer.
-
-  With ``dropout_rate = 0`` or ``deterministic=True`` it is the plain MLP
-  of ``repro.nn.mlp`` with biases. Dropout draws its mask from the
-  ``dropout`` RNG stream, so MC dropout (Gal and Ghahramani 2016) is one
-  ``apply`` per key.
-  """
-  hidden_sizes: Sequence[int] = (32,)
-  num_classes: int = 10
-  dropout_rate: float = 0.0
-
-  @nn.compact
-  def __call__(self, inputs: jax.Array, deterministic: bool = True):
-    hidden = inputs.reshape(inputs.shape[0], -1)
-    widths = tuple(self.hidden_sizes) + (self.num_classes,)
-    for index, width in enumerate(widths):
-      fan_in = hidden.shape[-1]
-      bound = 1.0 / jnp.sqrt(fan_in)
-      hidden = nn.Dense(
-          width, kernel_init=uniform_fan_in(1.0),
-          bias_init=lambda key, shape, dtype=jnp.float32, b=bound: (
-              jax.random.uniform(key, shape, dtype, -b, b)),
-          name=f"dense_{index}")(hidden)
-      if index < len(widths) - 1:
-        hidden = nn.relu(hidden)
-        if self.dropout_rate > 0:
-          hidden = nn.Dropout(self.dropout_rate)(
-              hidden, deterministic=deterministic)
-    return hidden
+from repro.nn.mlp import MLP
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class FlatMLP:
-  """A ``DropoutMLP`` seen as a function of a flat parameter vector.
+  """An ``MLP`` with biases seen as a function of a flat parameter vector.
 
   Hashed by identity, so it can be a static argument of ``jax.jit``: one
   compilation per model, whatever parameters are passed.
 
   Attributes:
-    module: the Flax module.
+    module: the Flax ``repro.nn.mlp.MLP`` (biases, optional dropout).
     layout: where every parameter sits in the flat vector.
     input_dim: features per example (inputs are flattened).
   """
-  module: DropoutMLP
+  module: MLP
   layout: flat.FlatLayout
   input_dim: int
 
@@ -79,12 +46,12 @@ class FlatMLP:
 
   def logits(self, theta: jax.Array, x: jax.Array) -> jax.Array:
     """Deterministic logits ``[n, C]`` of one parameter vector."""
-    return self.module.apply(self.unravel(theta), x, deterministic=True)
+    return self.module.apply(self.unravel(theta), x, train=False)
 
   def dropout_logits(self, theta: jax.Array, x: jax.Array,
                      key: jax.Array) -> jax.Array:
     """Logits ``[n, C]`` with a fresh dropout mask per unit and example."""
-    return self.module.apply(self.unravel(theta), x, deterministic=False,
+    return self.module.apply(self.unravel(theta), x, train=True,
                              rngs={"dropout": key})
 
   def init(self, key: jax.Array, num: int | None = None) -> jax.Array:
@@ -100,7 +67,8 @@ class FlatMLP:
 def flat_mlp(input_dim: int, hidden_sizes: Sequence[int], num_classes: int,
              dropout_rate: float = 0.0) -> FlatMLP:
   """Builds a ``FlatMLP`` for inputs with ``input_dim`` features."""
-  module = DropoutMLP(tuple(hidden_sizes), num_classes, dropout_rate)
+  module = MLP(hidden_sizes=tuple(hidden_sizes), num_outputs=num_classes,
+               use_bias=True, dropout_rate=dropout_rate)
   params = jax.eval_shape(module.init, jax.random.key(0),
                           jnp.zeros((1, input_dim)))
   return FlatMLP(module, flat.layout(params), input_dim)

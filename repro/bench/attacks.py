@@ -21,6 +21,7 @@ from repro.bench import peers
 from repro.bench.kernel import Case, Kernel
 from repro.nn.mlp import MLP
 from repro.ops import adversarial_training, attacks
+from repro.ops.losses import mean_cross_entropy
 
 EPS = 0.1
 STEP_SIZE = 0.025
@@ -96,7 +97,7 @@ def adversarial_epoch_fn(params, opt_state, x_batches, y_batches, key, *,
                           step_size=STEP_SIZE)
     x_adv = jax.lax.stop_gradient(x_adv)
     loss, grads = jax.value_and_grad(
-        lambda p: adversarial_training.mean_cross_entropy(
+        lambda p: mean_cross_entropy(
             model.apply(p, x_adv), y))(params)
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state), loss

@@ -20,6 +20,7 @@ import numpy as np
 from repro.bench import peers
 from repro.bench.kernel import Case, Kernel
 from repro.ops import hessian
+from repro.ops.losses import mean_cross_entropy
 from repro.studies.goldilocks import problems
 
 
@@ -31,7 +32,7 @@ def _problem(size: dict):
 
 
 def _loss(problem, inputs, labels):
-  return lambda theta: problems.mean_cross_entropy(
+  return lambda theta: mean_cross_entropy(
       problem.apply_flat(theta, inputs), labels)
 
 

@@ -229,7 +229,7 @@ def relu_mlp_loss(shapes, inputs, labels):
   """``theta -> mean CE`` of a bias-free ReLU MLP on a flat ``theta``.
 
   ``shapes`` lists the layer kernels ``[fan_in, fan_out]`` in order (the
-  ``ravel_pytree`` layout of ``repro.nn.lenet.ReluMLP``).
+  ``ravel_pytree`` layout of ``repro.nn.lenet.relu_mlp``).
   """
   torch = _torch()
   sizes = [int(np.prod(s)) for s in shapes]

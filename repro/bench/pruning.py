@@ -14,17 +14,17 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from repro.bench import peers
 from repro.bench.attacks import _digits, _model, _params
 from repro.bench.kernel import Case, Kernel
 from repro.ops import pruning_scores
+from repro.ops.losses import cross_entropy
 
 
 def _example_loss(params, x, y, *, model):
   logits = model.apply(params, x[None])[0]
-  return optax.softmax_cross_entropy_with_integer_labels(logits, y)
+  return cross_entropy(logits, y)
 
 
 def grand_fn(params, x, y, *, model, batch_size):

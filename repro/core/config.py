@@ -38,6 +38,23 @@ def build_config(get_config: Callable[[str], ml_collections.ConfigDict],
   return config
 
 
+def from_cpu_config(
+    preset: str, config: ml_collections.ConfigDict,
+    **adjust: Callable[[ml_collections.ConfigDict], None]
+) -> ml_collections.ConfigDict:
+  """A study's ``cpu`` config ``config`` changed in place for ``preset``.
+
+  ``adjust`` maps the other presets (``smoke``, ``paper``) to functions that
+  edit the cpu config into theirs.
+  """
+  if preset == "cpu":
+    return config
+  if preset not in adjust:
+    raise ValueError(f"unknown preset {preset!r}")
+  adjust[preset](config)
+  return config
+
+
 def apply_override(config: ml_collections.ConfigDict, override: str) -> None:
   """Sets ``key=value`` (dotted key) in place, keeping the value's type."""
   key, sep, text = override.partition("=")

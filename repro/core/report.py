@@ -105,13 +105,9 @@ def write_report(path: str, record: dict, title: str, arxiv: str,
   ]
   for c in claims:
     lines.append(
-        f"| {c['id']} | {c['kind']} | {_cell(c['text'])} | {_expected(c)} | "
-        f"{format_number(c['measured'])} | **{c['verdict']}** | "
-        f"{_cell(c['source'])} |")
-  lines += _threshold_reasons(claims)
-  lines += _figure_lines(figures)
-  lines += _tail_lines(record, notes)
-  _write_lines(path, lines)
+        f"{_claim_cells(c)}{format_number(c['measured'])} | "
+        f"**{c['verdict']}** | {_cell(c['source'])} |")
+  _write_report(path, lines, record, figures, notes)
 
 
 def write_aggregate_report(path: str, record: dict, title: str, arxiv: str,
@@ -152,12 +148,25 @@ def write_aggregate_report(path: str, record: dict, title: str, arxiv: str,
   ]
   for c in claims:
     lines.append(
-        f"| {c['id']} | {c['kind']} | {_cell(c['text'])} | {_expected(c)} | "
-        f"{_mean_interval(c)} | {_range(c)} | {_held(c)} | "
+        f"{_claim_cells(c)}{_mean_interval(c)} | {_range(c)} | {_held(c)} | "
         f"**{c['verdict']}** | {_cell(c['source'])} |")
-  lines += _threshold_reasons(claims)
+  _write_report(path, lines, record, figures, notes,
+                std=record.get("metrics_std"))
+
+
+def _claim_cells(claim: dict) -> str:
+  """The first cells of a claim's table row: id, kind, text, expected."""
+  return (f"| {claim['id']} | {claim['kind']} | {_cell(claim['text'])} | "
+          f"{_expected(claim)} | ")
+
+
+def _write_report(path: str, lines: list[str], record: dict,
+                  figures: Sequence[Figure], notes: str,
+                  std: dict | None = None) -> None:
+  """Appends threshold reasons, figures and the tail to ``lines``; writes."""
+  lines += _threshold_reasons(record["claims"])
   lines += _figure_lines(figures)
-  lines += _tail_lines(record, notes, std=record.get("metrics_std"))
+  lines += _tail_lines(record, notes, std=std)
   _write_lines(path, lines)
 
 

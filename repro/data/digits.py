@@ -20,7 +20,6 @@ leaves nothing that looks prepared. If two processes prepare at once, the
 loser's rename fails and it uses the winner's (identical) copy.
 """
 
-import os
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -43,16 +42,9 @@ def _load_sklearn_digits():
 
 def split_indices() -> dict[str, np.ndarray]:
   """Returns the sorted `load_digits()` rows of each split (see docstring)."""
-  labels = _load_sklearn_digits().target
-  rng = np.random.RandomState(SPLIT_SEED)
-  test = []
-  for label in range(NUM_CLASSES):
-    members = np.flatnonzero(labels == label)
-    num_test = int(round(TEST_FRACTION * len(members)))
-    test.append(rng.permutation(members)[:num_test])
-  test = np.sort(np.concatenate(test))
-  train = np.setdiff1d(np.arange(len(labels)), test)
-  return {"train": train, "test": test}
+  return sources.stratified_split(
+      _load_sklearn_digits().target, NUM_CLASSES,
+      lambda size: int(round(TEST_FRACTION * size)), SPLIT_SEED)
 
 
 class Digits(tfds.core.GeneratorBasedBuilder, skip_registration=True):
@@ -96,34 +88,9 @@ class Digits(tfds.core.GeneratorBasedBuilder, skip_registration=True):
       }
 
 
-def is_prepared(data_dir: str) -> bool:
-  """Whether digits is prepared under `data_dir`.
-
-  TFDS renames the finished folder into place, so its existence is enough
-  (the check `download_and_prepare` itself makes).
-  """
-  return os.path.isdir(
-      os.path.join(data_dir, Digits.name, str(Digits.VERSION))
-  )
-
-
 def prepare(data_dir: str) -> Digits:
   """Writes the array_record files once; returns a builder that reads them."""
-  if not is_prepared(data_dir):
-    builder = Digits(data_dir=data_dir, file_format="array_record")
-    try:
-      builder.download_and_prepare(
-          download_config=tfds.download.DownloadConfig(try_download_gcs=False)
-      )
-    except OSError as error:
-      # Lost a race: another process renamed its finished copy into place.
-      if not is_prepared(data_dir):
-        raise UserError(
-            f"cannot write the digits dataset under {data_dir} ({error});"
-            f" pass a writable --data_dir or set ${sources.ENV_DATA_DIR}"
-        ) from error
-  # Reads the dataset info back from the prepared folder.
-  return Digits(data_dir=data_dir)
+  return sources.prepare_once(Digits, data_dir)
 
 
 def load(split: str, data_dir: str) -> dict[str, np.ndarray]:

@@ -31,7 +31,6 @@ i is drawn from `np.random.default_rng([SEED, split_id, i])`.
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -241,8 +240,7 @@ class Galaxies(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
 
 def is_prepared(data_dir: str, image_size: int) -> bool:
-  return os.path.isdir(os.path.join(
-      data_dir, Galaxies.name, f"s{image_size}", str(Galaxies.VERSION)))
+  return sources.is_prepared(Galaxies, data_dir, f"s{image_size}")
 
 
 def prepare(data_dir: str, image_size: int = DEFAULT_IMAGE_SIZE) -> Galaxies:
@@ -252,19 +250,7 @@ def prepare(data_dir: str, image_size: int = DEFAULT_IMAGE_SIZE) -> Galaxies:
   config = config_for(image_size)
   if config.name in {c.name for c in Galaxies.BUILDER_CONFIGS}:
     config = config.name  # TFDS refuses a copy of a predefined config.
-  if not is_prepared(data_dir, image_size):
-    builder = Galaxies(data_dir=data_dir, config=config,
-                       file_format="array_record")
-    try:
-      builder.download_and_prepare(
-          download_config=tfds.download.DownloadConfig(try_download_gcs=False))
-    except OSError as error:
-      if not is_prepared(data_dir, image_size):
-        raise UserError(
-            f"cannot write the galaxies dataset under {data_dir} ({error});"
-            f" pass a writable --data_dir or set ${sources.ENV_DATA_DIR}"
-        ) from error
-  return Galaxies(data_dir=data_dir, config=config)
+  return sources.prepare_once(Galaxies, data_dir, config=config)
 
 
 def load(split: str, data_dir: str,

@@ -92,14 +92,8 @@ def read_csv(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 def split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
   """The sorted csv rows of each split (see the module docstring)."""
-  rng = np.random.RandomState(SPLIT_SEED)
-  test = []
-  for label in range(NUM_CLASSES):
-    members = np.flatnonzero(labels == label)
-    test.append(rng.permutation(members)[:TEST_PER_CLASS])
-  test = np.sort(np.concatenate(test))
-  train = np.setdiff1d(np.arange(len(labels)), test)
-  return {"train": train, "test": test}
+  return sources.stratified_split(labels, NUM_CLASSES,
+                                  lambda size: TEST_PER_CLASS, SPLIT_SEED)
 
 
 class Mnist5k(tfds.core.GeneratorBasedBuilder, skip_registration=True):

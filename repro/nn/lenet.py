@@ -6,13 +6,13 @@ the network is positively homogeneous of degree ``L`` (the number of weight
 layers) in its weights: ``z(x; a theta) = a^L z(x; theta)``. Weights use
 Kaiming-normal init (fan-in, gain sqrt(2), untruncated, as PyTorch's
 ``kaiming_normal_``) multiplied by ``init_scale`` (the paper's ``alpha``).
-Logits are divided by ``temperature``.
 
-* ``ReluMLP(hidden=(32, 32), num_classes=3)``: the paper's ``Demo`` net.
-* ``LeNet300100``: ``ReluMLP`` with hidden widths (300, 100), L = 3.
+* ``relu_mlp((32, 32), num_classes=3)``: the paper's ``Demo`` net, the
+  suite's ``repro.nn.mlp.MLP`` with ``weight_init="kaiming_normal"``.
+* ``lenet300100()``: ``relu_mlp`` with hidden widths (300, 100), L = 3.
 * ``LeNet5``: conv(6, 5x5) - avgpool - conv(16, 5x5) - avgpool - 120 - 84
   - classes, valid padding, L = 5 (average pooling is linear, so the
-  network stays homogeneous).
+  network stays homogeneous); its logits are divided by ``temperature``.
 """
 
 from __future__ import annotations
@@ -23,47 +23,24 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-
-def scaled_kaiming_normal(init_scale: float = 1.0):
-  """Kaiming-normal init (std ``sqrt(2 / fan_in)``) times ``init_scale``."""
-  return nn.initializers.variance_scaling(2.0 * init_scale**2, "fan_in",
-                                          "normal")
+from repro.nn.mlp import MLP, scaled_kaiming_normal
 
 
-class ReluMLP(nn.Module):
-  """Fully connected ReLU network; inputs are flattened per example.
+def relu_mlp(hidden_sizes: Sequence[int] = (32, 32), num_classes: int = 3,
+             use_bias: bool = False, init_scale: float = 1.0) -> MLP:
+  """Fully connected ReLU network (Kaiming-normal, zero biases if any).
 
-  Attributes:
-    hidden: widths of the hidden layers.
-    num_classes: number of logits.
-    use_bias: add biases (zero-initialised); False keeps homogeneity.
-    init_scale: multiplies the Kaiming-normal weights (``alpha``).
-    temperature: logits are divided by it.
+  ``relu_mlp((32, 32), 3)`` is the official code's ``Demo`` net.
   """
-  hidden: Sequence[int] = (32, 32)
-  num_classes: int = 3
-  use_bias: bool = False
-  init_scale: float = 1.0
-  temperature: float = 1.0
-
-  @nn.compact
-  def __call__(self, inputs: jax.Array) -> jax.Array:
-    hidden = inputs.reshape(inputs.shape[0], -1)
-    init = scaled_kaiming_normal(self.init_scale)
-    for index, width in enumerate(self.hidden):
-      hidden = nn.Dense(width, use_bias=self.use_bias, kernel_init=init,
-                        name=f"dense_{index}")(hidden)
-      hidden = nn.relu(hidden)
-    logits = nn.Dense(self.num_classes, use_bias=self.use_bias,
-                      kernel_init=init,
-                      name=f"dense_{len(self.hidden)}")(hidden)
-    return logits / self.temperature
+  return MLP(hidden_sizes=tuple(hidden_sizes), num_outputs=num_classes,
+             use_bias=use_bias, weight_init="kaiming_normal",
+             init_scale=init_scale)
 
 
-class LeNet300100(ReluMLP):
+def lenet300100(num_classes: int = 10, use_bias: bool = False,
+                init_scale: float = 1.0) -> MLP:
   """LeNet-300-100 (784-300-100-10 on 28x28 images), bias-free by default."""
-  hidden: Sequence[int] = (300, 100)
-  num_classes: int = 10
+  return relu_mlp((300, 100), num_classes, use_bias, init_scale)
 
 
 class LeNet5(nn.Module):
@@ -103,8 +80,8 @@ def num_weight_layers(model: nn.Module) -> int:
   """``L``, the homogeneity degree: number of Dense/Conv layers."""
   if isinstance(model, LeNet5):
     return 5
-  if isinstance(model, ReluMLP):
-    return len(model.hidden) + 1
+  if isinstance(model, MLP):
+    return len(model.hidden_sizes) + 1
   raise TypeError(f"unknown model {type(model).__name__}")
 
 

@@ -38,6 +38,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from repro.ops.losses import log_likelihood
+
 # PyTorch's nn.Linear default: kaiming_uniform(a=sqrt(5)), i.e.
 # U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 torch_linear_init = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in",
@@ -231,9 +233,7 @@ def masked_next_token_loss(logits: jax.Array, tokens: jax.Array,
   Returns:
     The mean over all target tokens of the batch.
   """
-  log_probs = jax.nn.log_softmax(logits[:, :-1].astype(jnp.float32), axis=-1)
-  targets = tokens[:, 1:]
-  picked = jnp.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
+  picked = log_likelihood(logits[:, :-1].astype(jnp.float32), tokens[:, 1:])
   mask = jnp.broadcast_to(target_mask, tokens.shape)[:, 1:].astype(
       jnp.float32)
   return -jnp.sum(picked * mask) / jnp.maximum(jnp.sum(mask), 1.0)

@@ -26,16 +26,10 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-import optax
 from jax.typing import ArrayLike
 
 from repro.ops import attacks
-
-
-def mean_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-  """Batch mean of the softmax cross-entropy with integer labels."""
-  return jnp.mean(
-      optax.softmax_cross_entropy_with_integer_labels(logits, labels))
+from repro.ops.losses import mean_cross_entropy
 
 
 def kl_from_probabilities(logits: jax.Array,

@@ -25,15 +25,11 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-import optax
 from jax.typing import ArrayLike
 
+from repro.ops.losses import cross_entropy
+
 NORMS = ("linf", "l2")
-
-
-def cross_entropy_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
-  """Per-example softmax cross-entropy with integer labels; ``[n]``."""
-  return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
 
 
 def exponential_loss(scores: jax.Array, labels: jax.Array) -> jax.Array:
@@ -98,7 +94,7 @@ def eot_gradient(logits_fn: Callable[[jax.Array, jax.Array], jax.Array],
                  x: jax.Array, labels: jax.Array, key: jax.Array, *,
                  num_draws: int,
                  loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (
-                     cross_entropy_loss)) -> jax.Array:
+                     cross_entropy)) -> jax.Array:
   """Monte Carlo E_k[grad_x sum_i loss(logits_fn(x, k), y)_i] (EOT).
 
   Athalye et al. (2018): for a stochastic model the attack follows the
@@ -122,7 +118,7 @@ def pgd(logits_fn: Callable[..., jax.Array],
         step_size: ArrayLike,
         norm: str = "linf",
         loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (
-            cross_entropy_loss),
+            cross_entropy),
         key: jax.Array | None = None,
         random_init: bool = False,
         num_restarts: int = 0,

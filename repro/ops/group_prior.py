@@ -32,12 +32,6 @@ from jax.typing import ArrayLike
 SAM_NORM_EPS = 1e-12
 
 
-def softmax_nll(logits: jax.Array, labels: jax.Array) -> jax.Array:
-  """Mean cross-entropy of integer ``labels`` under ``logits`` [n, k]."""
-  return jnp.mean(
-      optax.softmax_cross_entropy_with_integer_labels(logits, labels))
-
-
 def context_log_weights(groups: jax.Array, num_groups: int,
                         group_scale: ArrayLike) -> jax.Array:
   """log of the per-example sampler weights (N / n_g)^s, [n].

@@ -191,16 +191,25 @@ def wright_fisher_samples(key: jax.Array, law: ItemLaw, generation_size: int,
   """
   first_key, resample_key = jax.random.split(key)
   first = sample_items(first_key, law, generation_size)
+  return _resample_generations(resample_key, first, num_generations)
+
+
+def _resample_generations(key: jax.Array, first: jax.Array,
+                          num_generations: int) -> jax.Array:
+  """``first`` ([T0]) and the generations resampled from it ([n, T0]).
+
+  Generation g + 1 is T0 draws with replacement from generation g, drawn
+  with the keys ``split(key, n - 1)``.
+  """
+  size = first.shape[0]
 
   def next_generation(samples, step_key):
-    picks = jax.random.randint(step_key, (generation_size,), 0,
-                               generation_size)
+    picks = jax.random.randint(step_key, (size,), 0, size)
     resampled = samples[picks]
     return resampled, resampled
 
   _, later = jax.lax.scan(next_generation, first,
-                          jax.random.split(resample_key,
-                                           num_generations - 1))
+                          jax.random.split(key, num_generations - 1))
   return jnp.concatenate([first[None], later], axis=0)
 
 
@@ -274,16 +283,8 @@ def wright_fisher_errors(key: jax.Array, law: ItemLaw, generation_size: int,
     counts = jnp.bincount(generation_group, length=generation_size)
     return total - jnp.sum(probs * (1.0 - survival[counts]))
 
-  def next_generation(draw_group, step_key):
-    picks = jax.random.randint(step_key, (generation_size,), 0,
-                               generation_size)
-    resampled = draw_group[picks]
-    return resampled, resampled
-
-  _, later = jax.lax.scan(next_generation, group,
-                          jax.random.split(resample_key,
-                                           num_generations - 1))
-  return jax.vmap(error)(jnp.concatenate([group[None], later], axis=0))
+  return jax.vmap(error)(_resample_generations(resample_key, group,
+                                               num_generations))
 
 
 def finite_sample_error(test: ItemLaw, generator: ItemLaw,

@@ -32,7 +32,8 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-import optax
+
+from repro.ops import losses
 
 ApplyFlat = Callable[[jax.Array, jax.Array], jax.Array]
 Augment = Callable[[jax.Array, jax.Array], jax.Array]
@@ -41,9 +42,7 @@ Augment = Callable[[jax.Array, jax.Array], jax.Array]
 def cross_entropy(apply_flat: ApplyFlat, params: jax.Array,
                   images: jax.Array, labels: jax.Array) -> jax.Array:
   """Mean softmax cross-entropy of integer labels."""
-  logits = apply_flat(params, images)
-  return optax.softmax_cross_entropy_with_integer_labels(
-      logits, labels).mean()
+  return losses.mean_cross_entropy(apply_flat(params, images), labels)
 
 
 def syn_batch(images: jax.Array, labels: jax.Array, key: jax.Array,

@@ -60,3 +60,15 @@ def test_config_is_locked():
   config = config_lib.build_config(get_config, "cpu")
   with pytest.raises(AttributeError):
     config.new_field = 1
+
+
+def test_from_cpu_config_adjusts_the_cpu_config_per_preset():
+  def smoke(config):
+    config.steps = 3
+
+  def build(preset):
+    return config_lib.from_cpu_config(preset, get_config("cpu"), smoke=smoke)
+  assert build("cpu").steps == 100
+  assert build("smoke").steps == 3
+  with pytest.raises(ValueError, match="unknown preset 'paper'"):
+    build("paper")

@@ -13,7 +13,7 @@ import sklearn.datasets
 
 import repro.data
 from repro.core.errors import UserError
-from repro.data import digits
+from repro.data import digits, sources
 
 NUM_EXAMPLES = 1797
 
@@ -115,17 +115,17 @@ def test_losing_a_preparation_race_uses_the_winners_copy(
     digits_dir, monkeypatch
 ):
   # The winner's copy is already in place; this process checked too early.
-  real_is_prepared = digits.is_prepared
+  real_is_prepared = sources.is_prepared
   checks = []
 
-  def is_prepared_late(data_dir):
+  def is_prepared_late(builder_cls, data_dir, config=None):
     checks.append(data_dir)
-    return len(checks) > 1 and real_is_prepared(data_dir)
+    return len(checks) > 1 and real_is_prepared(builder_cls, data_dir, config)
 
   def rename_fails(self, **kwargs):
     raise FileExistsError("destination already exists")
 
-  monkeypatch.setattr(digits, "is_prepared", is_prepared_late)
+  monkeypatch.setattr(sources, "is_prepared", is_prepared_late)
   monkeypatch.setattr(digits.Digits, "download_and_prepare", rename_fails)
   builder = digits.prepare(digits_dir)
   assert len(checks) == 2  # Before preparing, then after the failed rename.

@@ -1,15 +1,16 @@
-"""BatchNormMLP: shapes, features, train/eval BatchNorm semantics."""
+"""MLP with batch_norm: shapes, features, train/eval BatchNorm semantics."""
 
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from repro.nn.batchnorm_mlp import BatchNormMLP
+from repro.nn.mlp import MLP
 
 
 def _setup():
-  model = BatchNormMLP(hidden_sizes=(16, 8), num_classes=3)
+  model = MLP(hidden_sizes=(16, 8), num_outputs=3, use_bias=True,
+              batch_norm=True, output_name="classifier")
   inputs = jax.random.normal(jax.random.key(0), (32, 4, 4, 1)) * 2.0 + 1.0
   variables = jax.jit(model.init)(jax.random.key(1, impl="rbg"), inputs)
   return model, inputs, variables

@@ -14,7 +14,7 @@ def _num_params(params):
 
 
 def test_relu_mlp_is_bias_free_and_homogeneous_of_degree_L():
-  model = lenet.ReluMLP(hidden=(32, 32), num_classes=3)
+  model = lenet.relu_mlp((32, 32), num_classes=3)
   inputs = jnp.asarray(np.random.default_rng(0).normal(size=(17, 2)),
                        jnp.float32)
   params = jax.jit(model.init)(jax.random.key(1), inputs)["params"]
@@ -30,17 +30,13 @@ def test_relu_mlp_is_bias_free_and_homogeneous_of_degree_L():
   chex.assert_trees_all_equal_shapes_and_dtypes(scaled_params, params)
   scaled = model.apply({"params": scaled_params}, inputs)
   np.testing.assert_allclose(scaled, 2.5**3 * logits, rtol=1e-5, atol=1e-6)
-  # Temperature divides the logits.
-  cooled = lenet.ReluMLP(hidden=(32, 32), num_classes=3, temperature=4.0)
-  np.testing.assert_allclose(cooled.apply({"params": params}, inputs),
-                             logits / 4.0, rtol=1e-6)
-  with_bias = lenet.ReluMLP(hidden=(4,), num_classes=2, use_bias=True)
+  with_bias = lenet.relu_mlp((4,), num_classes=2, use_bias=True)
   assert _num_params(jax.eval_shape(with_bias.init, jax.random.key(0),
                                     inputs)["params"]) == 2 * 4 + 4 + 4 * 2 + 2
 
 
 def test_scaled_kaiming_normal_std():
-  model = lenet.ReluMLP(hidden=(300,), num_classes=10, init_scale=3.0)
+  model = lenet.relu_mlp((300,), num_classes=10, init_scale=3.0)
   params = jax.jit(model.init)(jax.random.key(1), jnp.zeros((1, 400)))[
       "params"]
   chex.assert_shape(params["dense_0"]["kernel"], (400, 300))
@@ -56,7 +52,7 @@ def test_scaled_kaiming_normal_std():
 
 
 def test_lenet300100_and_lenet5_shapes_and_homogeneity():
-  mlp = lenet.LeNet300100()
+  mlp = lenet.lenet300100()
   images = jax.random.uniform(jax.random.key(0), (3, 28, 28, 1))
   shapes = jax.eval_shape(mlp.init, jax.random.key(1), images)["params"]
   assert _num_params(shapes) == 784 * 300 + 300 * 100 + 100 * 10

@@ -8,6 +8,7 @@ import pytest
 from scipy import special
 
 from repro.ops import adversarial_training as at
+from repro.ops.losses import mean_cross_entropy
 
 
 def _softmax(logits):
@@ -92,8 +93,8 @@ def test_pgd_adversarial_raises_cross_entropy_within_the_ball():
   def attack_and_score(x, labels):
     adversarial = at.pgd_adversarial(logits_fn, x, labels, jax.random.key(4),
                                      eps=0.1, num_steps=10, step_size=0.025)
-    return (adversarial, at.mean_cross_entropy(logits_fn(x), labels),
-            at.mean_cross_entropy(logits_fn(adversarial), labels))
+    return (adversarial, mean_cross_entropy(logits_fn(x), labels),
+            mean_cross_entropy(logits_fn(adversarial), labels))
   adversarial, before, after = attack_and_score(x, labels)
   assert float(jnp.max(jnp.abs(adversarial - x))) <= 0.1 + 1e-6
   assert float(after) > float(before)

@@ -11,6 +11,7 @@ import pytest
 from repro.nn.mlp import MLP
 from repro.ops import attacks
 from repro.ops import robust_linear as rl
+from repro.ops.losses import cross_entropy
 
 
 @functools.lru_cache
@@ -87,7 +88,7 @@ def test_restarts_keep_the_worst_case_per_example():
       network, x, labels, key=jax.random.key(5), num_restarts=3,
       **common))()
   chex.assert_equal_shape([single, restarted, x])
-  loss = jax.jit(lambda z: attacks.cross_entropy_loss(network(z), labels))
+  loss = jax.jit(lambda z: cross_entropy(network(z), labels))
   chex.assert_shape(loss(x), (32,))
   # The zero-start run is one candidate, so no example can get better.
   assert np.all(np.asarray(loss(restarted)) >= np.asarray(loss(single))
@@ -102,7 +103,7 @@ def test_targeted_attack_raises_the_target_logit():
   x_adv = jax.jit(lambda: attacks.pgd(network, x, target, eps=0.3,
                                       num_steps=10, step_size=0.05,
                                       targeted=True))()
-  loss = jax.jit(lambda z: attacks.cross_entropy_loss(network(z), target))
+  loss = jax.jit(lambda z: cross_entropy(network(z), target))
   before, after = loss(x), loss(x_adv)
   assert np.all(np.asarray(after) <= np.asarray(before) + 1e-6)
   assert float(jnp.mean(after)) < float(jnp.mean(before))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from repro.ops import group_prior
+from repro.ops.losses import mean_cross_entropy
 
 # A tiny binary logistic model: logits = [0, w . x + b].
 X = np.array([[1.0, -2.0], [0.5, 1.0], [-1.5, 0.3]])
@@ -21,7 +22,7 @@ def _logits(params, x):
 
 
 def _context_loss(params):
-  return group_prior.softmax_nll(_logits(params, X), Y)
+  return mean_cross_entropy(_logits(params, X), Y)
 
 
 def _hand_nll_and_grad(w, b):
@@ -67,7 +68,7 @@ def test_objective_is_nll_minus_log_prior_over_n():
   kwargs = dict(precision=500.0, scale=15.0, rho=0.15)
   with jax.enable_x64(True):
     params = jax.tree.map(jnp.asarray, THETA)
-    batch_loss = lambda p: group_prior.softmax_nll(_logits(p, X[:2]), Y[:2])
+    batch_loss = lambda p: mean_cross_entropy(_logits(p, X[:2]), Y[:2])
     loss, aux = group_prior.gap_objective(
         params, batch_loss, _context_loss, THETA0, batch_size=batch_size,
         num_train=num_train, **kwargs)

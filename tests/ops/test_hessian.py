@@ -308,10 +308,10 @@ def test_residual_term_is_sum_of_weighted_logit_hessians_and_traceless():
 
 
 def _oracle_problem(oracle):
-  """The official Demo net (2-32-32-3, bias-free) as our ReluMLP."""
+  """The official Demo net (2-32-32-3, bias-free) as our relu_mlp."""
   inputs = jnp.asarray(oracle["X"])
   labels = jnp.asarray(oracle["y"])
-  model = lenet.ReluMLP(hidden=(32, 32), num_classes=3)
+  model = lenet.relu_mlp((32, 32), num_classes=3)
   sizes = [oracle[name].size for name in ("W1_0", "W2_0", "W3_0")]
   shapes = [oracle[name].shape for name in ("W1_0", "W2_0", "W3_0")]
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from repro.bayes.predictive import bma_log_probs, uncertainty_scores
 from repro.ops import attacks
+from repro.ops.losses import cross_entropy
 from repro.studies.bnn_attacks.posteriors import Predictor, sample_logits
 
 # Terms of the attack objective, combined with weights (see ``Objective``).
@@ -46,10 +47,10 @@ def objective_terms(per_draw_logits: jax.Array,
   """
   log_bma = bma_log_probs(per_draw_logits)
   return jnp.stack([
-      attacks.cross_entropy_loss(log_bma, labels),
+      cross_entropy(log_bma, labels),
       uncertainty_scores(per_draw_logits)["entropy"],
-      attacks.cross_entropy_loss(jnp.exp(log_bma), labels),
-      attacks.cross_entropy_loss(jnp.mean(per_draw_logits, 0), labels),
+      cross_entropy(jnp.exp(log_bma), labels),
+      cross_entropy(jnp.mean(per_draw_logits, 0), labels),
   ])
 
 

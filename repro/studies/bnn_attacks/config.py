@@ -79,50 +79,52 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
 def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` in {"smoke", "cpu", "paper"}."""
-  config = _cpu_config()
-  if preset == "cpu":
-    return config
-  if preset == "smoke":
-    config.data.max_train = 300
-    config.data.num_attack = 24
-    config.model.hidden_sizes = (8,)
-    config.det.num_members = 2
-    config.det.num_steps = 30
-    config.hmc.num_chains = 2
-    config.hmc.num_warmup = 20
-    config.hmc.num_draws = 6
-    config.hmc.thin = 2
-    config.hmc.num_integration_steps = 4
-    config.mfvi.num_steps = 30
-    config.mcd.num_steps = 30
-    config.attack.num_steps = 3
-    config.attack.eot_draws = 3
-    config.attack.eval_draws = 8
-    config.attack.sample_counts = (1, 2, 12)
-    config.attack.carbone_num_steps = 2
-    config.detect.num_steps = 3
-    config.ood.num_steps = 3
-    return config
-  if preset == "paper":
-    config.data.dataset = "mnist"
-    config.data.num_attack = 1000
-    config.model.hidden_sizes = (512, 512)
-    config.det.num_members = 8
-    config.det.num_steps = 5000
-    config.hmc.num_chains = 8
-    config.hmc.num_warmup = 2000
-    config.hmc.num_draws = 200
-    config.hmc.thin = 10
-    config.hmc.num_integration_steps = 100
-    config.mfvi.num_steps = 20000
-    config.mcd.num_steps = 5000
-    config.attack.num_steps = 200
-    config.attack.eval_draws = 1000
-    config.attack.sample_counts = (1, 10, 100, 1000)
-    config.detect.num_steps = 200
-    config.ood.num_steps = 200
-    return config
-  raise ValueError(f"unknown preset {preset!r}")
+  return config_lib.from_cpu_config(preset, _cpu_config(), smoke=_smoke,
+                                    paper=_paper)
+
+
+def _smoke(config: ml_collections.ConfigDict) -> None:
+  """Shrinks the cpu config to the seconds-long smoke preset."""
+  config.data.max_train = 300
+  config.data.num_attack = 24
+  config.model.hidden_sizes = (8,)
+  config.det.num_members = 2
+  config.det.num_steps = 30
+  config.hmc.num_chains = 2
+  config.hmc.num_warmup = 20
+  config.hmc.num_draws = 6
+  config.hmc.thin = 2
+  config.hmc.num_integration_steps = 4
+  config.mfvi.num_steps = 30
+  config.mcd.num_steps = 30
+  config.attack.num_steps = 3
+  config.attack.eot_draws = 3
+  config.attack.eval_draws = 8
+  config.attack.sample_counts = (1, 2, 12)
+  config.attack.carbone_num_steps = 2
+  config.detect.num_steps = 3
+  config.ood.num_steps = 3
+
+
+def _paper(config: ml_collections.ConfigDict) -> None:
+  """Grows the cpu config to the paper's scale."""
+  config.data.dataset = "mnist"
+  config.data.num_attack = 1000
+  config.model.hidden_sizes = (512, 512)
+  config.det.num_members = 8
+  config.det.num_steps = 5000
+  config.hmc.num_chains = 8
+  config.hmc.num_warmup = 2000
+  config.hmc.num_draws = 200
+  config.hmc.thin = 10
+  config.hmc.num_integration_steps = 100
+  config.mfvi.num_steps = 20000
+  config.mcd.num_steps = 5000
+  config.attack.num_steps = 200
+  config.attack.eval_draws = 1000
+  config.attack.sample_counts = (1, 10, 100, 1000)
+  config.detect.num_steps = 200
+  config.ood.num_steps = 200
 
 
 def check_config(config) -> None:

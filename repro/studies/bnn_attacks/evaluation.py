@@ -13,7 +13,7 @@ from absl import logging
 
 from repro.bayes import hmc
 from repro.core import rng
-from repro.ops.attacks import cross_entropy_loss
+from repro.ops.losses import cross_entropy, log_likelihood
 from repro.ops.roc import auroc
 from repro.studies.bnn_attacks import bma_attacks, posteriors
 from repro.studies.bnn_attacks.posteriors import (
@@ -38,7 +38,7 @@ def _accuracy(predictor: Predictor, x, labels, key, draws) -> float:
 
 def _mean_nll(predictor: Predictor, x, labels, key, draws) -> float:
   log_probs = posteriors.predict(predictor, x, key, draws)["log_probs"]
-  return float(jnp.mean(cross_entropy_loss(log_probs, labels)))
+  return float(jnp.mean(cross_entropy(log_probs, labels)))
 
 
 def sanity(config, trained, x_test, y_test, metrics, curves) -> None:
@@ -66,8 +66,7 @@ def sanity(config, trained, x_test, y_test, metrics, curves) -> None:
   model = trained.model
 
   def test_loglik(theta):
-    log_probs = jax.nn.log_softmax(model.logits(theta, x_test), -1)
-    return jnp.mean(jnp.take_along_axis(log_probs, y_test[:, None], 1))
+    return jnp.mean(log_likelihood(model.logits(theta, x_test), y_test))
 
   per_draw = jax.jit(jax.vmap(jax.vmap(test_loglik)))(chains.samples)
   metrics["hmc/rhat_test_loglik"] = float(hmc.split_rhat(per_draw))

@@ -7,6 +7,7 @@ import os
 import matplotlib
 import numpy as np
 
+from repro.core.figures import save_figure
 from repro.core.summary import Figure
 from repro.ops.roc import roc_curve
 
@@ -29,10 +30,8 @@ def robust_accuracy(config, label: dict, workdir: str) -> Figure:
   ax.set_ylim(-0.02, 1.02)
   ax.legend(fontsize=8)
   ax.set_title(f"label attack, {config.attack.num_steps}-step PGD")
-  fig.tight_layout()
   filename = "robust_accuracy.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename), dpi=120)
   return Figure(filename, "Accuracy of each posterior predictive (BMA) "
                 "under PGD-linf on -log p_bar(y|x) vs eps (claim A2); "
                 "eps = 0 is the clean accuracy on the whole test set.")
@@ -54,10 +53,8 @@ def detection_roc(detection: dict, workdir: str) -> Figure:
     ax.set_xlabel("false positive rate (clean)")
     ax.set_ylabel("true positive rate (adversarial)")
     ax.legend(fontsize=8)
-  fig.tight_layout()
   filename = "detection_roc.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename), dpi=120)
   return Figure(filename, "ROC of predictive entropy H[p_bar] detecting "
                 "successful adversarial examples among clean ones: "
                 "first-flip (non-adaptive) vs confidently-wrong (adaptive) "
@@ -76,10 +73,8 @@ def ood_roc(shift: dict, workdir: str) -> Figure:
   ax.set_ylabel("true positive rate (OOD)")
   ax.set_title("HMC: OOD detection by H[p_bar]")
   ax.legend(fontsize=8)
-  fig.tight_layout()
   filename = "ood_roc.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename), dpi=120)
   return Figure(filename, "ROC of predictive entropy separating held-out "
                 "classes (OOD) from in-distribution digits, clean and under "
                 "entropy attacks (claim A6).")

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from repro.core.figures import save_figure  # noqa: E402
 from repro.core.summary import Figure  # noqa: E402
 from repro.studies.collapse_regression import analysis  # noqa: E402
 
@@ -17,9 +18,7 @@ TITLES = {"isotropic": "Σ = I", "power_law": "power-law Σ"}
 
 
 def _save(fig, workdir: str, filename: str) -> str:
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return filename
 
 

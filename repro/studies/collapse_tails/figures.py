@@ -10,13 +10,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from repro.core.figures import save_figure  # noqa: E402
 from repro.core.summary import Figure  # noqa: E402
 
 
 def _save(fig, workdir: str, filename: str, caption: str) -> Figure:
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, filename), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename), dpi=120)
   return Figure(filename, caption)
 
 

@@ -27,6 +27,7 @@ from absl import logging
 
 from repro.core import parallel, rng
 from repro.ops import hutter, zipf
+from repro.ops.losses import cross_entropy
 from repro.studies.collapse_tails import theory
 
 
@@ -55,9 +56,7 @@ def memoriser_logits(params: Memoriser) -> jax.Array:
 def weighted_cross_entropy(params: Memoriser, weights: jax.Array,
                            labels: jax.Array) -> jax.Array:
   """sum_i w_i CE(logits_i, y_i): the empirical risk with w = counts / T."""
-  losses = optax.softmax_cross_entropy_with_integer_labels(
-      memoriser_logits(params), labels)
-  return jnp.sum(weights * losses)
+  return jnp.sum(weights * cross_entropy(memoriser_logits(params), labels))
 
 
 @functools.partial(jax.jit, static_argnames=("width", "num_labels", "steps",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core import config as config_lib
 from repro.core.errors import UserError
 from repro.ops.drop_quotas import CONVENTIONS
 from repro.studies.data_pruning.grid import METHODS
@@ -110,37 +111,39 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
 def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` in {"smoke", "cpu", "paper"}."""
-  config = _cpu_config()
-  if preset == "cpu":
-    return config
-  if preset == "smoke":
-    mixture = config.data.mixture
-    mixture.train_per_class = 30
-    mixture.test_per_class = 20
-    mixture.hidden_sizes = (16,)
-    mixture.epochs = 10
-    mixture.batch_size = 32
-    mixture.eval_batch = 300
-    digits = config.data.digits
-    digits.max_train_per_class = 20
-    digits.hidden_sizes = (16,)
-    digits.epochs = 10
-    digits.batch_size = 32
-    digits.eval_batch = 300
-    config.datasets = ("mixture",)
-    config.scores.query_seeds = 2
-    config.scores.drop_query_models = 2
-    config.scores.du_window = 3
-    config.scores.grand_batch = 64
-    config.pruning.num_seeds = 2
-    config.theory.grid_size = 20_001
-    config.theory.curve_points = 11
-    return config
-  if preset == "paper":
-    config.datasets = ("cifar10", "cifar100")
-    config.scores.grand_batch = 16
-    return config
-  raise ValueError(f"unknown preset {preset!r}")
+  return config_lib.from_cpu_config(preset, _cpu_config(), smoke=_smoke,
+                                    paper=_paper)
+
+
+def _smoke(config: ml_collections.ConfigDict) -> None:
+  """Shrinks the cpu config to the seconds-long smoke preset."""
+  mixture = config.data.mixture
+  mixture.train_per_class = 30
+  mixture.test_per_class = 20
+  mixture.hidden_sizes = (16,)
+  mixture.epochs = 10
+  mixture.batch_size = 32
+  mixture.eval_batch = 300
+  digits = config.data.digits
+  digits.max_train_per_class = 20
+  digits.hidden_sizes = (16,)
+  digits.epochs = 10
+  digits.batch_size = 32
+  digits.eval_batch = 300
+  config.datasets = ("mixture",)
+  config.scores.query_seeds = 2
+  config.scores.drop_query_models = 2
+  config.scores.du_window = 3
+  config.scores.grand_batch = 64
+  config.pruning.num_seeds = 2
+  config.theory.grid_size = 20_001
+  config.theory.curve_points = 11
+
+
+def _paper(config: ml_collections.ConfigDict) -> None:
+  """Grows the cpu config to the paper's scale."""
+  config.datasets = ("cifar10", "cifar100")
+  config.scores.grand_batch = 16
 
 
 def check_config(config) -> None:

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from repro.core.figures import save_figure  # noqa: E402
 from repro.core.summary import Figure  # noqa: E402
 from repro.ops import drop_quotas  # noqa: E402
 from repro.studies.data_pruning import analysis  # noqa: E402
@@ -38,10 +39,8 @@ def accuracy_vs_density(workdir, name, config, results) -> Figure:
   axes[1].legend(fontsize=7, ncol=2)
   fig.suptitle(f"{name}: pruning methods vs density "
                f"({config.pruning.num_seeds} seeds, min/max bands)")
-  fig.tight_layout()
   filename = f"{name}_accuracy_vs_density.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return Figure(filename, f"{name}: average (left) and worst-class (right) "
                 "test accuracy of the model retrained on each method's "
                 "subset, vs dataset density; dotted: full data.")
@@ -63,10 +62,8 @@ def class_density_vs_accuracy(workdir, name, config, arrays,
   axis.set_ylabel(f"class density kept at d = {density}")
   axis.legend(fontsize=7)
   axis.set_title(f"{name}: class ratios chosen by each method")
-  fig.tight_layout()
   filename = f"{name}_class_density_vs_accuracy.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return Figure(filename, f"{name}: fraction of every class kept at d = "
                 f"{density} against the class's full-data test accuracy "
                 "(claim C1: hard classes get fewer points from score-based "
@@ -88,10 +85,8 @@ def mog_priors(workdir, sweep, theory_config) -> Figure:
   axis.set_title(f"N(0,1) vs N({theory_config.mu}, "
                  f"{theory_config.sigma}^2)")
   axis.legend(fontsize=8)
-  fig.tight_layout()
   filename = "mog_priors.png"
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return Figure(filename, "Mixture of two Gaussians: worst-class and "
                 "average risk of the average-risk-minimising threshold as "
                 "the hard class's prior grows (C7).")

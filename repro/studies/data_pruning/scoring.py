@@ -27,6 +27,7 @@ from absl import logging
 
 from repro.core import rng
 from repro.ops import drop_quotas, pruning_scores
+from repro.ops.losses import mean_cross_entropy
 from repro.studies.data_pruning import training
 
 SCORE_METHODS = ("el2n", "grand", "forgetting", "dynamic_uncertainty",
@@ -156,7 +157,7 @@ def _grand_fn(model, batch_size: int):
 
     def loss(params, x, y):
       logits = model.eval_apply({"params": params, **state}, x[None])
-      return training.cross_entropy(logits, y[None])
+      return mean_cross_entropy(logits, y[None])
 
     return pruning_scores.grad_norms(loss, variables["params"], inputs,
                                      labels, batch_size)

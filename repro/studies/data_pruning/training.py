@@ -25,15 +25,14 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from repro.core import checkpoint, loop, parallel
 from repro.nn import mlp as mlp_lib
 from repro.nn import vgg as vgg_lib
+from repro.ops.losses import mean_cross_entropy
 from repro.studies.data_pruning import data as data_module
 
 VGG_LAYERS = {
@@ -59,19 +58,13 @@ def make_model(group, num_classes: int) -> Model:
   if group.model == "mlp":
     module = mlp_lib.MLP(hidden_sizes=tuple(group.hidden_sizes),
                          num_outputs=num_classes, use_bias=True)
-    last_hidden = f"dense_{len(group.hidden_sizes) - 1}"
-
-    def features(variables, inputs):
-      _, captured = module.apply(variables, inputs,
-                                 capture_intermediates=True,
-                                 mutable=["intermediates"])
-      return nn.relu(captured["intermediates"][last_hidden]["__call__"][0])
-
     return Model(
         init=lambda key, inputs: dict(module.init(key, inputs)),
         train_apply=lambda variables, inputs: (
             module.apply(variables, inputs), {}),
-        eval_apply=module.apply, features=features)
+        eval_apply=module.apply,
+        features=lambda variables, inputs: module.apply(
+            variables, inputs, return_features=True)[1][-1])
   if group.model == "vgg":
     module = vgg_lib.VGG(VGG_LAYERS[group.vgg_layers], num_classes,
                          group.width_multiplier)
@@ -88,12 +81,6 @@ def make_model(group, num_classes: int) -> Model:
         features=lambda variables, inputs: module.apply(
             variables, inputs, return_features=True)[1][-1])
   raise ValueError(f"unknown model {group.model!r}")
-
-
-def cross_entropy(logits, labels):
-  """Mean softmax cross-entropy with integer labels."""
-  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
-      logits, labels))
 
 
 def class_recalls(logits, labels, num_classes: int):
@@ -265,7 +252,7 @@ def _train_step(model: Model, hyper: dict, augment: bool, record: bool,
   def loss_fn(params):
     logits, new_state = model.train_apply({"params": params, **state},
                                           batch_x)
-    return cross_entropy(logits, batch_y), (logits, new_state)
+    return mean_cross_entropy(logits, batch_y), (logits, new_state)
 
   (loss, (logits, new_state)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(variables["params"])

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
 import numpy as np  # noqa: E402
 
+from repro.core.figures import save_figure  # noqa: E402
 from repro.data import galaxies  # noqa: E402
 
 
@@ -42,9 +43,7 @@ def image_grid(rows: dict[str, np.ndarray], ipc_of: dict[str, int], mean,
                        fontsize=6)
     axes[r, 0].text(-0.3, 0.5, name, transform=axes[r, 0].transAxes,
                     ha="right", va="center", fontsize=7)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return filename
 
 
@@ -61,9 +60,7 @@ def loss_curves(curves: dict[str, np.ndarray], workdir: str,
   ax.set_xlabel("distillation iteration")
   ax.set_ylabel("normalised matching loss")
   ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return filename
 
 
@@ -84,7 +81,5 @@ def accuracy_table(table: dict[int, dict[str, tuple[float, float]]],
   tab.set_fontsize(7)
   tab.scale(1.0, 1.4)
   ax.set_title("test accuracy (%), mean ± std over eval nets", fontsize=8)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, filename), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename), dpi=120)
   return filename

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ml_collections
 
 from repro import data as data_lib
+from repro.core import config as config_lib
 from repro.core.errors import UserError
 
 MODELS = ("mlp", "lenet300100", "lenet5")  # problems.load_problem's
@@ -69,50 +70,52 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
 def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` in {"smoke", "cpu", "paper"}."""
-  config = _cpu_config()
-  if preset == "cpu":
-    return config
-  if preset == "smoke":
-    config.fast_compile = True
-    curvature = config.curvature
-    curvature.hidden = (8, 8)
-    curvature.num_train = 300
-    curvature.log_alpha_step = 0.75
-    curvature.num_seeds = 2
-    curvature.subspace_dim = 8
-    curvature.lanczos_steps = 10
-    curvature.full_log_alphas = (-1.0, 0.0)
-    curvature.num_random_inits = 12
-    curvature.num_notes_inits = 6
-    curvature.num_prior_inits = 12
-    training = config.training
-    training.hidden = (16, 16)
-    training.num_train = 300
-    training.log_alphas = (-2.0, 0.0, 2.5)
-    training.num_steps = 100
-    training.log_every = 50
-    training.sharpness_steps = 5
-    training.zone_seeds = 1
-    training.good_alphas = (0.0,)
-    return config
-  if preset == "paper":
-    # Official setups: LeNet-300-100 on FashionMNIST for the curvature
-    # analysis and training (5000 GD iterations, log every 100); exact
-    # full-space traces on 256 random coordinates instead of all 266k.
-    curvature = config.curvature
-    curvature.dataset = "fashion_mnist"
-    curvature.model = "lenet300100"
-    curvature.log_alpha_min = -3.0
-    curvature.log_alpha_max = 3.0
-    curvature.full_coordinates = 256
-    curvature.lanczos_steps = 60
-    curvature.chunk_size = 10
-    training = config.training
-    training.dataset = "fashion_mnist"
-    training.model = "lenet300100"
-    training.num_steps = 5000
-    return config
-  raise ValueError(f"unknown preset {preset!r}")
+  return config_lib.from_cpu_config(preset, _cpu_config(), smoke=_smoke,
+                                    paper=_paper)
+
+
+def _smoke(config: ml_collections.ConfigDict) -> None:
+  """Shrinks the cpu config to the seconds-long smoke preset."""
+  config.fast_compile = True
+  curvature = config.curvature
+  curvature.hidden = (8, 8)
+  curvature.num_train = 300
+  curvature.log_alpha_step = 0.75
+  curvature.num_seeds = 2
+  curvature.subspace_dim = 8
+  curvature.lanczos_steps = 10
+  curvature.full_log_alphas = (-1.0, 0.0)
+  curvature.num_random_inits = 12
+  curvature.num_notes_inits = 6
+  curvature.num_prior_inits = 12
+  training = config.training
+  training.hidden = (16, 16)
+  training.num_train = 300
+  training.log_alphas = (-2.0, 0.0, 2.5)
+  training.num_steps = 100
+  training.log_every = 50
+  training.sharpness_steps = 5
+  training.zone_seeds = 1
+  training.good_alphas = (0.0,)
+
+
+def _paper(config: ml_collections.ConfigDict) -> None:
+  """Grows the cpu config to the paper's scale."""
+  # Official setups: LeNet-300-100 on FashionMNIST for the curvature
+  # analysis and training (5000 GD iterations, log every 100); exact
+  # full-space traces on 256 random coordinates instead of all 266k.
+  curvature = config.curvature
+  curvature.dataset = "fashion_mnist"
+  curvature.model = "lenet300100"
+  curvature.log_alpha_min = -3.0
+  curvature.log_alpha_max = 3.0
+  curvature.full_coordinates = 256
+  curvature.lanczos_steps = 60
+  curvature.chunk_size = 10
+  training = config.training
+  training.dataset = "fashion_mnist"
+  training.model = "lenet300100"
+  training.num_steps = 5000
 
 
 def check_config(config) -> None:

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from repro.core.figures import save_figure  # noqa: E402
 from repro.core.summary import Figure  # noqa: E402
 
 
@@ -45,9 +46,7 @@ def curvature_vs_alpha(workdir, results, metrics) -> Figure:
   twin_handles = twin.get_legend_handles_labels()
   axis.legend(handles[0] + twin_handles[0], handles[1] + twin_handles[1],
               fontsize=7, loc="upper left")
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, "curvature_vs_alpha.png"), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, "curvature_vs_alpha.png"), dpi=120)
   return Figure("curvature_vs_alpha.png",
                 "Positive curvature of the loss Hessian at initialisation vs "
                 "scale alpha (Circles, bias-free 2-32-32-3), with the "
@@ -69,9 +68,7 @@ def gauss_newton_vs_alpha(workdir, results, metrics) -> Figure:
   axis.set_xlabel("log10 alpha")
   axis.set_ylabel("spectral norm (full parameter space)")
   axis.legend(fontsize=8)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, "gauss_newton_vs_alpha.png"), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, "gauss_newton_vs_alpha.png"), dpi=120)
   return Figure("gauss_newton_vs_alpha.png",
                 "Gauss-Newton term vs residual term of the Hessian: G "
                 "dominates exactly where positive curvature appears.")
@@ -92,9 +89,7 @@ def gradient_vs_mismatch(workdir, results, metrics) -> Figure:
   axis.set_xlabel("||Q - p_bar|| (label prior vs mean softmax)")
   axis.set_ylabel("||grad L||")
   axis.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, "gradient_vs_mismatch.png"), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, "gradient_vs_mismatch.png"), dpi=120)
   return Figure("gradient_vs_mismatch.png",
                 "Cross-entropy gradient norm at initialisation against the "
                 "mismatch between label prior and mean softmax output.")
@@ -112,9 +107,7 @@ def curvature_vs_entropy(workdir, results, metrics) -> Figure:
   axes[1].set_xscale("log")
   fig.suptitle("Random inits inside the zone (colour: log10 alpha = "
                "-log10 T / L)", fontsize=9)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, "curvature_vs_entropy.png"), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, "curvature_vs_entropy.png"), dpi=120)
   return Figure("curvature_vs_entropy.png",
                 "Inside the zone, positive curvature goes with high softmax "
                 "entropy and low initial loss.")
@@ -137,9 +130,7 @@ def accuracy_vs_alpha(workdir, zone, trained, metrics) -> Figure:
   twin_handles = twin.get_legend_handles_labels()
   axis.legend(handles[0] + twin_handles[0], handles[1] + twin_handles[1],
               fontsize=8, loc="lower center")
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, "accuracy_vs_alpha.png"), dpi=120)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, "accuracy_vs_alpha.png"), dpi=120)
   return Figure("accuracy_vs_alpha.png",
                 "Full-batch GD (lr = 0.1/alpha^(L-2)) from scaled "
                 "initialisations: final accuracy vs alpha, with the "

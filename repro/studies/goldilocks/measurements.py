@@ -14,7 +14,8 @@ import jax.numpy as jnp
 
 from repro.ops import curvature as curv
 from repro.ops import hessian as hess
-from repro.studies.goldilocks.problems import Problem, mean_cross_entropy
+from repro.ops.losses import mean_cross_entropy
+from repro.studies.goldilocks.problems import Problem
 
 
 def training_data(problem: Problem):

@@ -14,7 +14,6 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from repro import data as data_lib
 from repro.core.errors import UserError
@@ -40,11 +39,6 @@ class Problem:
     """The empirical class frequencies ``Q`` of the training set."""
     return np.bincount(self.train_labels,
                        minlength=self.num_classes) / len(self.train_labels)
-
-
-def mean_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-  """Mean softmax cross-entropy over the full batch (logsumexp-stable)."""
-  return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
 def _load_arrays(dataset: str, num_train: int, seed: int, data_dir: str):
@@ -76,9 +70,9 @@ def _load_arrays(dataset: str, num_train: int, seed: int, data_dir: str):
 
 def _make_model(model: str, hidden, num_classes: int):
   if model == "mlp":
-    return lenet.ReluMLP(hidden=tuple(hidden), num_classes=num_classes)
+    return lenet.relu_mlp(hidden, num_classes)
   if model == "lenet300100":
-    return lenet.LeNet300100(num_classes=num_classes)
+    return lenet.lenet300100(num_classes)
   if model == "lenet5":
     return lenet.LeNet5(num_classes=num_classes)
   raise UserError(f"goldilocks: unknown model {model!r}; use mlp, "

@@ -22,7 +22,8 @@ from absl import logging
 
 from repro.core import checkpoint, loop
 from repro.ops import hessian as hess
-from repro.studies.goldilocks.problems import Problem, mean_cross_entropy
+from repro.ops.losses import mean_cross_entropy
+from repro.studies.goldilocks.problems import Problem
 
 
 def _cosine(a, b):

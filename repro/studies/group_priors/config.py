@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core import config as config_lib
 from repro.core.errors import UserError
 from repro.studies.group_priors import data as group_data
 
@@ -90,38 +91,40 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
 def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` in {"smoke", "cpu", "paper"}."""
-  config = _cpu_config()
-  if preset == "cpu":
-    return config
-  if preset == "smoke":
-    config.num_seeds = 2
-    config.data.num_train = 400
-    config.data.num_annotated = 200
-    config.data.annotated_majority_fraction = 0.8
-    config.data.majority_fraction = 0.9
-    config.data.test_per_group = 50
-    config.data.probe_per_group = 20
-    config.gaussian.noise_dim = 10
-    config.erm.hidden_sizes = (16, 16)
-    config.erm.epochs = 5
-    config.gap.scales = (5.0, 150.0)
-    config.gap.steps = 20
-    config.gap.batch_size = 32
-    config.gap.context_batch_size = 32
-    config.all_layers.scales = (15.0,)
-    config.all_layers.steps = 10
-    config.dfr.num_retrains = 2
-    config.dfr.c_grid = (1.0, 0.1)
-    return config
-  if preset == "paper":
-    config.datasets = ("waterbirds",)
-    config.waterbirds.image_size = 64
-    config.erm.hidden_sizes = (1024, 1024)
-    config.erm.epochs = 100
-    config.gap.steps = 4000
-    config.all_layers.steps = 4000
-    return config
-  raise ValueError(f"unknown preset {preset!r}")
+  return config_lib.from_cpu_config(preset, _cpu_config(), smoke=_smoke,
+                                    paper=_paper)
+
+
+def _smoke(config: ml_collections.ConfigDict) -> None:
+  """Shrinks the cpu config to the seconds-long smoke preset."""
+  config.num_seeds = 2
+  config.data.num_train = 400
+  config.data.num_annotated = 200
+  config.data.annotated_majority_fraction = 0.8
+  config.data.majority_fraction = 0.9
+  config.data.test_per_group = 50
+  config.data.probe_per_group = 20
+  config.gaussian.noise_dim = 10
+  config.erm.hidden_sizes = (16, 16)
+  config.erm.epochs = 5
+  config.gap.scales = (5.0, 150.0)
+  config.gap.steps = 20
+  config.gap.batch_size = 32
+  config.gap.context_batch_size = 32
+  config.all_layers.scales = (15.0,)
+  config.all_layers.steps = 10
+  config.dfr.num_retrains = 2
+  config.dfr.c_grid = (1.0, 0.1)
+
+
+def _paper(config: ml_collections.ConfigDict) -> None:
+  """Grows the cpu config to the paper's scale."""
+  config.datasets = ("waterbirds",)
+  config.waterbirds.image_size = 64
+  config.erm.hidden_sizes = (1024, 1024)
+  config.erm.epochs = 100
+  config.gap.steps = 4000
+  config.all_layers.steps = 4000
 
 
 def check_config(config) -> None:

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from repro.core.figures import save_figure  # noqa: E402
 from repro.core.summary import Figure  # noqa: E402
 
 METHODS = (("erm", "ERM"), ("erm_ll", "ERM-LL (fit)"), ("dfr", "DFR"),
@@ -34,9 +35,7 @@ def group_bars(path, results, group_names, title):
   ax.set_ylim(0, 1.02)
   ax.set_title(title)
   ax.legend(fontsize=7, ncol=5, loc="lower right")
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  save_figure(fig, path)
 
 
 def sweep_plot(path, sweep, config, title):
@@ -78,9 +77,7 @@ def sweep_plot(path, sweep, config, title):
   right.set_xlabel("context group exponent s")
   right.set_title(f"{title}: vs s", fontsize=9)
   right.legend(fontsize=6, ncol=2)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  save_figure(fig, path)
 
 
 def write_all(workdir, name, results, sweep, config, group_names):

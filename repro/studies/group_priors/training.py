@@ -14,7 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from repro.nn.mlp import MLP
 from repro.ops import group_prior
+from repro.ops.losses import mean_cross_entropy
 
 NUM_CLASSES = 2
 
@@ -47,13 +49,17 @@ def join_head(body, head):
   return {"params": {**body, f"dense_{len(body)}": head}}
 
 
+def _widths(layers) -> list[int]:
+  """Output widths of the layers ``dense_0, dense_1, ...`` of ``layers``."""
+  return [layers[f"dense_{i}"]["kernel"].shape[-1]
+          for i in range(len(layers))]
+
+
 def features(body, inputs):
   """Penultimate ReLU features of the MLP body, [n, width]."""
-  hidden = inputs.reshape(inputs.shape[0], -1)
-  for index in range(len(body)):
-    layer = body[f"dense_{index}"]
-    hidden = jax.nn.relu(hidden @ layer["kernel"] + layer["bias"])
-  return hidden
+  module = MLP(hidden_sizes=tuple(_widths(body)), num_outputs=None,
+               use_bias=True)
+  return module.apply({"params": body}, inputs)
 
 
 def head_logits(head, feats):
@@ -63,15 +69,17 @@ def head_logits(head, feats):
 
 def mlp_logits(params, inputs):
   """Logits of the whole MLP, body then head."""
-  body, head = split_head(params)
-  return head_logits(head, features(body, inputs))
+  *hidden, outputs = _widths(params["params"])
+  module = MLP(hidden_sizes=tuple(hidden), num_outputs=outputs,
+               use_bias=True)
+  return module.apply(params, inputs)
 
 
 def erm_loss(params, key, inputs, labels, *, batch_size: int):
   """Mean NLL on a uniformly drawn mini-batch (ERM)."""
   index = jax.random.randint(key, (batch_size,), 0, labels.shape[0])
   logits = mlp_logits(params, inputs[index])
-  return group_prior.softmax_nll(logits, labels[index]), {}
+  return mean_cross_entropy(logits, labels[index]), {}
 
 
 class GapHyper(NamedTuple):
@@ -109,11 +117,11 @@ def train_gap(apply_fn, init_params, prior_mean, inputs, labels, groups,
                                          context_batch_size)
 
     def batch_loss(p):
-      return group_prior.softmax_nll(apply_fn(p, inputs[batch]),
+      return mean_cross_entropy(apply_fn(p, inputs[batch]),
                                      labels[batch])
 
     def context_loss(p):
-      return group_prior.softmax_nll(apply_fn(p, inputs[context]),
+      return mean_cross_entropy(apply_fn(p, inputs[context]),
                                      labels[context])
 
     return group_prior.gap_objective(

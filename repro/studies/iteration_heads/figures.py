@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from repro.core.figures import save_figure  # noqa: E402
 from repro.core.summary import Figure  # noqa: E402
 from repro.data import iterative_tasks  # noqa: E402
 
@@ -51,9 +52,7 @@ def accuracy_by_length(path, results, datasets, config):
   ax.set_ylabel("test exact-sequence accuracy")
   ax.set_ylim(-0.02, 1.02)
   ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=120)
-  plt.close(fig)
+  save_figure(fig, path, dpi=120)
 
 
 def attention_maps(path, results, datasets, models, config):
@@ -87,9 +86,7 @@ def attention_maps(path, results, datasets, models, config):
     ax.set_title(titles[layer], fontsize=9)
   fig.suptitle(f"R1 attention, mean over test sequences of length {length} "
                "(red: expected positions)", fontsize=9)
-  fig.tight_layout()
-  fig.savefig(path, dpi=120)
-  plt.close(fig)
+  save_figure(fig, path, dpi=120)
 
 
 def emergence(path, results):
@@ -106,9 +103,7 @@ def emergence(path, results):
   ax.set_ylim(-0.02, 1.02)
   ax.set_title("R1: polynomial with CoT", fontsize=9)
   ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=120)
-  plt.close(fig)
+  save_figure(fig, path, dpi=120)
 
 
 def transfer(path, results, config):
@@ -125,9 +120,7 @@ def transfer(path, results, config):
     ax.set_xlabel("fine-tuning / training step")
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=120)
-  plt.close(fig)
+  save_figure(fig, path, dpi=120)
 
 
 def write_all(workdir, config, results, datasets, models) -> list[Figure]:

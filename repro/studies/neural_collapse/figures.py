@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from repro.core.figures import save_figure  # noqa: E402
+
 MODE_TITLES = {"standard": "standard training", "pgd_at": "PGD-AT",
                "trades": "TRADES",
                "trades_official": "TRADES (official BN eval-mode quirk)"}
@@ -34,9 +36,7 @@ def nc1_over_epochs(trajectories: dict[str, list[dict]], workdir: str) -> str:
     axis.grid(alpha=0.3)
   axes[0][0].set_ylabel("NC1 = Tr(Σ_W Σ_B⁺)/C")
   axes[0][0].legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return filename
 
 
@@ -57,9 +57,7 @@ def layer_ratios(trajectories: dict[str, list[dict]], workdir: str) -> str:
   axis.set_ylabel("NC1(PGD) / NC1(clean)")
   axis.legend(fontsize=8)
   axis.grid(alpha=0.3)
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return filename
 
 
@@ -97,7 +95,5 @@ def leap_plot(example: dict[str, np.ndarray], workdir: str) -> str:
     axis.set_title(title, fontsize=9)
     axis.set_xlabel("PC 1 of clean class means")
   axes[0].set_ylabel("PC 2 of clean class means")
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, filename), dpi=110)
-  plt.close(fig)
+  save_figure(fig, os.path.join(workdir, filename))
   return filename

@@ -22,7 +22,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from repro.core.errors import UserError
-from repro.nn.batchnorm_mlp import BatchNormMLP
 from repro.nn.mlp import MLP
 from repro.nn.vgg import vgg11_bn
 
@@ -75,17 +74,8 @@ class Network:
   def features(self, variables: dict,
                images: jax.Array) -> tuple[jax.Array, list[jax.Array]]:
     """Eval-mode logits and the per-layer features (last: penultimate)."""
-    inputs = self._standardise(images)
-    if self.has_batch_norm:
-      return self.module.apply(variables, inputs, train=False,
-                               return_features=True)
-    logits, state = self.module.apply(variables, inputs,
-                                      capture_intermediates=True,
-                                      mutable=["intermediates"])
-    captured = state["intermediates"]
-    hidden = [nn.relu(captured[f"dense_{i}"]["__call__"][0])
-              for i in range(len(self.module.hidden_sizes))]
-    return logits, hidden
+    return self.module.apply(variables, self._standardise(images),
+                             train=False, return_features=True)
 
   def classifier(self, variables: dict) -> jax.Array:
     """Weights W [C, d] of the last linear layer."""
@@ -100,7 +90,9 @@ def build(config, train_images: np.ndarray, num_classes: int) -> Network:
   channel_mean = train_images.mean(axis=(0, 1, 2))
   channel_std = train_images.std(axis=(0, 1, 2))
   if config.model == "bn_mlp":
-    module = BatchNormMLP(tuple(config.hidden_sizes), num_classes)
+    module = MLP(hidden_sizes=tuple(config.hidden_sizes),
+                 num_outputs=num_classes, use_bias=True, batch_norm=True,
+                 output_name="classifier")
   elif config.model == "mlp":
     module = MLP(hidden_sizes=tuple(config.hidden_sizes),
                  num_outputs=num_classes, use_bias=True)

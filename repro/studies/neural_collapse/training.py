@@ -33,6 +33,7 @@ import optax
 
 from repro.core.rng import step_key
 from repro.ops import adversarial_training
+from repro.ops.losses import mean_cross_entropy
 from repro.studies.neural_collapse.network import Network
 
 MODES = ("standard", "pgd_at", "trades", "trades_official")
@@ -83,7 +84,7 @@ def make_loss(network: Network, mode: str, config):
     variables = with_params(params, variables)
     if mode == "standard":
       logits, variables = network.logits(variables, images, train=True)
-      value = adversarial_training.mean_cross_entropy(logits, labels)
+      value = mean_cross_entropy(logits, labels)
       return value, (variables, {"train_accuracy": _accuracy(logits, labels)})
     if mode == "pgd_at":
       adversarial = jax.lax.stop_gradient(
@@ -91,7 +92,7 @@ def make_loss(network: Network, mode: str, config):
               frozen_logits_fn(variables, True), images, labels, key,
               **attack))
       logits, variables = network.logits(variables, adversarial, train=True)
-      value = adversarial_training.mean_cross_entropy(logits, labels)
+      value = mean_cross_entropy(logits, labels)
       return value, (variables, {"train_accuracy": _accuracy(logits, labels)})
     if mode in ("trades", "trades_official"):
       adversarial = jax.lax.stop_gradient(

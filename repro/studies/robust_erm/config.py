@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from repro.core import config as config_lib
 from repro.core.errors import UserError
 
 
@@ -70,66 +71,68 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
 def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` in {"smoke", "cpu", "paper"}."""
-  config = _cpu_config()
-  if preset == "cpu":
-    return config
-  if preset == "smoke":
-    linear = config.linear
-    linear.dim = 16
-    linear.teacher_nonzero = 2
-    linear.train_sizes = (6, 12)
-    linear.eps_fractions = (0.0, 0.5, 0.9)
-    linear.num_seeds = 2
-    linear.num_test = 200
-    linear.num_steps = 300
-    linear.num_snapshots = 4
-    linear.check_attack_steps = 20
-    linear.check_num_points = 50
-    heatmap = config.heatmap
-    heatmap.teacher_nonzero = (2, 16)
-    heatmap.input_nonzero = (0, 4)
-    heatmap.train_sizes = (8,)
-    heatmap.num_seeds = 1
-    heatmap.num_test = 100
-    heatmap.num_steps = 200
-    nn = config.nn
-    nn.train_sizes = (10, 20)
-    nn.eps = (0.0, 0.2)
-    nn.max_test = 40
-    nn.width = 8
-    nn.num_seeds = 2
-    nn.num_steps = 10
-    nn.train_attack_steps = 2
-    nn.eval_attack_steps = 3
-    nn.num_curve_points = 5
-    return config
-  if preset == "paper":
-    linear = config.linear
-    linear.train_sizes = (20, 50, 100, 200, 400)
-    linear.eps_fractions = (0.0, 0.25, 0.5, 0.75, 0.9)
-    linear.num_seeds = 10
-    linear.num_test = 10000
-    linear.num_steps = 200000
-    linear.num_snapshots = 20
-    heatmap = config.heatmap
-    heatmap.teacher_nonzero = (5, 20, 50, 100, 200)
-    heatmap.input_nonzero = (0, 5, 10, 20, 50)
-    heatmap.train_sizes = (25, 50, 100)
-    heatmap.num_seeds = 5
-    heatmap.num_test = 5000
-    heatmap.num_steps = 200000
-    nn = config.nn
-    nn.dataset = "mnist"
-    nn.train_sizes = (100, 250)
-    nn.max_test = 2000
-    nn.eps = (0.0, 0.2, 0.3)
-    nn.width = 784
-    nn.num_steps = 12000
-    nn.gd_lr = 1e-4
-    nn.sd_lr = 1e-4
-    nn.num_curve_points = 100
-    return config
-  raise ValueError(f"unknown preset {preset!r}")
+  return config_lib.from_cpu_config(preset, _cpu_config(), smoke=_smoke,
+                                    paper=_paper)
+
+
+def _smoke(config: ml_collections.ConfigDict) -> None:
+  """Shrinks the cpu config to the seconds-long smoke preset."""
+  linear = config.linear
+  linear.dim = 16
+  linear.teacher_nonzero = 2
+  linear.train_sizes = (6, 12)
+  linear.eps_fractions = (0.0, 0.5, 0.9)
+  linear.num_seeds = 2
+  linear.num_test = 200
+  linear.num_steps = 300
+  linear.num_snapshots = 4
+  linear.check_attack_steps = 20
+  linear.check_num_points = 50
+  heatmap = config.heatmap
+  heatmap.teacher_nonzero = (2, 16)
+  heatmap.input_nonzero = (0, 4)
+  heatmap.train_sizes = (8,)
+  heatmap.num_seeds = 1
+  heatmap.num_test = 100
+  heatmap.num_steps = 200
+  nn = config.nn
+  nn.train_sizes = (10, 20)
+  nn.eps = (0.0, 0.2)
+  nn.max_test = 40
+  nn.width = 8
+  nn.num_seeds = 2
+  nn.num_steps = 10
+  nn.train_attack_steps = 2
+  nn.eval_attack_steps = 3
+  nn.num_curve_points = 5
+
+
+def _paper(config: ml_collections.ConfigDict) -> None:
+  """Grows the cpu config to the paper's scale."""
+  linear = config.linear
+  linear.train_sizes = (20, 50, 100, 200, 400)
+  linear.eps_fractions = (0.0, 0.25, 0.5, 0.75, 0.9)
+  linear.num_seeds = 10
+  linear.num_test = 10000
+  linear.num_steps = 200000
+  linear.num_snapshots = 20
+  heatmap = config.heatmap
+  heatmap.teacher_nonzero = (5, 20, 50, 100, 200)
+  heatmap.input_nonzero = (0, 5, 10, 20, 50)
+  heatmap.train_sizes = (25, 50, 100)
+  heatmap.num_seeds = 5
+  heatmap.num_test = 5000
+  heatmap.num_steps = 200000
+  nn = config.nn
+  nn.dataset = "mnist"
+  nn.train_sizes = (100, 250)
+  nn.max_test = 2000
+  nn.eps = (0.0, 0.2, 0.3)
+  nn.width = 784
+  nn.num_steps = 12000
+  nn.gd_lr = 1e-4
+  nn.sd_lr = 1e-4
+  nn.num_curve_points = 100
 
 
 def check_config(config) -> None:
