@@ -71,6 +71,7 @@ OFFICIAL_MD5 = {
 # official ones with a rewritten gzip header: restoring the header (file
 # name, mtime) reproduces the official .gz SHA-256s of TFDS's
 # url_checksums/fashion_mnist.txt, so the content is the official content.
+# fmt: off
 CONTENT_SHA256 = {
     "train-images-idx3-ubyte.gz":
         "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
@@ -81,6 +82,7 @@ CONTENT_SHA256 = {
     "t10k-labels-idx1-ubyte.gz":
         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
+# fmt: on
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 CACHE_DIR = "~/.cache/repro/fashion_mnist"

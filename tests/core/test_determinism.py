@@ -21,6 +21,7 @@ def test_same_seed_gives_identical_metrics():
   assert again.record["claims"] == first.record["claims"]
 
 
+@pytest.mark.heavy  # A second smoke run with seed 1 (pytest -m heavy).
 def test_another_seed_gives_other_metrics():
   first = measured(smoke_runs.smoke_run(STUDY).record)
   other = measured(smoke_runs.smoke_run(STUDY, seed=1).record)
