@@ -36,9 +36,16 @@ def parse_grid(items: list[str]) -> list[list[tuple[str, str]]]:
   return axes
 
 
-def expand(studies: list[str], seeds: list[int], grid: list[str],
-           fixed: list[str], preset: str | None, workdir: str,
-           launcher: list[str], extra: list[str]) -> list[list[str]]:
+def expand(
+  studies: list[str],
+  seeds: list[int],
+  grid: list[str],
+  fixed: list[str],
+  preset: str | None,
+  workdir: str,
+  launcher: list[str],
+  extra: list[str],
+) -> list[list[str]]:
   """One argv per (study, seed, grid point), in that nesting order."""
   commands = []
   for study in studies:
@@ -57,23 +64,32 @@ def expand(studies: list[str], seeds: list[int], grid: list[str],
 
 def default_preset(launcher: list[str], extra: list[str]) -> str:
   """The preset the launcher would pick: paper on gpu/tpu, else cpu."""
-  accelerators = [a.split("=", 1)[1] for a in extra
-                  if a.startswith("--accelerator=")]
-  remote = any(name in part for part in launcher
-               for name in ("gpu_host", "tpu_vm"))
+  accelerators = [
+    a.split("=", 1)[1] for a in extra if a.startswith("--accelerator=")
+  ]
+  remote = any(
+    name in part for part in launcher for name in ("gpu_host", "tpu_vm")
+  )
   on_device = accelerators and accelerators[-1] != "cpu"
   return "paper" if on_device or remote else "cpu"
 
 
-def check_configs(studies: list[str], seeds: list[int], grid: list[str],
-                  fixed: list[str], preset: str) -> str | None:
+def check_configs(
+  studies: list[str],
+  seeds: list[int],
+  grid: list[str],
+  fixed: list[str],
+  preset: str,
+) -> str | None:
   """Builds every grid point's config; returns the first error, or None."""
   try:
     from repro import launch, registry
     from repro.core.errors import UserError
   except ImportError as e:
-    return (f"cannot check the grid: the repro package is not importable "
-            f"({e}); pip install -e . first")
+    return (
+      f"cannot check the grid: the repro package is not importable "
+      f"({e}); pip install -e . first"
+    )
   try:
     for study in registry.resolve(",".join(studies)):
       for seed in seeds:
@@ -87,40 +103,75 @@ def check_configs(studies: list[str], seeds: list[int], grid: list[str],
 
 def main(argv: list[str] | None = None) -> int:
   parser = argparse.ArgumentParser(
-      description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-  parser.add_argument("--studies", required=True,
-                      help="comma list of study names (or all)")
+    description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+  )
+  parser.add_argument(
+    "--studies", required=True, help="comma list of study names (or all)"
+  )
   parser.add_argument("--seeds", default="0", help="comma list of seeds")
-  parser.add_argument("--grid", action="append", default=[],
-                      help="key=v1,v2,... swept (repeatable: cartesian)")
-  parser.add_argument("--set", action="append", default=[], dest="fixed",
-                      help="key=value passed to every run")
+  parser.add_argument(
+    "--grid",
+    action="append",
+    default=[],
+    help="key=v1,v2,... swept (repeatable: cartesian)",
+  )
+  parser.add_argument(
+    "--set",
+    action="append",
+    default=[],
+    dest="fixed",
+    help="key=value passed to every run",
+  )
   parser.add_argument("--preset", default=None)
   parser.add_argument("--workdir", default="results/sweep")
-  parser.add_argument("--launcher", default=None,
-                      help="command prefix instead of python -m "
-                      "repro.launch, e.g. launch/gpu_host.sh")
-  parser.add_argument("--dry-run", action="store_true",
-                      help="print the commands, run nothing")
-  parser.add_argument("--keep_going", action="store_true",
-                      help="run the remaining commands after a failure")
+  parser.add_argument(
+    "--launcher",
+    default=None,
+    help="command prefix instead of python -m "
+    "repro.launch, e.g. launch/gpu_host.sh",
+  )
+  parser.add_argument(
+    "--dry-run", action="store_true", help="print the commands, run nothing"
+  )
+  parser.add_argument(
+    "--keep_going",
+    action="store_true",
+    help="run the remaining commands after a failure",
+  )
   args, extra = parser.parse_known_args(argv)
   try:
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
   except ValueError:
-    print(f"error: --seeds expects integers; got {args.seeds!r}",
-          file=sys.stderr)
+    print(
+      f"error: --seeds expects integers; got {args.seeds!r}", file=sys.stderr
+    )
     return 2
-  launcher = (shlex.split(args.launcher) if args.launcher
-              else [sys.executable, "-m", "repro.launch"])
+  launcher = (
+    shlex.split(args.launcher)
+    if args.launcher
+    else [sys.executable, "-m", "repro.launch"]
+  )
   studies = [s.strip() for s in args.studies.split(",") if s.strip()]
-  error = check_configs(studies, seeds, args.grid, args.fixed,
-                        args.preset or default_preset(launcher, extra))
+  error = check_configs(
+    studies,
+    seeds,
+    args.grid,
+    args.fixed,
+    args.preset or default_preset(launcher, extra),
+  )
   if error:
     print(f"error: {error}", file=sys.stderr)
     return 2
-  commands = expand(studies, seeds, args.grid, args.fixed, args.preset,
-                    args.workdir.rstrip("/"), launcher, extra)
+  commands = expand(
+    studies,
+    seeds,
+    args.grid,
+    args.fixed,
+    args.preset,
+    args.workdir.rstrip("/"),
+    launcher,
+    extra,
+  )
   failures = 0
   for number, command in enumerate(commands, 1):
     line = shlex.join(command)

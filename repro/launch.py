@@ -52,57 +52,100 @@ from repro.core.summary import Figure
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("study", None, "A study name, a comma list, or all.")
-flags.DEFINE_string("preset", None,
-                    "smoke | cpu | paper (default: cpu on cpu, paper on "
-                    "gpu/tpu).")
+flags.DEFINE_string(
+  "preset", None, "smoke | cpu | paper (default: cpu on cpu, paper on gpu/tpu)."
+)
 flags.DEFINE_string("accelerator", "cpu", "cpu | gpu | tpu; must be present.")
 flags.DEFINE_integer("seed", 0, "Root seed of all random streams.")
-flags.DEFINE_string("seeds", "", "Run several root seeds and decide every "
-                    "claim over them: N runs --seed..--seed+N-1, a,b,c runs "
-                    "those seeds (default: the one --seed).")
-flags.DEFINE_multi_string("set", [], "Config override key=value "
-                          "(repeatable; dotted keys).")
+flags.DEFINE_string(
+  "seeds",
+  "",
+  "Run several root seeds and decide every "
+  "claim over them: N runs --seed..--seed+N-1, a,b,c runs "
+  "those seeds (default: the one --seed).",
+)
+flags.DEFINE_multi_string(
+  "set", [], "Config override key=value (repeatable; dotted keys)."
+)
 flags.DEFINE_string("workdir", "results", "Where results are written.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory for datasets.")
-flags.DEFINE_bool("multihost", False,
-                  "Call jax.distributed.initialize() before anything else.")
-flags.DEFINE_string("coordinator_address", None,
-                    "With --multihost: host:port of process 0 (default: "
-                    "detected by JAX on TPU/SLURM).")
-flags.DEFINE_integer("num_processes", None,
-                     "With --multihost: number of processes (default: "
-                     "detected).")
-flags.DEFINE_integer("process_id", None,
-                     "With --multihost: this process's index (default: "
-                     "detected).")
-flags.DEFINE_integer("checkpoint_every", 0,
-                     "Long loops checkpoint every N steps (0: every "
-                     "--checkpoint_interval_s seconds).")
-flags.DEFINE_float("checkpoint_interval_s", 120.0,
-                   "With --checkpoint_every=0: seconds between checkpoints.")
-flags.DEFINE_string("checkpoint_dir", None,
-                    "Root of the resume checkpoints (default: "
-                    "WORKDIR/.checkpoints; with several processes give a "
-                    "directory all of them see, e.g. gs://bucket/ckpt).")
-flags.DEFINE_bool("resume", True, "Resume from the checkpoints of an "
-                  "interrupted run with the same arguments (--noresume "
-                  "discards them).")
-flags.DEFINE_string("compilation_cache_dir", None,
-                    "JAX's persistent compilation cache (default: "
-                    "$XDG_CACHE_HOME/repro/jax or ~/.cache/repro/jax); a "
-                    "rerun reuses the compiled programs of earlier runs.")
-flags.DEFINE_bool("compilation_cache", True, "Use the persistent "
-                  "compilation cache (--nocompilation_cache turns it off).")
-flags.DEFINE_bool("plan", False, "Print the compute plan of the selected "
-                  "studies' preset (FLOPs, bytes, memory per step, steps, "
-                  "estimated time and memory on named accelerators) without "
-                  "training or reading data; exit.")
-flags.DEFINE_enum("plan_device", "h100", list(plan_lib.ACCELERATORS),
-                  "With --plan: exit 2 if a phase does not fit this "
-                  "accelerator's memory.")
-flags.DEFINE_bool("dry_run", False, "Build and check every config, print "
-                  "what would run, run nothing (the accelerator need not be "
-                  "present); exit.")
+flags.DEFINE_bool(
+  "multihost", False, "Call jax.distributed.initialize() before anything else."
+)
+flags.DEFINE_string(
+  "coordinator_address",
+  None,
+  "With --multihost: host:port of process 0 (default: "
+  "detected by JAX on TPU/SLURM).",
+)
+flags.DEFINE_integer(
+  "num_processes",
+  None,
+  "With --multihost: number of processes (default: detected).",
+)
+flags.DEFINE_integer(
+  "process_id",
+  None,
+  "With --multihost: this process's index (default: detected).",
+)
+flags.DEFINE_integer(
+  "checkpoint_every",
+  0,
+  "Long loops checkpoint every N steps (0: every "
+  "--checkpoint_interval_s seconds).",
+)
+flags.DEFINE_float(
+  "checkpoint_interval_s",
+  120.0,
+  "With --checkpoint_every=0: seconds between checkpoints.",
+)
+flags.DEFINE_string(
+  "checkpoint_dir",
+  None,
+  "Root of the resume checkpoints (default: "
+  "WORKDIR/.checkpoints; with several processes give a "
+  "directory all of them see, e.g. gs://bucket/ckpt).",
+)
+flags.DEFINE_bool(
+  "resume",
+  True,
+  "Resume from the checkpoints of an "
+  "interrupted run with the same arguments (--noresume "
+  "discards them).",
+)
+flags.DEFINE_string(
+  "compilation_cache_dir",
+  None,
+  "JAX's persistent compilation cache (default: "
+  "$XDG_CACHE_HOME/repro/jax or ~/.cache/repro/jax); a "
+  "rerun reuses the compiled programs of earlier runs.",
+)
+flags.DEFINE_bool(
+  "compilation_cache",
+  True,
+  "Use the persistent compilation cache (--nocompilation_cache turns it off).",
+)
+flags.DEFINE_bool(
+  "plan",
+  False,
+  "Print the compute plan of the selected "
+  "studies' preset (FLOPs, bytes, memory per step, steps, "
+  "estimated time and memory on named accelerators) without "
+  "training or reading data; exit.",
+)
+flags.DEFINE_enum(
+  "plan_device",
+  "h100",
+  list(plan_lib.ACCELERATORS),
+  "With --plan: exit 2 if a phase does not fit this accelerator's memory.",
+)
+flags.DEFINE_bool(
+  "dry_run",
+  False,
+  "Build and check every config, print "
+  "what would run, run nothing (the accelerator need not be "
+  "present); exit.",
+)
 flags.DEFINE_bool("list", False, "List studies, presets and claims; exit.")
 
 CHECKPOINTS = ".checkpoints"
@@ -115,9 +158,13 @@ def default_preset(accelerator: str) -> str:
   return "cpu" if accelerator == "cpu" else "paper"
 
 
-def build_study_config(study: str, preset: str, seed: int = 0,
-                       overrides: Sequence[str] = (),
-                       data_dir: str | None = None):
+def build_study_config(
+  study: str,
+  preset: str,
+  seed: int = 0,
+  overrides: Sequence[str] = (),
+  data_dir: str | None = None,
+):
   """The locked config of one study, flags and overrides applied.
 
   A study's ``check_config(config)`` (in its config.py, exported by the
@@ -126,23 +173,25 @@ def build_study_config(study: str, preset: str, seed: int = 0,
   """
   module = registry.load(study)
   config = config_lib.build_config(
-      module.get_config, preset, overrides, seed=seed,
-      data_dir=data_dir or "")
+    module.get_config, preset, overrides, seed=seed, data_dir=data_dir or ""
+  )
   if hasattr(module, "check_config"):
     module.check_config(config)
   return module, config
 
 
-def run_checkpoint_dir(workdir: str, study: str, preset: str, config,
-                       root: str | None = None) -> str:
+def run_checkpoint_dir(
+  workdir: str, study: str, preset: str, config, root: str | None = None
+) -> str:
   """Where one run's loops checkpoint: keyed by the whole config.
 
   The config holds the seed, the overrides and the data_dir, so a rerun
   with the same arguments finds the same directory and another run never
   resumes from it.
   """
-  digest = hashlib.sha256(json.dumps(
-      config_lib.to_jsonable(config), sort_keys=True).encode()).hexdigest()
+  digest = hashlib.sha256(
+    json.dumps(config_lib.to_jsonable(config), sort_keys=True).encode()
+  ).hexdigest()
   root = root or os.path.join(workdir, CHECKPOINTS)
   return os.path.join(root, study, f"{preset}-{digest[:12]}")
 
@@ -164,8 +213,10 @@ def parse_seeds(text: str, seed: int) -> list[int]:
         raise ValueError
       seeds = list(range(seed, seed + count))
   except ValueError:
-    raise UserError(f"--seeds={text}: expected a count (e.g. 5) or a comma "
-                    "list of seeds (e.g. 0,3,7)") from None
+    raise UserError(
+      f"--seeds={text}: expected a count (e.g. 5) or a comma "
+      "list of seeds (e.g. 0,3,7)"
+    ) from None
   if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
     raise UserError(f"--seeds={text}: seeds must be distinct and >= 0")
   return seeds
@@ -175,20 +226,27 @@ def parse_seeds(text: str, seed: int) -> list[int]:
 class SeedRun:
   """One seed's finished run: its summary record and the folder with its
   files (summary.json, report.md, metrics.jsonl, figures)."""
+
   seed: int
   record: dict
   directory: str
   figures: list
 
 
-def run_study(study: str, preset: str, seed: int = 0,
-              overrides: Sequence[str] = (), workdir: str = "results",
-              data_dir: str | None = None, *,
-              seeds: Sequence[int] | None = None,
-              checkpoint_every: int = 0,
-              checkpoint_interval_s: float = 120.0,
-              checkpoint_root: str | None = None,
-              resume: bool = True) -> dict:
+def run_study(
+  study: str,
+  preset: str,
+  seed: int = 0,
+  overrides: Sequence[str] = (),
+  workdir: str = "results",
+  data_dir: str | None = None,
+  *,
+  seeds: Sequence[int] | None = None,
+  checkpoint_every: int = 0,
+  checkpoint_interval_s: float = 120.0,
+  checkpoint_root: str | None = None,
+  resume: bool = True,
+) -> dict:
   """Runs one study over one or several root seeds; returns the summary.
 
   Each seed runs in turn and its finished results are kept under
@@ -207,15 +265,25 @@ def run_study(study: str, preset: str, seed: int = 0,
 
   seeds = [seed] if seeds is None else list(seeds)
   module = registry.load(study)
-  configs = [build_study_config(study, preset, s, overrides, data_dir)[1]
-             for s in seeds]
+  configs = [
+    build_study_config(study, preset, s, overrides, data_dir)[1] for s in seeds
+  ]
   writer = jax.process_index() == 0
   start = time.perf_counter()
-  runs = [_run_seed(module, study, preset, config, workdir,
-                    checkpoint_every=checkpoint_every,
-                    checkpoint_interval_s=checkpoint_interval_s,
-                    checkpoint_root=checkpoint_root, resume=resume)
-          for config in configs]
+  runs = [
+    _run_seed(
+      module,
+      study,
+      preset,
+      config,
+      workdir,
+      checkpoint_every=checkpoint_every,
+      checkpoint_interval_s=checkpoint_interval_s,
+      checkpoint_root=checkpoint_root,
+      resume=resume,
+    )
+    for config in configs
+  ]
   if len(runs) == 1:
     record = runs[0].record
   else:
@@ -226,15 +294,29 @@ def run_study(study: str, preset: str, seed: int = 0,
   _publish(module, study, preset, workdir, runs, record)
   for config in configs:
     _remove_seed_dirs(workdir, study, preset, config, checkpoint_root)
-  logging.info("%s/%s: %s over %d seed(s) -> %s", study, preset,
-               claims_lib.headline(record["claims"]), len(seeds),
-               report.final_dir(workdir, study, preset))
+  logging.info(
+    "%s/%s: %s over %d seed(s) -> %s",
+    study,
+    preset,
+    claims_lib.headline(record["claims"]),
+    len(seeds),
+    report.final_dir(workdir, study, preset),
+  )
   return record
 
 
-def _run_seed(module, study: str, preset: str, config, workdir: str, *,
-              checkpoint_every: int, checkpoint_interval_s: float,
-              checkpoint_root: str | None, resume: bool) -> SeedRun:
+def _run_seed(
+  module,
+  study: str,
+  preset: str,
+  config,
+  workdir: str,
+  *,
+  checkpoint_every: int,
+  checkpoint_interval_s: float,
+  checkpoint_root: str | None,
+  resume: bool,
+) -> SeedRun:
   """Runs one seed (or finds it finished) and writes its results folder.
 
   The folder is ``seed_result_dir`` for process 0 of a run that can resume
@@ -248,42 +330,76 @@ def _run_seed(module, study: str, preset: str, config, workdir: str, *,
   result_dir = seed_result_dir(workdir, study, preset, config)
   checkpoints = None
   if resumable:
-    checkpoints = run_checkpoint_dir(workdir, study, preset, config,
-                                     checkpoint_root)
+    checkpoints = run_checkpoint_dir(
+      workdir, study, preset, config, checkpoint_root
+    )
     if not resume and writer:
       shutil.rmtree(checkpoints, ignore_errors=True)
       shutil.rmtree(result_dir, ignore_errors=True)
-  if resume and jax.process_count() == 1 and os.path.exists(
-      os.path.join(result_dir, report.SUMMARY)):
-    logging.info("%s/%s seed %d: finished before, reusing %s (--noresume "
-                 "reruns it)", study, preset, config.seed, result_dir)
+  if (
+    resume
+    and jax.process_count() == 1
+    and os.path.exists(os.path.join(result_dir, report.SUMMARY))
+  ):
+    logging.info(
+      "%s/%s seed %d: finished before, reusing %s (--noresume reruns it)",
+      study,
+      preset,
+      config.seed,
+      result_dir,
+    )
     return _finished_seed(result_dir, config.seed)
-  staging = (_make_staging(workdir, study, preset) if writer
-             else tempfile.mkdtemp(prefix=f"repro-{study}-"))
+  staging = (
+    _make_staging(workdir, study, preset)
+    if writer
+    else tempfile.mkdtemp(prefix=f"repro-{study}-")
+  )
   try:
     logging.info("%s/%s: running seed %d", study, preset, config.seed)
     start = time.perf_counter()
     with compile_clock.measure() as compile_time:
       if checkpoints is None:
-        logging.info("no resume checkpoints with several processes unless "
-                     "--checkpoint_dir names a shared directory")
+        logging.info(
+          "no resume checkpoints with several processes unless "
+          "--checkpoint_dir names a shared directory"
+        )
         summary = module.run(config, staging, None)
       else:
-        summary = module.run(config, staging, checkpoint_lib.RunCheckpoints(
-            checkpoints, checkpoint_every, checkpoint_interval_s))
-    record = seed_record(study, preset, config, module.CLAIMS, summary,
-                         time.perf_counter() - start, compile_time)
+        summary = module.run(
+          config,
+          staging,
+          checkpoint_lib.RunCheckpoints(
+            checkpoints, checkpoint_every, checkpoint_interval_s
+          ),
+        )
+    record = seed_record(
+      study,
+      preset,
+      config,
+      module.CLAIMS,
+      summary,
+      time.perf_counter() - start,
+      compile_time,
+    )
     if not writer:
       return SeedRun(config.seed, record, staging, summary.figures)
     try:
       report.write_json(os.path.join(staging, report.SUMMARY), record)
-      report.write_metrics_jsonl(os.path.join(staging, report.METRICS),
-                                 summary.curves)
-      report.write_report(os.path.join(staging, report.REPORT), record,
-                          module.TITLE, module.ARXIV, summary.figures,
-                          summary.notes)
-      _write_json_quietly(os.path.join(staging, FIGURES),
-                          [dataclasses.asdict(f) for f in summary.figures])
+      report.write_metrics_jsonl(
+        os.path.join(staging, report.METRICS), summary.curves
+      )
+      report.write_report(
+        os.path.join(staging, report.REPORT),
+        record,
+        module.TITLE,
+        module.ARXIV,
+        summary.figures,
+        summary.notes,
+      )
+      _write_json_quietly(
+        os.path.join(staging, FIGURES),
+        [dataclasses.asdict(f) for f in summary.figures],
+      )
       _write_json_quietly(os.path.join(staging, NOTES), summary.notes)
       if resumable:
         os.makedirs(os.path.dirname(result_dir), exist_ok=True)
@@ -292,28 +408,41 @@ def _run_seed(module, study: str, preset: str, config, workdir: str, *,
         staging = result_dir
     except OSError as e:
       raise UserError(
-          f"writing the results of {study}/{preset} under {workdir!r} "
-          f"failed ({_os_error(e)}); nothing was published, the previous "
-          "results are unchanged - free space or fix permissions and rerun "
-          "(the run resumes from its checkpoints)") from None
+        f"writing the results of {study}/{preset} under {workdir!r} "
+        f"failed ({_os_error(e)}); nothing was published, the previous "
+        "results are unchanged - free space or fix permissions and rerun "
+        "(the run resumes from its checkpoints)"
+      ) from None
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
   if checkpoints is not None:  # The loops' checkpoints are not needed now.
     _remove_loop_checkpoints(checkpoints)
   claims = record["claims"]
-  logging.info("%s/%s seed %d: %s in %.1f s", study, preset, config.seed,
-               claims_lib.headline(claims), record["wall_time_s"])
+  logging.info(
+    "%s/%s seed %d: %s in %.1f s",
+    study,
+    preset,
+    config.seed,
+    claims_lib.headline(claims),
+    record["wall_time_s"],
+  )
   return SeedRun(config.seed, record, staging, summary.figures)
 
 
-def seed_record(study: str, preset: str, config, claims, summary,
-                wall_time: float,
-                compile_time: compile_clock.CompileTime | None = None
-                ) -> dict:
+def seed_record(
+  study: str,
+  preset: str,
+  config,
+  claims,
+  summary,
+  wall_time: float,
+  compile_time: compile_clock.CompileTime | None = None,
+) -> dict:
   """The summary record of one seed's run."""
   compile_time = compile_time or compile_clock.CompileTime()
-  return report.jsonable({
+  return report.jsonable(
+    {
       "study": study,
       "preset": preset,
       "seed": config.seed,
@@ -324,16 +453,19 @@ def seed_record(study: str, preset: str, config, claims, summary,
       "wall_time_s": wall_time,
       **compile_time.record(),
       "env": platform.environment_record(),
-  })
+    }
+  )
 
 
-def aggregate_record(study: str, preset: str, runs: Sequence[SeedRun],
-                     config) -> dict:
+def aggregate_record(
+  study: str, preset: str, runs: Sequence[SeedRun], config
+) -> dict:
   """The summary record over several seeds (claims decided over them)."""
   module = registry.load(study)
   per_seed = [run.record["metrics"] for run in runs]
   means, stds = _metric_moments(per_seed)
-  return report.jsonable({
+  return report.jsonable(
+    {
       "study": study,
       "preset": preset,
       "seed": None,
@@ -345,14 +477,18 @@ def aggregate_record(study: str, preset: str, runs: Sequence[SeedRun],
       "interval_method": claims_lib.INTERVAL_METHOD,
       "wall_time_s": sum(run.record["wall_time_s"] for run in runs),
       "wall_time_per_seed_s": [run.record["wall_time_s"] for run in runs],
-      "compile_time_s": sum(run.record.get("compile_time_s", 0.0)
-                            for run in runs),
-      "compile_time_per_seed_s": [run.record.get("compile_time_s")
-                                  for run in runs],
-      "compile_cache_hits": sum(run.record.get("compile_cache_hits", 0)
-                                for run in runs),
+      "compile_time_s": sum(
+        run.record.get("compile_time_s", 0.0) for run in runs
+      ),
+      "compile_time_per_seed_s": [
+        run.record.get("compile_time_s") for run in runs
+      ],
+      "compile_cache_hits": sum(
+        run.record.get("compile_cache_hits", 0) for run in runs
+      ),
       "env": platform.environment_record(),
-  })
+    }
+  )
 
 
 def _metric_moments(per_seed: Sequence[dict]) -> tuple[dict, dict]:
@@ -361,8 +497,12 @@ def _metric_moments(per_seed: Sequence[dict]) -> tuple[dict, dict]:
   means, stds = {}, {}
   for name in per_seed[0]:
     values = [m.get(name) for m in per_seed]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-               and math.isfinite(v) for v in values):
+    if not all(
+      isinstance(v, (int, float))
+      and not isinstance(v, bool)
+      and math.isfinite(v)
+      for v in values
+    ):
       continue
     means[name] = float(np.mean(values))
     stds[name] = float(np.std(values, ddof=1))
@@ -385,8 +525,14 @@ def _write_json_quietly(path: str, payload) -> None:
     json.dump(payload, f)
 
 
-def _publish(module, study: str, preset: str, workdir: str,
-             runs: Sequence[SeedRun], record: dict) -> None:
+def _publish(
+  module,
+  study: str,
+  preset: str,
+  workdir: str,
+  runs: Sequence[SeedRun],
+  record: dict,
+) -> None:
   """Assembles the results folder in a staging folder and swaps it in."""
   staging = _make_staging(workdir, study, preset)
   destination = report.final_dir(workdir, study, preset)
@@ -395,49 +541,70 @@ def _publish(module, study: str, preset: str, workdir: str,
       _copy_seed_files(runs[0].directory, staging)
     else:
       for run in runs:
-        _copy_seed_files(run.directory,
-                         os.path.join(staging, "seeds", str(run.seed)))
+        _copy_seed_files(
+          run.directory, os.path.join(staging, "seeds", str(run.seed))
+        )
       _write_aggregate(module, staging, runs, record)
     report.publish(staging, destination)
     report.write_index(workdir)
   except OSError as e:
     raise UserError(
-        f"writing the results of {study}/{preset} under {workdir!r} "
-        f"failed ({_os_error(e)}); nothing was published, the previous "
-        "results are unchanged - free space or fix permissions and rerun "
-        "(finished seeds are kept)") from None
+      f"writing the results of {study}/{preset} under {workdir!r} "
+      f"failed ({_os_error(e)}); nothing was published, the previous "
+      "results are unchanged - free space or fix permissions and rerun "
+      "(finished seeds are kept)"
+    ) from None
   finally:
     shutil.rmtree(staging, ignore_errors=True)
 
 
 def _copy_seed_files(source: str, target: str) -> None:
-  shutil.copytree(source, target, dirs_exist_ok=True,
-                  ignore=shutil.ignore_patterns(FIGURES, NOTES))
+  shutil.copytree(
+    source,
+    target,
+    dirs_exist_ok=True,
+    ignore=shutil.ignore_patterns(FIGURES, NOTES),
+  )
 
 
-def _write_aggregate(module, staging: str, runs: Sequence[SeedRun],
-                     record: dict) -> None:
+def _write_aggregate(
+  module, staging: str, runs: Sequence[SeedRun], record: dict
+) -> None:
   """summary.json, metrics.jsonl (rows tagged by seed), figures, report."""
   report.write_json(os.path.join(staging, report.SUMMARY), record)
   per_seed = [report.read_curves(run.directory) for run in runs]
-  rows = [{seed_curves.SEED_KEY: run.seed, **row}
-          for run, curves in zip(runs, per_seed, strict=True)
-          for row in curves]
+  rows = [
+    {seed_curves.SEED_KEY: run.seed, **row}
+    for run, curves in zip(runs, per_seed, strict=True)
+    for row in curves
+  ]
   report.write_metrics_jsonl(os.path.join(staging, report.METRICS), rows)
   first = runs[0]
-  figures = [fig for spec in getattr(module, "SEED_CURVES", ())
-             if (fig := seed_curves.write_figure(per_seed, spec, staging))]
-  figures += [Figure(f"seeds/{first.seed}/{fig.filename}",
-                     f"{fig.caption} (seed {first.seed}; each seed's "
-                     "figures are in its report)")
-              for fig in first.figures]
+  figures = [
+    fig
+    for spec in getattr(module, "SEED_CURVES", ())
+    if (fig := seed_curves.write_figure(per_seed, spec, staging))
+  ]
+  figures += [
+    Figure(
+      f"seeds/{first.seed}/{fig.filename}",
+      f"{fig.caption} (seed {first.seed}; each seed's "
+      "figures are in its report)",
+    )
+    for fig in first.figures
+  ]
   notes = ""
   if os.path.exists(os.path.join(runs[0].directory, NOTES)):
     with open(os.path.join(runs[0].directory, NOTES)) as f:
       notes = json.load(f)
   report.write_aggregate_report(
-      os.path.join(staging, report.REPORT), record, module.TITLE,
-      module.ARXIV, figures, notes)
+    os.path.join(staging, report.REPORT),
+    record,
+    module.TITLE,
+    module.ARXIV,
+    figures,
+    notes,
+  )
 
 
 def _remove_loop_checkpoints(directory: str) -> None:
@@ -451,15 +618,18 @@ def _remove_loop_checkpoints(directory: str) -> None:
 
 def seed_result_dir(workdir: str, study: str, preset: str, config) -> str:
   """Where a finished seed's results wait until every seed is done."""
-  return os.path.join(run_checkpoint_dir(workdir, study, preset, config),
-                      RESULT)
+  return os.path.join(
+    run_checkpoint_dir(workdir, study, preset, config), RESULT
+  )
 
 
-def _remove_seed_dirs(workdir: str, study: str, preset: str, config,
-                      checkpoint_root: str | None) -> None:
-  for path in {run_checkpoint_dir(workdir, study, preset, config),
-               run_checkpoint_dir(workdir, study, preset, config,
-                                  checkpoint_root)}:
+def _remove_seed_dirs(
+  workdir: str, study: str, preset: str, config, checkpoint_root: str | None
+) -> None:
+  for path in {
+    run_checkpoint_dir(workdir, study, preset, config),
+    run_checkpoint_dir(workdir, study, preset, config, checkpoint_root),
+  }:
     shutil.rmtree(path, ignore_errors=True)
     _remove_empty_parents(path, workdir)
 
@@ -468,8 +638,10 @@ def _make_staging(workdir: str, study: str, preset: str) -> str:
   try:
     return report.make_staging_dir(workdir, study, preset)
   except OSError as e:
-    raise UserError(f"cannot write to --workdir={workdir} ({_os_error(e)}); "
-                    "choose a writable directory") from None
+    raise UserError(
+      f"cannot write to --workdir={workdir} ({_os_error(e)}); "
+      "choose a writable directory"
+    ) from None
 
 
 def _os_error(error: OSError) -> str:
@@ -496,8 +668,10 @@ def check_workdir(workdir: str) -> None:
     probe = tempfile.NamedTemporaryFile(dir=workdir, prefix=".write-test-")
     probe.close()
   except OSError as e:
-    raise UserError(f"cannot write to --workdir={workdir} ({_os_error(e)}); "
-                    "choose a writable directory") from None
+    raise UserError(
+      f"cannot write to --workdir={workdir} ({_os_error(e)}); "
+      "choose a writable directory"
+    ) from None
 
 
 def describe_studies() -> str:
@@ -515,10 +689,11 @@ def describe_studies() -> str:
       continue
     lines.append(f"{study}  — {title}")
     for claim in module.CLAIMS:
-      scope = (f", {'/'.join(claim.presets)} only" if claim.presets
-               else "")
-      lines.append(f"  {claim.id} ({claim.kind}{scope}): {claim.text}  "
-                   f"[{claim.metric} {claim.op} {claim.threshold}]")
+      scope = f", {'/'.join(claim.presets)} only" if claim.presets else ""
+      lines.append(
+        f"  {claim.id} ({claim.kind}{scope}): {claim.text}  "
+        f"[{claim.metric} {claim.op} {claim.threshold}]"
+      )
     keys = config_lib.flatten_keys(module.get_config("cpu"))
     lines.append(f"  config keys: {', '.join(keys)}")
   return "\n".join(lines)
@@ -527,8 +702,10 @@ def describe_studies() -> str:
 def dry_run() -> None:
   """``--dry_run``: every config built and checked, the runs printed."""
   if FLAGS.accelerator not in platform.ACCELERATORS:
-    raise UserError(f"unknown --accelerator={FLAGS.accelerator!r}; choose "
-                    f"one of {', '.join(platform.ACCELERATORS)}")
+    raise UserError(
+      f"unknown --accelerator={FLAGS.accelerator!r}; choose "
+      f"one of {', '.join(platform.ACCELERATORS)}"
+    )
   if FLAGS.list:
     print(describe_studies())
     return
@@ -537,16 +714,19 @@ def dry_run() -> None:
   for study in registry.resolve(FLAGS.study or ""):
     for seed in seeds:
       build_study_config(study, preset, seed, FLAGS.set, FLAGS.data_dir)
-    print(f"would run {study}/{preset} on {FLAGS.accelerator}, seeds "
-          f"{seeds} -> {report.final_dir(FLAGS.workdir, study, preset)}")
+    print(
+      f"would run {study}/{preset} on {FLAGS.accelerator}, seeds "
+      f"{seeds} -> {report.final_dir(FLAGS.workdir, study, preset)}"
+    )
 
 
 def print_plan(studies: Sequence[str], preset: str, device: str) -> None:
   """``--plan``: the compute table of every study (``repro.core.plan``)."""
   lines, errors = plan_lib.header(), []
   for study in studies:
-    module, config = build_study_config(study, preset, FLAGS.seed, FLAGS.set,
-                                        FLAGS.data_dir)
+    module, config = build_study_config(
+      study, preset, FLAGS.seed, FLAGS.set, FLAGS.data_dir
+    )
     if not hasattr(module, "plan"):
       raise UserError(f"study {study!r} has no compute plan yet")
     logging.info("%s/%s: compiling the steps of the plan", study, preset)
@@ -564,18 +744,25 @@ def print_plan(studies: Sequence[str], preset: str, device: str) -> None:
 
 def main(argv: Sequence[str]) -> None:
   if len(argv) > 1:
-    raise UserError(f"unexpected arguments {' '.join(argv[1:])!r}; flags "
-                    "are written --name=value")
+    raise UserError(
+      f"unexpected arguments {' '.join(argv[1:])!r}; flags "
+      "are written --name=value"
+    )
   if FLAGS.dry_run:
     dry_run()
     return
   if FLAGS.multihost:
-    platform.initialize_multihost(FLAGS.coordinator_address,
-                                  FLAGS.num_processes, FLAGS.process_id)
-  elif FLAGS.coordinator_address or FLAGS.num_processes or (
-      FLAGS.process_id is not None):
-    raise UserError("--coordinator_address, --num_processes and "
-                    "--process_id need --multihost")
+    platform.initialize_multihost(
+      FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id
+    )
+  elif (
+    FLAGS.coordinator_address
+    or FLAGS.num_processes
+    or (FLAGS.process_id is not None)
+  ):
+    raise UserError(
+      "--coordinator_address, --num_processes and --process_id need --multihost"
+    )
   platform.select_accelerator(FLAGS.accelerator)
   if FLAGS.compilation_cache:
     platform.enable_compilation_cache(FLAGS.compilation_cache_dir)
@@ -593,14 +780,23 @@ def main(argv: Sequence[str]) -> None:
     for seed in seeds:
       build_study_config(study, preset, seed, FLAGS.set, FLAGS.data_dir)
   import jax  # After the multi-host init.
+
   if jax.process_index() == 0:
     check_workdir(FLAGS.workdir)
   for study in studies:
-    run_study(study, preset, FLAGS.seed, FLAGS.set, FLAGS.workdir,
-              FLAGS.data_dir, seeds=seeds,
-              checkpoint_every=FLAGS.checkpoint_every,
-              checkpoint_interval_s=FLAGS.checkpoint_interval_s,
-              checkpoint_root=FLAGS.checkpoint_dir, resume=FLAGS.resume)
+    run_study(
+      study,
+      preset,
+      FLAGS.seed,
+      FLAGS.set,
+      FLAGS.workdir,
+      FLAGS.data_dir,
+      seeds=seeds,
+      checkpoint_every=FLAGS.checkpoint_every,
+      checkpoint_interval_s=FLAGS.checkpoint_interval_s,
+      checkpoint_root=FLAGS.checkpoint_dir,
+      resume=FLAGS.resume,
+    )
 
 
 def _parse_flags(argv: list[str]) -> list[str]:
@@ -621,8 +817,11 @@ def run_main(argv: Sequence[str]) -> None:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
   except KeyboardInterrupt:
-    print("error: interrupted; nothing was published - rerun the same "
-          "command to resume from the checkpoints", file=sys.stderr)
+    print(
+      "error: interrupted; nothing was published - rerun the same "
+      "command to resume from the checkpoints",
+      file=sys.stderr,
+    )
     sys.exit(130)
   finally:
     signal.signal(signal.SIGTERM, previous)

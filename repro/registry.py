@@ -10,16 +10,16 @@ from repro.core.errors import UserError
 
 # Every study of the suite, in the order of the README's table.
 STUDIES = (
-    "robust_erm",
-    "neural_collapse",
-    "iteration_heads",
-    "bnn_attacks",
-    "data_pruning",
-    "group_priors",
-    "collapse_regression",
-    "collapse_tails",
-    "goldilocks",
-    "galaxy_distillation",
+  "robust_erm",
+  "neural_collapse",
+  "iteration_heads",
+  "bnn_attacks",
+  "data_pruning",
+  "group_priors",
+  "collapse_regression",
+  "collapse_tails",
+  "goldilocks",
+  "galaxy_distillation",
 )
 
 
@@ -40,17 +40,23 @@ def resolve(selection: str) -> list[str]:
   """Turns ``--study`` (a name, a comma list or ``all``) into study names."""
   names = [n.strip() for n in selection.split(",") if n.strip()]
   if not names:
-    raise UserError("--study is required: a study name, a comma list or all "
-                    "(python -m repro.launch --list shows them)")
+    raise UserError(
+      "--study is required: a study name, a comma list or all "
+      "(python -m repro.launch --list shows them)"
+    )
   if names == ["all"]:
     return built_studies()
   for name in names:
     if name not in STUDIES:
-      raise UserError(f"unknown study {name!r}; choose from "
-                      f"{', '.join(built_studies())} or all")
+      raise UserError(
+        f"unknown study {name!r}; choose from "
+        f"{', '.join(built_studies())} or all"
+      )
     if not is_built(name):
-      raise UserError(f"study {name!r} is not built yet; built studies: "
-                      f"{', '.join(built_studies())}")
+      raise UserError(
+        f"study {name!r} is not built yet; built studies: "
+        f"{', '.join(built_studies())}"
+      )
   return list(dict.fromkeys(names))
 
 

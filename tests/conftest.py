@@ -2,8 +2,9 @@
 
 import os
 
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                           " --xla_force_host_platform_device_count=4")
+os.environ["XLA_FLAGS"] = (
+  os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+)
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 
@@ -18,16 +19,17 @@ def pytest_collection_modifyitems(config, items):
   import pathlib
 
   import pytest
+
   for item in items:
     path = pathlib.Path(str(item.fspath))
     group = None
     if path.parent.name == "studies" and path.stem.startswith("test_"):
-      group = path.stem[len("test_"):]
+      group = path.stem[len("test_") :]
     elif path.name == "test_scaling.py" and hasattr(item, "callspec"):
       group = next(iter(item.callspec.params.values()))
     elif path.name in ("test_determinism.py", "test_multihost.py"):
       group = "robust_erm"
     elif path.parent.name == "bench":
-      group = "bench"   # counts compiles: keep its own process state
+      group = "bench"  # counts compiles: keep its own process state
     if group is not None:
       item.add_marker(pytest.mark.xdist_group(str(group)))

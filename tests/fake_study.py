@@ -21,12 +21,33 @@ TITLE = "A fake study"
 ARXIV = "0000.00000"
 
 CLAIMS = [
-    Claim(id="F1", text="SGD reaches the minimum", metric="final_distance",
-          op="<=", threshold=1e-3, source="closed form", kind="paper"),
-    Claim(id="F2", text="a claim that fails", metric="final_distance",
-          op=">=", threshold=1.0, source="test", kind="theory"),
-    Claim(id="F3", text="a metric never measured", metric="absent",
-          op=">=", threshold=0.0, source="test", kind="sanity"),
+  Claim(
+    id="F1",
+    text="SGD reaches the minimum",
+    metric="final_distance",
+    op="<=",
+    threshold=1e-3,
+    source="closed form",
+    kind="paper",
+  ),
+  Claim(
+    id="F2",
+    text="a claim that fails",
+    metric="final_distance",
+    op=">=",
+    threshold=1.0,
+    source="test",
+    kind="theory",
+  ),
+  Claim(
+    id="F3",
+    text="a metric never measured",
+    metric="absent",
+    op=">=",
+    threshold=0.0,
+    source="test",
+    kind="sanity",
+  ),
 ]
 
 
@@ -49,8 +70,15 @@ def plan(config):
     return jax.grad(lambda w: jnp.sum(x @ w))(w)
 
   struct = jax.ShapeDtypeStruct((width, width), jnp.float32)
-  return [compute_plan.Phase("matmul step", step, (struct, struct),
-                             steps=config.steps, params=width * width)]
+  return [
+    compute_plan.Phase(
+      "matmul step",
+      step,
+      (struct, struct),
+      steps=config.steps,
+      params=width * width,
+    )
+  ]
 
 
 def run(config, workdir, checkpoints=None):
@@ -58,17 +86,27 @@ def run(config, workdir, checkpoints=None):
     del key
     return jnp.sum((params - 2.0) ** 2), {}
 
-  state, history = train.fit(loss_fn, optax.sgd(config.lr), jnp.zeros(2),
-                             rng.stream(config.seed, "train"), config.steps,
-                             checkpoints=checkpoints)
+  state, history = train.fit(
+    loss_fn,
+    optax.sgd(config.lr),
+    jnp.zeros(2),
+    rng.stream(config.seed, "train"),
+    config.steps,
+    checkpoints=checkpoints,
+  )
   with open(os.path.join(workdir, "curve.png"), "wb") as f:
     f.write(b"\x89PNG fake")
-  if config.fail_after_figure or os.environ.get(
-      "REPRO_TEST_FAIL_SEED") == str(config.seed):
+  if config.fail_after_figure or os.environ.get("REPRO_TEST_FAIL_SEED") == str(
+    config.seed
+  ):
     raise RuntimeError("simulated crash")
   distance = float(jnp.max(jnp.abs(state.params - 2.0)))
-  curves = [{"step": i, "train/loss": float(v)}
-            for i, v in enumerate(history["loss"])]
-  return Summary(metrics={"final_distance": distance}, curves=curves,
-                 figures=[Figure("curve.png", "loss curve")],
-                 notes="A fake study.")
+  curves = [
+    {"step": i, "train/loss": float(v)} for i, v in enumerate(history["loss"])
+  ]
+  return Summary(
+    metrics={"final_distance": distance},
+    curves=curves,
+    figures=[Figure("curve.png", "loss curve")],
+    notes="A fake study.",
+  )

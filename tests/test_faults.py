@@ -33,24 +33,36 @@ def test_studies():
 
 def published(workdir: pathlib.Path) -> list[str]:
   """Every file under ``workdir`` except the index and checkpoints."""
-  return sorted(str(p.relative_to(workdir)) for p in workdir.rglob("*")
-                if p.is_file() and ".checkpoints" not in p.parts)
+  return sorted(
+    str(p.relative_to(workdir))
+    for p in workdir.rglob("*")
+    if p.is_file() and ".checkpoints" not in p.parts
+  )
 
 
 def fake_cli(*args, env=None):
   return subprocess.Popen(
-      [sys.executable, "-m", "tests.launch.fake_launch", *args], cwd=ROOT,
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-      env={**os.environ, **(env or {})})
+    [sys.executable, "-m", "tests.launch.fake_launch", *args],
+    cwd=ROOT,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    text=True,
+    env={**os.environ, **(env or {})},
+  )
 
 
 @pytest.mark.heavy  # Two launcher processes and a signal (pytest -m heavy).
 def test_interrupted_run_resumes_to_the_same_summary(test_studies, tmp_path):
-  reference = launch.run_study("resumable", "smoke",
-                               workdir=str(tmp_path / "reference"))
+  reference = launch.run_study(
+    "resumable", "smoke", workdir=str(tmp_path / "reference")
+  )
   workdir = tmp_path / "results"
-  args = ["--study=resumable", "--preset=smoke", f"--workdir={workdir}",
-          "--checkpoint_every=40"]
+  args = [
+    "--study=resumable",
+    "--preset=smoke",
+    f"--workdir={workdir}",
+    "--checkpoint_every=40",
+  ]
   process = fake_cli(*args, env={"REPRO_TEST_SLOW_SAVES": "0.5"})
   checkpoints = workdir / launch.CHECKPOINTS / "resumable"
   deadline = time.monotonic() + 60
@@ -73,46 +85,51 @@ def test_interrupted_run_resumes_to_the_same_summary(test_studies, tmp_path):
   summary = json.loads((workdir / "resumable/smoke/summary.json").read_text())
   assert summary["metrics"] == reference["metrics"]
   assert (workdir / "resumable/smoke/metrics.jsonl").read_text() == (
-      tmp_path / "reference/resumable/smoke/metrics.jsonl").read_text()
+    tmp_path / "reference/resumable/smoke/metrics.jsonl"
+  ).read_text()
   assert not (workdir / launch.CHECKPOINTS).exists()
 
 
-def test_unwritable_workdir_is_a_one_line_error(test_studies, tmp_path,
-                                                 capsys):
+def test_unwritable_workdir_is_a_one_line_error(test_studies, tmp_path, capsys):
   blocker = tmp_path / "a_file"
   blocker.write_text("")
-  code, _, err = run_cli(capsys, "--study=fake", "--preset=smoke",
-                         f"--workdir={blocker}/results")
+  code, _, err = run_cli(
+    capsys, "--study=fake", "--preset=smoke", f"--workdir={blocker}/results"
+  )
   assert code == 2 and err.startswith("error: cannot write to --workdir=")
   assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permissions")
-def test_read_only_workdir_is_a_one_line_error(test_studies, tmp_path,
-                                               capsys):
+def test_read_only_workdir_is_a_one_line_error(test_studies, tmp_path, capsys):
   tmp_path.chmod(0o500)
   try:
-    code, _, err = run_cli(capsys, "--study=fake", "--preset=smoke",
-                           f"--workdir={tmp_path}")
+    code, _, err = run_cli(
+      capsys, "--study=fake", "--preset=smoke", f"--workdir={tmp_path}"
+    )
   finally:
     tmp_path.chmod(0o700)
   assert code == 2 and "cannot write to --workdir=" in err
 
 
 @pytest.mark.parametrize("failing", ["write_metrics_jsonl", "publish"])
-def test_write_error_publishes_nothing(test_studies, tmp_path, capsys,
-                                       monkeypatch, failing):
+def test_write_error_publishes_nothing(
+  test_studies, tmp_path, capsys, monkeypatch, failing
+):
   workdir = tmp_path / "results"
-  assert run_cli(capsys, "--study=fake", "--preset=smoke",
-                 f"--workdir={workdir}")[0] == 0
+  assert (
+    run_cli(capsys, "--study=fake", "--preset=smoke", f"--workdir={workdir}")[0]
+    == 0
+  )
   before = {p: (workdir / p).read_bytes() for p in published(workdir)}
 
   def disk_full(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(args[0]))
 
   monkeypatch.setattr(report, failing, disk_full)
-  code, _, err = run_cli(capsys, "--study=fake", "--preset=smoke",
-                         "--seed=1", f"--workdir={workdir}")
+  code, _, err = run_cli(
+    capsys, "--study=fake", "--preset=smoke", "--seed=1", f"--workdir={workdir}"
+  )
   assert code == 2, err
   assert err.startswith("error: writing the results of fake/smoke")
   assert "No space left on device" in err and "nothing was published" in err
@@ -157,20 +174,35 @@ def corrupt(step_dir: pathlib.Path) -> None:
 
 def test_corrupted_checkpoint_falls_back_to_the_previous(tmp_path, caplog):
   key = rng.stream(0, "train")
-  full, full_history = train.fit(noisy, optax.adam(0.05), jnp.zeros(3), key,
-                                 60, chunk_steps=20)
+  full, full_history = train.fit(
+    noisy, optax.adam(0.05), jnp.zeros(3), key, 60, chunk_steps=20
+  )
   root = str(tmp_path / "ckpt")
-  train.fit(noisy, optax.adam(0.05), jnp.zeros(3), key, 40, chunk_steps=20,
-            checkpoints=checkpoint.RunCheckpoints(root, every_steps=1))
+  train.fit(
+    noisy,
+    optax.adam(0.05),
+    jnp.zeros(3),
+    key,
+    40,
+    chunk_steps=20,
+    checkpoints=checkpoint.RunCheckpoints(root, every_steps=1),
+  )
   directory = tmp_path / "ckpt" / "001-train"
   assert checkpoint.all_steps(str(directory)) == [20, 40]
   corrupt(directory / "40")
   with caplog.at_level(logging.WARNING):
     resumed, history = train.fit(
-        noisy, optax.adam(0.05), jnp.zeros(3), key, 60, chunk_steps=20,
-        checkpoints=checkpoint.RunCheckpoints(root, every_steps=1))
+      noisy,
+      optax.adam(0.05),
+      jnp.zeros(3),
+      key,
+      60,
+      chunk_steps=20,
+      checkpoints=checkpoint.RunCheckpoints(root, every_steps=1),
+    )
   assert "checkpoint 40" in caplog.text and "falling back to step 20" in (
-      caplog.text)
+    caplog.text
+  )
   np.testing.assert_array_equal(resumed.params, full.params)
   np.testing.assert_array_equal(history["loss"], full_history["loss"])
 
@@ -182,26 +214,43 @@ def test_all_checkpoints_corrupted_restarts_with_a_warning(tmp_path, caplog):
     corrupt(directory / str(step))
   with caplog.at_level(logging.WARNING):
     assert checkpoint.restore_latest(str(directory), {"x": jnp.zeros(2)}) is (
-        None)
+      None
+    )
   assert "restarting from step 0" in caplog.text
 
 
 def test_nan_names_the_step_the_metric_and_the_replica():
   def diverging(params, key):
     del key
-    return jnp.sum(params ** 2) * jnp.exp(params[0] * 50.0), {}
+    return jnp.sum(params**2) * jnp.exp(params[0] * 50.0), {}
+
   params = jnp.stack([jnp.zeros(2), jnp.ones(2)])
-  with pytest.raises(UserError, match=r"the metric 'loss' became NaN/inf at "
-                     r"step \d+ \(replica 1\)"):
-    train.fit(diverging, optax.sgd(10.0), params,
-              rng.replica_keys(rng.stream(0, "train"), 2), 50,
-              replicated=True, chunk_steps=10)
+  with pytest.raises(
+    UserError,
+    match=r"the metric 'loss' became NaN/inf at "
+    r"step \d+ \(replica 1\)",
+  ):
+    train.fit(
+      diverging,
+      optax.sgd(10.0),
+      params,
+      rng.replica_keys(rng.stream(0, "train"), 2),
+      50,
+      replicated=True,
+      chunk_steps=10,
+    )
 
 
-def test_nan_in_a_launched_run_is_one_line_with_the_step(test_studies,
-                                                         tmp_path, capsys):
-  code, _, err = run_cli(capsys, "--study=fake", "--preset=smoke",
-                         "--set=lr=100", f"--workdir={tmp_path}")
+def test_nan_in_a_launched_run_is_one_line_with_the_step(
+  test_studies, tmp_path, capsys
+):
+  code, _, err = run_cli(
+    capsys,
+    "--study=fake",
+    "--preset=smoke",
+    "--set=lr=100",
+    f"--workdir={tmp_path}",
+  )
   assert code == 2
   assert "the metric 'loss' became NaN/inf at step" in err
   assert len(err.strip().splitlines()) == 1

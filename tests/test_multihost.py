@@ -34,22 +34,39 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory):
-  reference = smoke_runs.smoke_run(STUDY)   # One process, 4 devices.
+  reference = smoke_runs.smoke_run(STUDY)  # One process, 4 devices.
   root = tmp_path_factory.mktemp("multihost")
   port = free_port()
-  env = {**os.environ, "JAX_PLATFORMS": "cpu",
-         "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+  env = {
+    **os.environ,
+    "JAX_PLATFORMS": "cpu",
+    "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+  }
   processes = []
   for index in range(2):
-    processes.append(subprocess.Popen(
-        [sys.executable, "-m", "tests.launch.multihost_worker",
-         f"--check_out={root}/check{index}.json", f"--study={STUDY}",
-         "--preset=smoke", f"--workdir={root}/results{index}",
-         f"--data_dir={reference.run_dir.parents[2] / 'data'}",
-         "--multihost", f"--coordinator_address=localhost:{port}",
-         "--num_processes=2", f"--process_id={index}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True))
+    processes.append(
+      subprocess.Popen(
+        [
+          sys.executable,
+          "-m",
+          "tests.launch.multihost_worker",
+          f"--check_out={root}/check{index}.json",
+          f"--study={STUDY}",
+          "--preset=smoke",
+          f"--workdir={root}/results{index}",
+          f"--data_dir={reference.run_dir.parents[2] / 'data'}",
+          "--multihost",
+          f"--coordinator_address=localhost:{port}",
+          "--num_processes=2",
+          f"--process_id={index}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+      )
+    )
   outputs = []
   for process in processes:
     try:
@@ -60,24 +77,26 @@ def two_processes(tmp_path_factory):
       raise
   for process, (_, err) in zip(processes, outputs, strict=True):
     assert process.returncode == 0, err[-3000:]
-  checks = [json.loads((root / f"check{i}.json").read_text())
-            for i in range(2)]
+  checks = [json.loads((root / f"check{i}.json").read_text()) for i in range(2)]
   return reference, root, checks
 
 
 def test_two_processes_give_the_one_process_summary(two_processes):
   reference, root, _ = two_processes
   summary = json.loads(
-      (root / "results0" / STUDY / "smoke" / "summary.json").read_text())
+    (root / "results0" / STUDY / "smoke" / "summary.json").read_text()
+  )
   assert summary["env"]["process_count"] == 2
   assert summary["env"]["device_count"] == 4
   assert {c["id"]: c["verdict"] for c in summary["claims"]} == {
-      c["id"]: c["verdict"] for c in reference.record["claims"]}
+    c["id"]: c["verdict"] for c in reference.record["claims"]
+  }
   expected = measured(reference.record)
   assert measured(summary).keys() == expected.keys()
   for name, value in expected.items():
-    np.testing.assert_allclose(summary["metrics"][name], value, rtol=RTOL,
-                               atol=ATOL, err_msg=name)
+    np.testing.assert_allclose(
+      summary["metrics"][name], value, rtol=RTOL, atol=ATOL, err_msg=name
+    )
 
 
 def test_only_process_zero_writes_results(two_processes):

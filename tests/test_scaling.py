@@ -19,13 +19,13 @@ from tests.core import smoke_runs
 
 # Studies that keep their replica work unsharded on CPU, and why.
 UNSHARDED_ON_CPU = {
-    # Each sweep point runs float64 Lanczos/eigh on a subspace Hessian
-    # inside a sequential lax.map; jaxlib's batched LAPACK can deadlock
-    # when that axis is sharded over fake CPU devices.
-    "goldilocks": "float64 eigen-solves per sweep point (LAPACK pitfall)",
-    # Vmapped Cholesky solves per replica; simulate.replica_keys shards the
-    # keys on accelerators and keeps them on one device on CPU.
-    "collapse_regression": "vmapped Cholesky per replica (LAPACK pitfall)",
+  # Each sweep point runs float64 Lanczos/eigh on a subspace Hessian
+  # inside a sequential lax.map; jaxlib's batched LAPACK can deadlock
+  # when that axis is sharded over fake CPU devices.
+  "goldilocks": "float64 eigen-solves per sweep point (LAPACK pitfall)",
+  # Vmapped Cholesky solves per replica; simulate.replica_keys shards the
+  # keys on accelerators and keeps them on one device on CPU.
+  "collapse_regression": "vmapped Cholesky per replica (LAPACK pitfall)",
 }
 # Metrics compared with a looser tolerance: sums of many float32 terms
 # whose order the partitioner may change.
@@ -51,12 +51,14 @@ def test_smoke_same_on_one_and_four_devices(study):
   one = smoke_runs.smoke_run(study, devices=1)
   check_placements(study, one, four)
   assert {c["id"]: c["verdict"] for c in one.record["claims"]} == {
-      c["id"]: c["verdict"] for c in four.record["claims"]}
+    c["id"]: c["verdict"] for c in four.record["claims"]
+  }
   one_metrics, four_metrics = measured(one.record), measured(four.record)
   assert one_metrics.keys() == four_metrics.keys()
   for name, value in four_metrics.items():
-    np.testing.assert_allclose(one_metrics[name], value,
-                               rtol=RTOL, atol=ATOL, err_msg=name)
+    np.testing.assert_allclose(
+      one_metrics[name], value, rtol=RTOL, atol=ATOL, err_msg=name
+    )
 
 
 def check_placements(study, one, four):
@@ -65,7 +67,8 @@ def check_placements(study, one, four):
     assert all(p["devices"] == 1 for p in one.placements)
   for placement in four.placements:
     assert placement["devices"] == expected_devices(
-        placement["leading"], jax.device_count()), placement
+      placement["leading"], jax.device_count()
+    ), placement
   if study in UNSHARDED_ON_CPU:
     return
   assert four.placements, f"{study} shards no replica axis"

@@ -14,16 +14,17 @@ import jax
 from repro.bayes.network import FlatMLP
 
 
-def mc_dropout_logits(model: FlatMLP, theta: jax.Array, x: jax.Array,
-                      key: jax.Array, num: int) -> jax.Array:
+def mc_dropout_logits(
+  model: FlatMLP, theta: jax.Array, x: jax.Array, key: jax.Array, num: int
+) -> jax.Array:
   """Logits ``[num, n, C]`` of ``num`` independent dropout masks."""
   keys = jax.random.split(key, num)
-  return jax.vmap(model.dropout_logits, in_axes=(None, None, 0))(
-      theta, x, keys)
+  return jax.vmap(model.dropout_logits, in_axes=(None, None, 0))(theta, x, keys)
 
 
-def fixed_mask_logits(model: FlatMLP, theta: jax.Array, x: jax.Array,
-                      key: jax.Array) -> jax.Array:
+def fixed_mask_logits(
+  model: FlatMLP, theta: jax.Array, x: jax.Array, key: jax.Array
+) -> jax.Array:
   """Logits ``[n, C]`` of one mask drawn from ``key`` (a naive attack target).
 
   The mask depends on the batch position only, not on ``x``, so the same

@@ -25,27 +25,43 @@ from repro.core import train
 from repro.ops.losses import cross_entropy
 
 
-def map_loss(model: FlatMLP, x: jax.Array, labels: jax.Array,
-             prior_std: float, dropout: bool = False) -> train.LossFn:
+def map_loss(
+  model: FlatMLP,
+  x: jax.Array,
+  labels: jax.Array,
+  prior_std: float,
+  dropout: bool = False,
+) -> train.LossFn:
   """``(theta, key) -> (loss, {"accuracy"})``, the per-example MAP loss."""
   num = x.shape[0]
 
   def loss_fn(theta, key):
-    logits = (model.dropout_logits(theta, x, key) if dropout
-              else model.logits(theta, x))
+    logits = (
+      model.dropout_logits(theta, x, key) if dropout else model.logits(theta, x)
+    )
     nll = cross_entropy(logits, labels)
-    penalty = 0.5 * jnp.sum(theta ** 2) / (prior_std ** 2 * num)
+    penalty = 0.5 * jnp.sum(theta**2) / (prior_std**2 * num)
     accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
     return jnp.mean(nll) + penalty, {"accuracy": accuracy}
+
   return loss_fn
 
 
-def fit_map(model: FlatMLP, x: jax.Array, labels: jax.Array, *,
-            prior_std: float, init_key: jax.Array, train_key: jax.Array,
-            num_members: int, num_steps: int, learning_rate: float,
-            dropout: bool = False, description: str = "map",
-            checkpoints: checkpoint_lib.RunCheckpoints | None = None
-            ) -> tuple[jax.Array, dict[str, np.ndarray]]:
+def fit_map(
+  model: FlatMLP,
+  x: jax.Array,
+  labels: jax.Array,
+  *,
+  prior_std: float,
+  init_key: jax.Array,
+  train_key: jax.Array,
+  num_members: int,
+  num_steps: int,
+  learning_rate: float,
+  dropout: bool = False,
+  description: str = "map",
+  checkpoints: checkpoint_lib.RunCheckpoints | None = None,
+) -> tuple[jax.Array, dict[str, np.ndarray]]:
   """Trains ``num_members`` networks from independent inits, full batch.
 
   Returns flat parameters ``[num_members, D]`` and the training history.
@@ -56,8 +72,14 @@ def fit_map(model: FlatMLP, x: jax.Array, labels: jax.Array, *,
   params = jax.jit(model.init, static_argnums=1)(init_key, num_members)
   keys = jax.random.split(train_key, num_members)
   state, history = train.fit(
-      map_loss(model, x, labels, prior_std, dropout), optax.adam(
-          learning_rate), params, keys, num_steps, replicated=True,
-      chunk_steps=num_steps, description=description,
-      checkpoints=checkpoints)
+    map_loss(model, x, labels, prior_std, dropout),
+    optax.adam(learning_rate),
+    params,
+    keys,
+    num_steps,
+    replicated=True,
+    chunk_steps=num_steps,
+    description=description,
+    checkpoints=checkpoints,
+  )
   return state.params, history

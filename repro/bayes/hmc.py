@@ -49,28 +49,33 @@ class HMCResult(NamedTuple):
     step_size: adapted leapfrog step size per chain ``[chains]``.
     num_divergent: divergent transitions per chain ``[chains]``.
   """
+
   samples: jax.Array
   acceptance_rate: jax.Array
   step_size: jax.Array
   num_divergent: jax.Array
 
 
-def classification_log_posterior(logits_fn: Callable, x: jax.Array,
-                                 labels: jax.Array, prior_std: float,
-                                 temperature: float = 1.0) -> Callable:
+def classification_log_posterior(
+  logits_fn: Callable,
+  x: jax.Array,
+  labels: jax.Array,
+  prior_std: float,
+  temperature: float = 1.0,
+) -> Callable:
   """theta -> log N(theta; 0, prior_std^2 I) + sum_i log p(y_i|x_i, theta) / T.
 
   Full batch: every call sees the whole training set (no mini-batch
   noise, which would bias the sampler). Constants are dropped.
   """
-  log_density = classification_log_density(logits_fn, prior_std,
-                                           temperature)
+  log_density = classification_log_density(logits_fn, prior_std, temperature)
   return lambda theta: log_density(theta, x, labels)
 
 
 @functools.lru_cache(maxsize=32)
-def classification_log_density(logits_fn: Callable, prior_std: float,
-                               temperature: float = 1.0) -> Callable:
+def classification_log_density(
+  logits_fn: Callable, prior_std: float, temperature: float = 1.0
+) -> Callable:
   """``(theta, x, labels) -> log posterior``, the data as arguments.
 
   Pass it to ``sample_chains`` with ``data=(x, labels)``: the training
@@ -79,38 +84,57 @@ def classification_log_density(logits_fn: Callable, prior_std: float,
   Cached, so the same model gives the same function and ``sample_chains``
   reuses its compiled sampler.
   """
+
   def log_density(theta, x, labels):
     log_lik = jnp.sum(log_likelihood(logits_fn(theta, x), labels))
-    log_prior = -0.5 * jnp.sum(theta ** 2) / prior_std ** 2
+    log_prior = -0.5 * jnp.sum(theta**2) / prior_std**2
     return log_prior + log_lik / temperature
+
   return log_density
 
 
 def _kernel_options(kernel: str, num_integration_steps: int) -> dict:
   if kernel not in KERNELS:
-    raise ValueError(f"kernel must be one of {sorted(KERNELS)}, got "
-                     f"{kernel!r}")
+    raise ValueError(f"kernel must be one of {sorted(KERNELS)}, got {kernel!r}")
   # NUTS chooses its trajectory length (up to 2^10 steps, as NumPyro).
-  return ({"num_integration_steps": num_integration_steps}
-          if kernel == "hmc" else {})
+  return (
+    {"num_integration_steps": num_integration_steps} if kernel == "hmc" else {}
+  )
 
 
-def _warmup(log_density: Callable, num_warmup: int, kernel: str,
-            num_integration_steps: int, target_acceptance: float,
-            key: jax.Array, initial_position: jax.Array):
+def _warmup(
+  log_density: Callable,
+  num_warmup: int,
+  kernel: str,
+  num_integration_steps: int,
+  target_acceptance: float,
+  key: jax.Array,
+  initial_position: jax.Array,
+):
   """One chain's window adaptation: ``(state, step_size, inv_mass)``."""
   warmup = blackjax.window_adaptation(
-      KERNELS[kernel], log_density, target_acceptance_rate=target_acceptance,
-      adaptation_info_fn=lambda *args: None,
-      **_kernel_options(kernel, num_integration_steps))
-  (state, parameters), _ = warmup.run(key, initial_position,
-                                      num_steps=num_warmup)
+    KERNELS[kernel],
+    log_density,
+    target_acceptance_rate=target_acceptance,
+    adaptation_info_fn=lambda *args: None,
+    **_kernel_options(kernel, num_integration_steps),
+  )
+  (state, parameters), _ = warmup.run(
+    key, initial_position, num_steps=num_warmup
+  )
   return state, parameters["step_size"], parameters["inverse_mass_matrix"]
 
 
-def _draws(log_density: Callable, kernel: str, num_integration_steps: int,
-           thin: int, state, step_size: jax.Array,
-           inverse_mass_matrix: jax.Array, draw_keys: jax.Array):
+def _draws(
+  log_density: Callable,
+  kernel: str,
+  num_integration_steps: int,
+  thin: int,
+  state,
+  step_size: jax.Array,
+  inverse_mass_matrix: jax.Array,
+  draw_keys: jax.Array,
+):
   """One chain's kept draws, one per key of ``draw_keys`` ``[n]``.
 
   Returns ``(state, (samples [n, D], acceptance [n], divergent [n]))``:
@@ -118,9 +142,11 @@ def _draws(log_density: Callable, kernel: str, num_integration_steps: int,
   acceptance probability and number of divergences.
   """
   sampler = KERNELS[kernel](
-      log_density, step_size=step_size,
-      inverse_mass_matrix=inverse_mass_matrix,
-      **_kernel_options(kernel, num_integration_steps))
+    log_density,
+    step_size=step_size,
+    inverse_mass_matrix=inverse_mass_matrix,
+    **_kernel_options(kernel, num_integration_steps),
+  )
 
   def transition(state, step_key):
     state, info = sampler.step(step_key, state)
@@ -128,7 +154,8 @@ def _draws(log_density: Callable, kernel: str, num_integration_steps: int,
 
   def kept_draw(state, draw_key):
     state, (acceptance, divergent) = jax.lax.scan(
-        transition, state, jax.random.split(draw_key, thin))
+      transition, state, jax.random.split(draw_key, thin)
+    )
     return state, (state.position, jnp.mean(acceptance), jnp.sum(divergent))
 
   return jax.lax.scan(kept_draw, state, draw_keys)
@@ -140,21 +167,41 @@ def _chain_keys(key: jax.Array, num_draws: int):
   return warmup_key, jax.random.split(sample_key, num_draws)
 
 
-def _one_chain(log_density_with_data: Callable, num_warmup: int,
-               num_draws: int, thin: int, num_integration_steps: int,
-               target_acceptance: float, data: tuple, key: jax.Array,
-               initial_position: jax.Array, kernel: str = "hmc"):
+def _one_chain(
+  log_density_with_data: Callable,
+  num_warmup: int,
+  num_draws: int,
+  thin: int,
+  num_integration_steps: int,
+  target_acceptance: float,
+  data: tuple,
+  key: jax.Array,
+  initial_position: jax.Array,
+  kernel: str = "hmc",
+):
   """One chain, warm-up and draws, as one traceable function."""
   log_density = lambda theta: log_density_with_data(theta, *data)
   warmup_key, draw_keys = _chain_keys(key, num_draws)
   state, step_size, inverse_mass_matrix = _warmup(
-      log_density, num_warmup, kernel, num_integration_steps,
-      target_acceptance, warmup_key, initial_position)
+    log_density,
+    num_warmup,
+    kernel,
+    num_integration_steps,
+    target_acceptance,
+    warmup_key,
+    initial_position,
+  )
   _, (samples, acceptance, divergent) = _draws(
-      log_density, kernel, num_integration_steps, thin, state, step_size,
-      inverse_mass_matrix, draw_keys)
-  return HMCResult(samples, jnp.mean(acceptance), step_size,
-                   jnp.sum(divergent))
+    log_density,
+    kernel,
+    num_integration_steps,
+    thin,
+    state,
+    step_size,
+    inverse_mass_matrix,
+    draw_keys,
+  )
+  return HMCResult(samples, jnp.mean(acceptance), step_size, jnp.sum(divergent))
 
 
 # Compiled samplers by (function, mesh devices, static arguments): a second
@@ -164,8 +211,14 @@ _COMPILED: collections.OrderedDict = collections.OrderedDict()
 _COMPILED_MAX = 32
 
 
-def _compiled(name: str, local_fn: Callable, mesh: jax.sharding.Mesh,
-              num_replicated: int, num_sharded: int, statics: tuple):
+def _compiled(
+  name: str,
+  local_fn: Callable,
+  mesh: jax.sharding.Mesh,
+  num_replicated: int,
+  num_sharded: int,
+  statics: tuple,
+):
   """``jit(shard_map(lax.map(local_fn)))``, cached on ``statics``.
 
   ``local_fn(*replicated, *per_chain)`` runs one chain; the first
@@ -176,38 +229,50 @@ def _compiled(name: str, local_fn: Callable, mesh: jax.sharding.Mesh,
   (HMC amplifies any rounding difference, e.g. of a matmul batched over
   chains).
   """
-  key = (name, tuple(d.id for d in mesh.devices.flat), mesh.axis_names,
-         statics)
+  key = (name, tuple(d.id for d in mesh.devices.flat), mesh.axis_names, statics)
   if key in _COMPILED:
     _COMPILED.move_to_end(key)
     return _COMPILED[key]
 
   def local_chains(*args):
     replicated, sharded = args[:num_replicated], args[num_replicated:]
-    return jax.lax.map(lambda per_chain: local_fn(*replicated, *per_chain),
-                       sharded)
+    return jax.lax.map(
+      lambda per_chain: local_fn(*replicated, *per_chain), sharded
+    )
 
   in_specs = (P(),) * num_replicated + (P(parallel.REPLICA),) * num_sharded
-  compiled = jax.jit(jax.shard_map(
-      local_chains, mesh=mesh, in_specs=in_specs,
-      out_specs=P(parallel.REPLICA), check_vma=False))
+  compiled = jax.jit(
+    jax.shard_map(
+      local_chains,
+      mesh=mesh,
+      in_specs=in_specs,
+      out_specs=P(parallel.REPLICA),
+      check_vma=False,
+    )
+  )
   _COMPILED[key] = compiled
   if len(_COMPILED) > _COMPILED_MAX:
     _COMPILED.popitem(last=False)
   return compiled
 
 
-def sample_chains(log_density: Callable, initial_positions: jax.Array,
-                  key: jax.Array, *, num_warmup: int, num_draws: int,
-                  thin: int = 1, num_integration_steps: int = 20,
-                  target_acceptance: float = 0.8,
-                  data: tuple = (),
-                  mesh: jax.sharding.Mesh | None = None,
-                  kernel: str = "hmc",
-                  chunk_draws: int | None = None,
-                  description: str = "hmc",
-                  checkpoints: checkpoint.RunCheckpoints | None = None
-                  ) -> HMCResult:
+def sample_chains(
+  log_density: Callable,
+  initial_positions: jax.Array,
+  key: jax.Array,
+  *,
+  num_warmup: int,
+  num_draws: int,
+  thin: int = 1,
+  num_integration_steps: int = 20,
+  target_acceptance: float = 0.8,
+  data: tuple = (),
+  mesh: jax.sharding.Mesh | None = None,
+  kernel: str = "hmc",
+  chunk_draws: int | None = None,
+  description: str = "hmc",
+  checkpoints: checkpoint.RunCheckpoints | None = None,
+) -> HMCResult:
   """Runs one adapted chain per row of ``initial_positions`` ``[C, D]``.
 
   Each chain: ``num_warmup`` adaptation steps (discarded), then
@@ -230,116 +295,228 @@ def sample_chains(log_density: Callable, initial_positions: jax.Array,
   keys = jax.random.split(key, num_chains)
   mesh = parallel.replica_mesh(num_chains) if mesh is None else mesh
   keys, initial_positions = parallel.shard_replicas(
-      (keys, initial_positions), mesh)
+    (keys, initial_positions), mesh
+  )
   data = tuple(data)
   warmup, draws = _chain_programs(
-      log_density, len(data), mesh, num_warmup=num_warmup,
-      num_draws=num_draws, thin=thin, kernel=kernel,
-      num_integration_steps=num_integration_steps,
-      target_acceptance=target_acceptance)
+    log_density,
+    len(data),
+    mesh,
+    num_warmup=num_warmup,
+    num_draws=num_draws,
+    thin=thin,
+    kernel=kernel,
+    num_integration_steps=num_integration_steps,
+    target_acceptance=target_acceptance,
+  )
   # Every chain's keys from its root key, exactly as in ``_one_chain``.
-  warmup_keys, draw_keys = jax.vmap(
-      lambda k: _chain_keys(k, num_draws))(keys)
+  warmup_keys, draw_keys = jax.vmap(lambda k: _chain_keys(k, num_draws))(keys)
   warmup_keys, draw_keys = parallel.shard_replicas(
-      (warmup_keys, draw_keys), mesh)
+    (warmup_keys, draw_keys), mesh
+  )
   if chunk_draws is None:
     chunk_draws = _default_chunk_draws(num_draws)
-  start = _adapted_start(warmup, data, warmup_keys, initial_positions, mesh,
-                         description, checkpoints)
+  start = _adapted_start(
+    warmup, data, warmup_keys, initial_positions, mesh, description, checkpoints
+  )
 
   def advance(chains, first, size):
     state, step_size, inverse_mass_matrix = chains
     state, (samples, acceptance, divergent) = draws(
-        *data, state, step_size, inverse_mass_matrix,
-        draw_keys[:, first:first + size])
+      *data,
+      state,
+      step_size,
+      inverse_mass_matrix,
+      draw_keys[:, first : first + size],
+    )
     # jit may return a one-device mesh's arrays with another (equivalent)
     # sharding; placing them alike keeps one compiled chunk per size.
     state = parallel.shard_replicas(state, mesh)
     return (state, step_size, inverse_mass_matrix), {
-        "samples": samples, "acceptance": acceptance,
-        "divergent": divergent}
+      "samples": samples,
+      "acceptance": acceptance,
+      "divergent": divergent,
+    }
 
-  result = loop.run(advance, start, num_draws, chunk_steps=chunk_draws,
-                    name=description, checkpoints=checkpoints,
-                    finite=("samples",), history_axis=1)
+  result = loop.run(
+    advance,
+    start,
+    num_draws,
+    chunk_steps=chunk_draws,
+    name=description,
+    checkpoints=checkpoints,
+    finite=("samples",),
+    history_axis=1,
+  )
   history = result.history
-  return _result(jnp.asarray(history["samples"]),
-                 jnp.asarray(history["acceptance"]), start[1],
-                 jnp.asarray(history["divergent"]))
+  return _result(
+    jnp.asarray(history["samples"]),
+    jnp.asarray(history["acceptance"]),
+    start[1],
+    jnp.asarray(history["divergent"]),
+  )
 
 
-def _chain_programs(log_density: Callable, num_data: int, mesh, *,
-                    num_warmup: int, num_draws: int, thin: int, kernel: str,
-                    num_integration_steps: int, target_acceptance: float):
+def _chain_programs(
+  log_density: Callable,
+  num_data: int,
+  mesh,
+  *,
+  num_warmup: int,
+  num_draws: int,
+  thin: int,
+  kernel: str,
+  num_integration_steps: int,
+  target_acceptance: float,
+):
   """The compiled (cached) warm-up and draw-chunk programs of
   ``sample_chains``; both take the ``num_data`` data arrays first."""
-  with_data = lambda fn: lambda *args: fn(
-      lambda theta: log_density(theta, *args[:num_data]), *args[num_data:])
+  with_data = lambda fn: (
+    lambda *args: fn(
+      lambda theta: log_density(theta, *args[:num_data]), *args[num_data:]
+    )
+  )
   warmup = _compiled(
-      "warmup", with_data(functools.partial(
-          _warmup_from_key, num_warmup, kernel, num_integration_steps,
-          target_acceptance, num_draws)),
-      mesh, num_data, 2,
-      (log_density, num_warmup, kernel, num_integration_steps,
-       target_acceptance, num_draws, num_data))
+    "warmup",
+    with_data(
+      functools.partial(
+        _warmup_from_key,
+        num_warmup,
+        kernel,
+        num_integration_steps,
+        target_acceptance,
+        num_draws,
+      )
+    ),
+    mesh,
+    num_data,
+    2,
+    (
+      log_density,
+      num_warmup,
+      kernel,
+      num_integration_steps,
+      target_acceptance,
+      num_draws,
+      num_data,
+    ),
+  )
   draws = _compiled(
-      "draws", with_data(functools.partial(
-          _draws_chunk, kernel, num_integration_steps, thin)),
-      mesh, num_data, 4,
-      (log_density, kernel, num_integration_steps, thin, num_data))
+    "draws",
+    with_data(
+      functools.partial(_draws_chunk, kernel, num_integration_steps, thin)
+    ),
+    mesh,
+    num_data,
+    4,
+    (log_density, kernel, num_integration_steps, thin, num_data),
+  )
   return warmup, draws
 
 
 def _default_chunk_draws(num_draws: int) -> int:
   """About 20 chunks, of one size (one compilation) where possible."""
-  return max(n for n in range(1, max(1, -(-num_draws // 20)) + 1)
-             if num_draws % n == 0)
+  return max(
+    n for n in range(1, max(1, -(-num_draws // 20)) + 1) if num_draws % n == 0
+  )
 
 
-def _adapted_start(warmup, data: tuple, warmup_keys, initial_positions,
-                   mesh, description: str, checkpoints):
+def _adapted_start(
+  warmup,
+  data: tuple,
+  warmup_keys,
+  initial_positions,
+  mesh,
+  description: str,
+  checkpoints,
+):
   """Runs (or restores) the warm-up; returns ``(chain state, step size,
   inverse mass matrix)`` placed on ``mesh``."""
+
   def adapted():
     state, step_size, inverse_mass_matrix = warmup(
-        *data, warmup_keys, initial_positions)
-    return {"state": state._asdict(), "step_size": step_size,
-            "inverse_mass_matrix": inverse_mass_matrix}
+      *data, warmup_keys, initial_positions
+    )
+    return {
+      "state": state._asdict(),
+      "step_size": step_size,
+      "inverse_mass_matrix": inverse_mass_matrix,
+    }
 
   adaptation = loop.measure_once(
-      lambda: parallel.gather(adapted()), name=f"{description} warm-up",
-      checkpoints=checkpoints)
+    lambda: parallel.gather(adapted()),
+    name=f"{description} warm-up",
+    checkpoints=checkpoints,
+  )
   # HMC and NUTS share BlackJAX's chain state.
-  return parallel.shard_replicas((
+  return parallel.shard_replicas(
+    (
       blackjax.mcmc.hmc.HMCState(**adaptation["state"]),
-      adaptation["step_size"], adaptation["inverse_mass_matrix"]), mesh)
+      adaptation["step_size"],
+      adaptation["inverse_mass_matrix"],
+    ),
+    mesh,
+  )
 
 
 @jax.jit
 def _result(samples, acceptance, step_size, divergent):
   # The reductions of ``_one_chain``, one chain at a time (the same
   # arithmetic as the one-program path).
-  return HMCResult(samples, jax.lax.map(jnp.mean, acceptance), step_size,
-                   jax.lax.map(jnp.sum, divergent))
+  return HMCResult(
+    samples,
+    jax.lax.map(jnp.mean, acceptance),
+    step_size,
+    jax.lax.map(jnp.sum, divergent),
+  )
 
 
-def _warmup_from_key(num_warmup, kernel, num_integration_steps,
-                     target_acceptance, num_draws, log_density, warmup_key,
-                     initial_position):
+def _warmup_from_key(
+  num_warmup,
+  kernel,
+  num_integration_steps,
+  target_acceptance,
+  num_draws,
+  log_density,
+  warmup_key,
+  initial_position,
+):
   del num_draws  # Part of the cache key only.
   state, step_size, inverse_mass_matrix = _warmup(
-      log_density, num_warmup, kernel, num_integration_steps,
-      target_acceptance, warmup_key, initial_position)
+    log_density,
+    num_warmup,
+    kernel,
+    num_integration_steps,
+    target_acceptance,
+    warmup_key,
+    initial_position,
+  )
   # A strongly typed step size, as a restored one is: the draws program
   # then compiles once whether it starts from a warm-up or a checkpoint
   # (the same float either way).
   return state, step_size.astype(initial_position.dtype), inverse_mass_matrix
 
 
-def _draws_chunk(kernel, num_integration_steps, thin, log_density, state,
-                 step_size, inverse_mass_matrix, draw_keys):
-  return _draws(log_density, kernel, num_integration_steps, thin, state,
-                step_size, inverse_mass_matrix, draw_keys)
+def _draws_chunk(
+  kernel,
+  num_integration_steps,
+  thin,
+  log_density,
+  state,
+  step_size,
+  inverse_mass_matrix,
+  draw_keys,
+):
+  return _draws(
+    log_density,
+    kernel,
+    num_integration_steps,
+    thin,
+    state,
+    step_size,
+    inverse_mass_matrix,
+    draw_keys,
+  )
 
 
 def split_rhat(values: jax.Array) -> jax.Array:
@@ -351,8 +528,9 @@ def split_rhat(values: jax.Array) -> jax.Array:
   variance of the chain means.
   """
   half = values.shape[1] // 2
-  chains = jnp.concatenate([values[:, :half],
-                            values[:, values.shape[1] - half:]], axis=0)
+  chains = jnp.concatenate(
+    [values[:, :half], values[:, values.shape[1] - half :]], axis=0
+  )
   n = chains.shape[1]
   within = jnp.mean(jnp.var(chains, axis=1, ddof=1))
   between_over_n = jnp.var(jnp.mean(chains, axis=1), ddof=1)

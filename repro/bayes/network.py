@@ -31,6 +31,7 @@ class FlatMLP:
     layout: where every parameter sits in the flat vector.
     input_dim: features per example (inputs are flattened).
   """
+
   module: MLP
   layout: flat.FlatLayout
   input_dim: int
@@ -48,27 +49,41 @@ class FlatMLP:
     """Deterministic logits ``[n, C]`` of one parameter vector."""
     return self.module.apply(self.unravel(theta), x, train=False)
 
-  def dropout_logits(self, theta: jax.Array, x: jax.Array,
-                     key: jax.Array) -> jax.Array:
+  def dropout_logits(
+    self, theta: jax.Array, x: jax.Array, key: jax.Array
+  ) -> jax.Array:
     """Logits ``[n, C]`` with a fresh dropout mask per unit and example."""
-    return self.module.apply(self.unravel(theta), x, train=True,
-                             rngs={"dropout": key})
+    return self.module.apply(
+      self.unravel(theta), x, train=True, rngs={"dropout": key}
+    )
 
   def init(self, key: jax.Array, num: int | None = None) -> jax.Array:
     """Flat initial parameters ``[D]`` (or ``[num, D]`` for replicas)."""
+
     def one(k):
       return self.layout.ravel(
-          self.module.init(k, jnp.zeros((1, self.input_dim))))
+        self.module.init(k, jnp.zeros((1, self.input_dim)))
+      )
+
     if num is None:
       return one(key)
     return jax.vmap(one)(jax.random.split(key, num))
 
 
-def flat_mlp(input_dim: int, hidden_sizes: Sequence[int], num_classes: int,
-             dropout_rate: float = 0.0) -> FlatMLP:
+def flat_mlp(
+  input_dim: int,
+  hidden_sizes: Sequence[int],
+  num_classes: int,
+  dropout_rate: float = 0.0,
+) -> FlatMLP:
   """Builds a ``FlatMLP`` for inputs with ``input_dim`` features."""
-  module = MLP(hidden_sizes=tuple(hidden_sizes), num_outputs=num_classes,
-               use_bias=True, dropout_rate=dropout_rate)
-  params = jax.eval_shape(module.init, jax.random.key(0),
-                          jnp.zeros((1, input_dim)))
+  module = MLP(
+    hidden_sizes=tuple(hidden_sizes),
+    num_outputs=num_classes,
+    use_bias=True,
+    dropout_rate=dropout_rate,
+  )
+  params = jax.eval_shape(
+    module.init, jax.random.key(0), jnp.zeros((1, input_dim))
+  )
   return FlatMLP(module, flat.layout(params), input_dim)

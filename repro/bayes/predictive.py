@@ -33,8 +33,9 @@ def bma_log_probs(sample_logits: jax.Array, axis: int = 0) -> jax.Array:
   return jax.nn.logsumexp(log_probs, axis=axis) - jnp.log(num)
 
 
-def posterior_predictive_logprob(logits_fn: Callable, samples: jax.Array,
-                                 x: jax.Array) -> jax.Array:
+def posterior_predictive_logprob(
+  logits_fn: Callable, samples: jax.Array, x: jax.Array
+) -> jax.Array:
   """log p_bar(.|x) ``[n, C]`` of parameter draws ``samples`` ``[S, D]``.
 
   ``logits_fn(theta, x) -> [n, C]`` is the network as a function of one
@@ -64,13 +65,17 @@ def mutual_information(sample_logits: jax.Array) -> jax.Array:
 
   Non-negative by Jensen's inequality; clipped at 0 against rounding.
   """
-  return jnp.maximum(predictive_entropy(sample_logits)
-                     - expected_entropy(sample_logits), 0.0)
+  return jnp.maximum(
+    predictive_entropy(sample_logits) - expected_entropy(sample_logits), 0.0
+  )
 
 
 def uncertainty_scores(sample_logits: jax.Array) -> dict[str, jax.Array]:
   """``{"entropy", "aleatoric", "mutual_information"}``, each ``[n]``."""
   total = predictive_entropy(sample_logits)
   aleatoric = expected_entropy(sample_logits)
-  return {"entropy": total, "aleatoric": aleatoric,
-          "mutual_information": jnp.maximum(total - aleatoric, 0.0)}
+  return {
+    "entropy": total,
+    "aleatoric": aleatoric,
+    "mutual_information": jnp.maximum(total - aleatoric, 0.0),
+  }

@@ -33,20 +33,26 @@ SITE = "theta"
 
 class MeanField(NamedTuple):
   """q(theta) = N(loc, diag(scale^2)) and the ELBO trace ``[steps]``."""
+
   loc: jax.Array
   scale: jax.Array
   losses: jax.Array
 
 
-def fit_mean_field(log_likelihood: Callable[[jax.Array], jax.Array],
-                   dim: int, prior_std: float, key: jax.Array, *,
-                   num_steps: int, learning_rate: float,
-                   init_loc: jax.Array | None = None,
-                   init_scale: float = 1e-3,
-                   chunk_steps: int | None = None,
-                   description: str = "mfvi",
-                   checkpoints: checkpoint.RunCheckpoints | None = None
-                   ) -> MeanField:
+def fit_mean_field(
+  log_likelihood: Callable[[jax.Array], jax.Array],
+  dim: int,
+  prior_std: float,
+  key: jax.Array,
+  *,
+  num_steps: int,
+  learning_rate: float,
+  init_loc: jax.Array | None = None,
+  init_scale: float = 1e-3,
+  chunk_steps: int | None = None,
+  description: str = "mfvi",
+  checkpoints: checkpoint.RunCheckpoints | None = None,
+) -> MeanField:
   """Fits q(theta) to p(theta) exp(log_likelihood(theta)), theta in R^dim.
 
   Args:
@@ -63,36 +69,49 @@ def fit_mean_field(log_likelihood: Callable[[jax.Array], jax.Array],
     description: the loop's name (progress, checkpoints).
     checkpoints: the run's checkpointer (resume) or None.
   """
-  programs = _programs(log_likelihood, dim, prior_std, learning_rate,
-                       init_loc, init_scale)
+  programs = _programs(
+    log_likelihood, dim, prior_std, learning_rate, init_loc, init_scale
+  )
   if chunk_steps is None:
     # About 20 chunks, of one size (one compilation) where possible.
-    chunk_steps = max(n for n in range(1, max(1, -(-num_steps // 20)) + 1)
-                      if num_steps % n == 0)
+    chunk_steps = max(
+      n for n in range(1, max(1, -(-num_steps // 20)) + 1) if num_steps % n == 0
+    )
 
   def advance(state, start, size):
     del start  # The state carries the ELBO estimator's key.
     state, losses = programs.chunk(size)(state)
     return state, {"loss": losses}
 
-  result = loop.run(advance, programs.init(key), num_steps,
-                    chunk_steps=chunk_steps, name=description,
-                    checkpoints=checkpoints)
+  result = loop.run(
+    advance,
+    programs.init(key),
+    num_steps,
+    chunk_steps=chunk_steps,
+    name=description,
+    checkpoints=checkpoints,
+  )
   loc, scale = programs.loc_and_scale(result.state)
-  losses = jnp.asarray(result.history.get(
-      "loss", np.zeros((0,), np.asarray(loc).dtype)))
+  losses = jnp.asarray(
+    result.history.get("loss", np.zeros((0,), np.asarray(loc).dtype))
+  )
   return MeanField(loc, scale, losses)
 
 
-def _svi(log_likelihood, dim, prior_std, learning_rate, init_loc,
-         init_scale) -> SVI:
+def _svi(
+  log_likelihood, dim, prior_std, learning_rate, init_loc, init_scale
+) -> SVI:
   def model():
-    theta = numpyro.sample(SITE, dist.Normal(
-        jnp.zeros(dim), prior_std).to_event(1))
+    theta = numpyro.sample(
+      SITE, dist.Normal(jnp.zeros(dim), prior_std).to_event(1)
+    )
     numpyro.factor("log_likelihood", log_likelihood(theta))
 
-  init_loc_fn = (numpyro.infer.init_to_median if init_loc is None else
-                 numpyro.infer.init_to_value(values={SITE: init_loc}))
+  init_loc_fn = (
+    numpyro.infer.init_to_median
+    if init_loc is None
+    else numpyro.infer.init_to_value(values={SITE: init_loc})
+  )
   guide = AutoNormal(model, init_loc_fn=init_loc_fn, init_scale=init_scale)
   optimizer = numpyro.optim.optax_to_numpyro(optax.adam(learning_rate))
   return SVI(model, guide, optimizer, loss=Trace_ELBO())
@@ -117,28 +136,40 @@ class _Programs(NamedTuple):
 _PROGRAMS: collections.OrderedDict = collections.OrderedDict()
 
 
-def _programs(log_likelihood, dim, prior_std, learning_rate,
-                        init_loc, init_scale) -> _Programs:
+def _programs(
+  log_likelihood, dim, prior_std, learning_rate, init_loc, init_scale
+) -> _Programs:
   """Compiled init / chunk / result of one problem, cached on it.
 
   A rerun of the same fit (a resumed one) reuses the compiled programs.
   """
-  key = (log_likelihood, dim, prior_std, learning_rate, init_scale,
-         None if init_loc is None else (np.asarray(init_loc).tobytes(),
-                                        np.shape(init_loc)))
+  key = (
+    log_likelihood,
+    dim,
+    prior_std,
+    learning_rate,
+    init_scale,
+    None
+    if init_loc is None
+    else (np.asarray(init_loc).tobytes(), np.shape(init_loc)),
+  )
   if key in _PROGRAMS:
     return _PROGRAMS[key]
-  svi = _svi(log_likelihood, dim, prior_std, learning_rate, init_loc,
-             init_scale)
+  svi = _svi(
+    log_likelihood, dim, prior_std, learning_rate, init_loc, init_scale
+  )
 
   @functools.cache
   def chunk(size):
-    return jax.jit(lambda state: jax.lax.scan(
-        functools.partial(_step, svi), state, None, length=size))
+    return jax.jit(
+      lambda state: jax.lax.scan(
+        functools.partial(_step, svi), state, None, length=size
+      )
+    )
 
   programs = _PROGRAMS[key] = _Programs(
-      jax.jit(svi.init), jax.jit(functools.partial(_loc_and_scale, svi)),
-      chunk)
+    jax.jit(svi.init), jax.jit(functools.partial(_loc_and_scale, svi)), chunk
+  )
   if len(_PROGRAMS) > 8:
     _PROGRAMS.popitem(last=False)
   return programs

@@ -19,17 +19,17 @@ from repro.bench.kernel import Kernel, NotBuiltYet
 # Kernel name -> family module (repro.bench.<family>). A family whose suite
 # module does not exist yet still lists its kernels, reported "not built".
 KERNEL_FAMILIES = {
-    "pgd_attack": "attacks",
-    "adv_train_epoch": "attacks",
-    "transformer_steps": "transformer",
-    "hessian_exact": "curvature",
-    "hutchinson_trace": "curvature",
-    "nc_metrics": "collapse",
-    "collapse_regression_chains": "collapse",
-    "collapse_tails_wright_fisher": "collapse",
-    "bnn_nuts": "bayes",
-    "mtt_meta_step": "distillation",
-    "pruning_grad_norms": "pruning",
+  "pgd_attack": "attacks",
+  "adv_train_epoch": "attacks",
+  "transformer_steps": "transformer",
+  "hessian_exact": "curvature",
+  "hutchinson_trace": "curvature",
+  "nc_metrics": "collapse",
+  "collapse_regression_chains": "collapse",
+  "collapse_tails_wright_fisher": "collapse",
+  "bnn_nuts": "bayes",
+  "mtt_meta_step": "distillation",
+  "pruning_grad_norms": "pruning",
 }
 
 
@@ -55,5 +55,4 @@ def load(name: str) -> Kernel:
   raise NotBuiltYet(f"{family} defines no kernel {name!r}")
 
 
-__all__ = ["KERNEL_FAMILIES", "Kernel", "NotBuiltYet", "kernel_names",
-           "load"]
+__all__ = ["KERNEL_FAMILIES", "Kernel", "NotBuiltYet", "kernel_names", "load"]

@@ -62,6 +62,7 @@ def _posterior(size: dict):
 def median_ess(samples) -> float:
   """Median over parameters of the multi-chain ESS of ``[C, S, D]``."""
   from numpyro.diagnostics import effective_sample_size
+
   return float(np.median(effective_sample_size(np.asarray(samples))))
 
 
@@ -70,8 +71,15 @@ def blackjax_chains(size: dict, kernel: str):
   hmc, _ = _modules()
   log_density, data, initial = _posterior(size)
   chain = functools.partial(
-      hmc._one_chain, log_density, size["warmup"], size["draws"], 1,
-      INTEGRATION_STEPS, TARGET_ACCEPTANCE, kernel=kernel)
+    hmc._one_chain,
+    log_density,
+    size["warmup"],
+    size["draws"],
+    1,
+    INTEGRATION_STEPS,
+    TARGET_ACCEPTANCE,
+    kernel=kernel,
+  )
   jitted = jax.jit(jax.vmap(chain, in_axes=(None, 0, 0)))
   keys = jax.random.split(jax.random.key(1), size["chains"])
   return jitted, (data, keys, initial)
@@ -86,12 +94,17 @@ def numpyro_chains(size: dict):
     # first ``warmup`` transitions), in a lax.scan so repeated runs reuse
     # one compilation; ``MCMC.run`` recompiles on every call.
     from numpyro.infer.hmc import hmc as numpyro_hmc
+
     init_kernel, sample_kernel = numpyro_hmc(
-        potential_fn=lambda theta: -log_density(theta, *data), algo="NUTS")
+      potential_fn=lambda theta: -log_density(theta, *data), algo="NUTS"
+    )
     init_key, _ = jax.random.split(key)
-    state = init_kernel(initial_position, num_warmup=size["warmup"],
-                        target_accept_prob=TARGET_ACCEPTANCE,
-                        rng_key=init_key)
+    state = init_kernel(
+      initial_position,
+      num_warmup=size["warmup"],
+      target_accept_prob=TARGET_ACCEPTANCE,
+      rng_key=init_key,
+    )
 
     def transition(state, _):
       state = sample_kernel(state)
@@ -126,19 +139,22 @@ def rotated(fns: dict, repeat: int, warmup: int = 1):
       timing.block(fns[name]())
   times = {name: [] for name in names}
   for index in range(repeat):
-    order = names[index % len(names):] + names[:index % len(names)]
+    order = names[index % len(names) :] + names[: index % len(names)]
     for name in order:
       start = time.perf_counter()
       outputs[name] = timing.block(fns[name]())
       times[name].append(time.perf_counter() - start)
-  return ({name: timing._summarise(first[name], times[name])
-           for name in names}, outputs)
+  return (
+    {name: timing._summarise(first[name], times[name]) for name in names},
+    outputs,
+  )
 
 
 def _build(size: dict) -> Case:
   jitted, args = blackjax_chains(size, "hmc")
-  case = Case(jitted=jitted, args=args,
-              work=size["chains"] * size["draws"], unit="draws")
+  case = Case(
+    jitted=jitted, args=args, work=size["chains"] * size["draws"], unit="draws"
+  )
   nuts_jitted, nuts_args = blackjax_chains(size, "nuts")
   numpyro_jitted, numpyro_args = numpyro_chains(size)
   # For tests: the other two samplers on the same inputs.
@@ -147,79 +163,103 @@ def _build(size: dict) -> Case:
 
   def custom(repeat: int) -> dict:
     timings, outputs = rotated(
-        {"hmc": case.run_jax,
-         "nuts": lambda: nuts_jitted(*nuts_args),
-         "numpyro": lambda: numpyro_jitted(*numpyro_args)}, repeat)
-    ess = {"hmc": median_ess(outputs["hmc"].samples),
-           "nuts": median_ess(outputs["nuts"].samples),
-           "numpyro": median_ess(outputs["numpyro"])}
+      {
+        "hmc": case.run_jax,
+        "nuts": lambda: nuts_jitted(*nuts_args),
+        "numpyro": lambda: numpyro_jitted(*numpyro_args),
+      },
+      repeat,
+    )
+    ess = {
+      "hmc": median_ess(outputs["hmc"].samples),
+      "nuts": median_ess(outputs["nuts"].samples),
+      "numpyro": median_ess(outputs["numpyro"]),
+    }
     per_ess = {name: timings[name].median_s / ess[name] for name in ess}
-    return {"jax": timings["hmc"], "peer": timings["numpyro"],
-            # Per effective sample, not per draw: the ratio that matters;
-            # the target is judged on the study's sampler (HMC).
-            "speedup_vs_peer": per_ess["numpyro"] / per_ess["hmc"],
-            "extra": {
-                "hmc_median_ess": ess["hmc"],
-                "numpyro_median_ess": ess["numpyro"],
-                "hmc_s_per_ess": per_ess["hmc"],
-                "numpyro_s_per_ess": per_ess["numpyro"],
-                "hmc_speedup_per_draw": (timings["numpyro"].median_s
-                                         / timings["hmc"].median_s),
-                "blackjax_nuts_s": timings["nuts"].median_s,
-                "blackjax_nuts_compile_s": timings["nuts"].compile_s,
-                "blackjax_nuts_median_ess": ess["nuts"],
-                "blackjax_nuts_s_per_ess": per_ess["nuts"],
-                "blackjax_nuts_speedup_per_ess": (per_ess["numpyro"]
-                                                  / per_ess["nuts"]),
-                "blackjax_nuts_speedup_per_draw": (
-                    timings["numpyro"].median_s / timings["nuts"].median_s),
-                "numpyro_compile_s": timings["numpyro"].compile_s,
-                "blackjax_nuts_compiles": timing.cache_size(nuts_jitted),
-                "numpyro_compiles": timing.cache_size(numpyro_jitted)}}
+    return {
+      "jax": timings["hmc"],
+      "peer": timings["numpyro"],
+      # Per effective sample, not per draw: the ratio that matters;
+      # the target is judged on the study's sampler (HMC).
+      "speedup_vs_peer": per_ess["numpyro"] / per_ess["hmc"],
+      "extra": {
+        "hmc_median_ess": ess["hmc"],
+        "numpyro_median_ess": ess["numpyro"],
+        "hmc_s_per_ess": per_ess["hmc"],
+        "numpyro_s_per_ess": per_ess["numpyro"],
+        "hmc_speedup_per_draw": (
+          timings["numpyro"].median_s / timings["hmc"].median_s
+        ),
+        "blackjax_nuts_s": timings["nuts"].median_s,
+        "blackjax_nuts_compile_s": timings["nuts"].compile_s,
+        "blackjax_nuts_median_ess": ess["nuts"],
+        "blackjax_nuts_s_per_ess": per_ess["nuts"],
+        "blackjax_nuts_speedup_per_ess": (per_ess["numpyro"] / per_ess["nuts"]),
+        "blackjax_nuts_speedup_per_draw": (
+          timings["numpyro"].median_s / timings["nuts"].median_s
+        ),
+        "numpyro_compile_s": timings["numpyro"].compile_s,
+        "blackjax_nuts_compiles": timing.cache_size(nuts_jitted),
+        "numpyro_compiles": timing.cache_size(numpyro_jitted),
+      },
+    }
+
   case.custom = custom
   return case
 
 
 KERNELS = (
-    Kernel(
-        name="bnn_nuts", family="bayes",
-        description=("full-batch BNN posterior (64-`hidden`-10 MLP, "
-                     "`examples` digits), `chains` chains of `warmup` "
-                     "window-adaptation steps + `draws` draws. JAX = the "
-                     "study's sampler, repro.bayes.hmc chain with "
-                     "kernel='hmc' (20 leapfrog steps), under one "
-                     "jit(vmap); the target is judged on it. Also timed "
-                     "in the same rotation: the same chain with "
-                     "kernel='nuts' (BlackJAX NUTS, same adaptation), "
-                     "reported as blackjax_nuts_*"),
-        size={"examples": 256, "hidden": 16, "chains": 2, "warmup": 200,
-              "draws": 200},
-        tiny={"examples": 16, "hidden": 2, "chains": 2, "warmup": 5,
-              "draws": 5},
-        build=_build,
-        peer_description=("NumPyro NUTS kernel on the same potential, same "
-                          "chains/starts/warm-up/draws/target acceptance, "
-                          "jit(vmap) over chains; speedup is per effective "
-                          "sample (median over parameters of NumPyro's "
-                          "multi-chain ESS, the same for all three)"),
-        notes=("Two ratios. (1) The study's HMC vs NumPyro NUTS (the "
-               "row's speedup, judged against the 1x target): per draw "
-               "HMC (20 fixed leapfrog steps) is 18-35x cheaper than NUTS "
-               "(trees up to depth 10), but its draws are far more "
-               "autocorrelated on this multimodal posterior (median ESS "
-               "14.4 of 400 draws against NUTS' ~470, anti-correlated "
-               "draws; the ESS values are deterministic), so per effective "
-               "sample the two are within noise: 0.55x, 0.92x and 1.09x "
-               "in three runs under load 12-23. The gap is the sampler, "
-               "not the code; the study keeps HMC as the paper's baseline "
-               "(Izmailov et al. 2021). HMC calls take seconds and NUTS "
-               "calls minutes, so load swings move this ratio most. (2) "
-               "BlackJAX NUTS vs NumPyro NUTS "
-               "(blackjax_nuts_speedup_per_ess): the same algorithm, "
-               "warm-up and ESS (483.7 vs 466.1), so it measures "
-               "implementation speed: 1.34x and 0.96x per effective sample "
-               "(1.29x, 0.93x per draw) in two runs under load 12-23, "
-               "i.e. parity within the noise of the shared machine. "
-               "--torch_threads does not apply (no torch peer)."),
-        target_speedup=1.0),
+  Kernel(
+    name="bnn_nuts",
+    family="bayes",
+    description=(
+      "full-batch BNN posterior (64-`hidden`-10 MLP, "
+      "`examples` digits), `chains` chains of `warmup` "
+      "window-adaptation steps + `draws` draws. JAX = the "
+      "study's sampler, repro.bayes.hmc chain with "
+      "kernel='hmc' (20 leapfrog steps), under one "
+      "jit(vmap); the target is judged on it. Also timed "
+      "in the same rotation: the same chain with "
+      "kernel='nuts' (BlackJAX NUTS, same adaptation), "
+      "reported as blackjax_nuts_*"
+    ),
+    size={
+      "examples": 256,
+      "hidden": 16,
+      "chains": 2,
+      "warmup": 200,
+      "draws": 200,
+    },
+    tiny={"examples": 16, "hidden": 2, "chains": 2, "warmup": 5, "draws": 5},
+    build=_build,
+    peer_description=(
+      "NumPyro NUTS kernel on the same potential, same "
+      "chains/starts/warm-up/draws/target acceptance, "
+      "jit(vmap) over chains; speedup is per effective "
+      "sample (median over parameters of NumPyro's "
+      "multi-chain ESS, the same for all three)"
+    ),
+    notes=(
+      "Two ratios. (1) The study's HMC vs NumPyro NUTS (the "
+      "row's speedup, judged against the 1x target): per draw "
+      "HMC (20 fixed leapfrog steps) is 18-35x cheaper than NUTS "
+      "(trees up to depth 10), but its draws are far more "
+      "autocorrelated on this multimodal posterior (median ESS "
+      "14.4 of 400 draws against NUTS' ~470, anti-correlated "
+      "draws; the ESS values are deterministic), so per effective "
+      "sample the two are within noise: 0.55x, 0.92x and 1.09x "
+      "in three runs under load 12-23. The gap is the sampler, "
+      "not the code; the study keeps HMC as the paper's baseline "
+      "(Izmailov et al. 2021). HMC calls take seconds and NUTS "
+      "calls minutes, so load swings move this ratio most. (2) "
+      "BlackJAX NUTS vs NumPyro NUTS "
+      "(blackjax_nuts_speedup_per_ess): the same algorithm, "
+      "warm-up and ESS (483.7 vs 466.1), so it measures "
+      "implementation speed: 1.34x and 0.96x per effective sample "
+      "(1.29x, 0.93x per draw) in two runs under load 12-23, "
+      "i.e. parity within the noise of the shared machine. "
+      "--torch_threads does not apply (no torch peer)."
+    ),
+    target_speedup=1.0,
+  ),
 )

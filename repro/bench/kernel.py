@@ -41,6 +41,7 @@ class Case:
       NumPyro per effective sample): a dict with ``"jax"`` and ``"peer"``
       ``Timing``s plus extra report fields.
   """
+
   jitted: Callable
   args: tuple
   work: float
@@ -77,6 +78,7 @@ class Kernel:
     target_speedup: the issue's target for peer time / JAX time (2x the
       PyTorch-eager peers; 1x NumPyro per effective sample).
   """
+
   name: str
   family: str
   description: str

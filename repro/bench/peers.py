@@ -43,6 +43,7 @@ def set_threads(num_threads: int) -> None:
 
 def _torch():
   import torch
+
   return torch
 
 
@@ -65,8 +66,9 @@ def mlp_from_flax(params, hidden_layers: int):
   for index in range(hidden_layers + 1):
     dense = params["params"][f"dense_{index}"]
     kernel = np.asarray(dense["kernel"])
-    linear = torch.nn.Linear(kernel.shape[0], kernel.shape[1],
-                             bias="bias" in dense)
+    linear = torch.nn.Linear(
+      kernel.shape[0], kernel.shape[1], bias="bias" in dense
+    )
     with torch.no_grad():
       linear.weight.copy_(tensor(kernel.T))
       if "bias" in dense:
@@ -77,8 +79,9 @@ def mlp_from_flax(params, hidden_layers: int):
   return torch.nn.Sequential(*layers)
 
 
-def pgd_linf(model, x, y, *, eps: float, num_steps: int, step_size: float,
-             delta=None):
+def pgd_linf(
+  model, x, y, *, eps: float, num_steps: int, step_size: float, delta=None
+):
   """``attack_pgd`` of the reference code: a Python loop of sign steps.
 
   Starts at ``delta`` (zeros when None), projects onto the eps-ball and the
@@ -98,19 +101,34 @@ def pgd_linf(model, x, y, *, eps: float, num_steps: int, step_size: float,
   return (x + delta).detach()
 
 
-def adversarial_epoch(model, x_batches, y_batches, *, eps: float,
-                      num_steps: int, step_size: float, lr: float,
-                      momentum: float, random_start: bool):
+def adversarial_epoch(
+  model,
+  x_batches,
+  y_batches,
+  *,
+  eps: float,
+  num_steps: int,
+  step_size: float,
+  lr: float,
+  momentum: float,
+  random_start: bool,
+):
   """One PGD-AT epoch: per batch, attack then one SGD step; batch losses."""
   torch = _torch()
   functional = torch.nn.functional
   optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
   losses = []
   for x, y in zip(x_batches, y_batches, strict=True):
-    delta = (torch.empty_like(x).uniform_(-eps, eps) if random_start
-             else None)
-    x_adv = pgd_linf(model, x, y, eps=eps, num_steps=num_steps,
-                     step_size=step_size, delta=delta)
+    delta = torch.empty_like(x).uniform_(-eps, eps) if random_start else None
+    x_adv = pgd_linf(
+      model,
+      x,
+      y,
+      eps=eps,
+      num_steps=num_steps,
+      step_size=step_size,
+      delta=delta,
+    )
     optimizer.zero_grad()
     loss = functional.cross_entropy(model(x_adv), y)
     loss.backward()
@@ -146,32 +164,35 @@ def transformer_from_flax(params, num_layers: int, num_heads: int):
       functional = torch.nn.functional
       batch, length, width = hidden.shape
       head_dim = width // num_heads
-      normed = functional.layer_norm(hidden, (width,), self.norm_1, None,
-                                     1e-5)
+      normed = functional.layer_norm(hidden, (width,), self.norm_1, None, 1e-5)
       query, key, value = functional.linear(normed, self.qkv).split(
-          width, dim=-1)
+        width, dim=-1
+      )
       split = lambda t: t.view(batch, length, num_heads, head_dim).transpose(
-          1, 2)
+        1, 2
+      )
       query, key, value = split(query), split(key), split(value)
       scores = query @ key.transpose(-1, -2) / head_dim**0.5
       causal = torch.ones(length, length, dtype=torch.bool).tril()
       scores = scores.masked_fill(~causal, float("-inf"))
-      mixed = (scores.softmax(-1) @ value).transpose(1, 2).reshape(
-          batch, length, width)
+      mixed = (
+        (scores.softmax(-1) @ value)
+        .transpose(1, 2)
+        .reshape(batch, length, width)
+      )
       hidden = normed + functional.linear(mixed, self.out)
-      inner = functional.layer_norm(hidden, (width,), self.norm_2, None,
-                                    1e-5)
+      inner = functional.layer_norm(hidden, (width,), self.norm_2, None, 1e-5)
       inner = functional.gelu(functional.linear(inner, self.fc1))
       return hidden + functional.linear(inner, self.fc2)
 
   class Model(nn.Module):
     def __init__(self):
       super().__init__()
-      self.token_embedding = weight(p["token_embedding"]["embedding"],
-                                    False)
+      self.token_embedding = weight(p["token_embedding"]["embedding"], False)
       self.position_embedding = weight(p["position_embedding"], False)
       self.blocks = nn.ModuleList(
-          [Block(p[f"block_{i}"]) for i in range(num_layers)])
+        [Block(p[f"block_{i}"]) for i in range(num_layers)]
+      )
       self.output_norm = weight(p["output_norm"]["scale"], False)
       self.unembed = weight(p["unembed"]["kernel"])
 
@@ -180,13 +201,18 @@ def transformer_from_flax(params, num_layers: int, num_heads: int):
       length = tokens.shape[-1]
       hidden = self.token_embedding[tokens]
       pos_width = self.position_embedding.shape[-1]
-      hidden = torch.cat([
+      hidden = torch.cat(
+        [
           hidden[..., :pos_width] + self.position_embedding[:length],
-          hidden[..., pos_width:]], dim=-1)
+          hidden[..., pos_width:],
+        ],
+        dim=-1,
+      )
       for block in self.blocks:
         hidden = block(hidden)
-      hidden = functional.layer_norm(hidden, (hidden.shape[-1],),
-                                     self.output_norm, None, 1e-5)
+      hidden = functional.layer_norm(
+        hidden, (hidden.shape[-1],), self.output_norm, None, 1e-5
+      )
       return functional.linear(hidden, self.unembed)
 
   return Model()
@@ -259,8 +285,9 @@ def hutchinson_trace(loss, theta, probes):
   (grad,) = torch.autograd.grad(loss(theta), theta, create_graph=True)
   estimates = []
   for probe in probes:
-    (product,) = torch.autograd.grad(grad, theta, grad_outputs=probe,
-                                     retain_graph=True)
+    (product,) = torch.autograd.grad(
+      grad, theta, grad_outputs=probe, retain_graph=True
+    )
     estimates.append(torch.dot(product, probe).item())
   return float(np.mean(estimates))
 
@@ -268,8 +295,9 @@ def hutchinson_trace(loss, theta, probes):
 # --- neural collapse metrics (repro/ops/neural_collapse.py) ---
 
 
-def collapse_metrics(features, labels, num_classes: int, classifier,
-                     predictions, rtol: float):
+def collapse_metrics(
+  features, labels, num_classes: int, classifier, predictions, rtol: float
+):
   """NC1-NC4 the way the official ``neural_collapse`` code computes them.
 
   Class means and ``Sigma_W`` by a loop over classes, ``Sigma_B`` as a
@@ -278,8 +306,9 @@ def collapse_metrics(features, labels, num_classes: int, classifier,
   """
   torch = _torch()
   count, dim = features.shape
-  means = torch.stack([features[labels == c].mean(0)
-                       for c in range(num_classes)])
+  means = torch.stack(
+    [features[labels == c].mean(0) for c in range(num_classes)]
+  )
   within = torch.zeros(dim, dim, dtype=features.dtype)
   for c in range(num_classes):
     centred = features[labels == c] - means[c]
@@ -298,28 +327,37 @@ def collapse_metrics(features, labels, num_classes: int, classifier,
     cosines = unit @ unit.T
     off = 1.0 - torch.eye(num_classes, dtype=vectors.dtype)
     return ((cosines + 1.0 / (num_classes - 1)).abs() * off).sum() / (
-        num_classes * (num_classes - 1))
+      num_classes * (num_classes - 1)
+    )
 
-  duality = (classifier / classifier.norm()
-             - centred_means / centred_means.norm())
+  duality = (
+    classifier / classifier.norm() - centred_means / centred_means.norm()
+  )
   ncc = torch.cdist(features, means).argmin(1)
   return {
-      "nc1": nc1.item(),
-      "nc2_equinorm": variation(centred_means.norm(dim=1)).item(),
-      "nc2_equiangular": equiangular(centred_means).item(),
-      "nc2_w_equinorm": variation(classifier.norm(dim=1)).item(),
-      "nc2_w_equiangular": equiangular(classifier).item(),
-      "nc3": (duality**2).sum().item(),
-      "nc4": (ncc != predictions).double().mean().item(),
+    "nc1": nc1.item(),
+    "nc2_equinorm": variation(centred_means.norm(dim=1)).item(),
+    "nc2_equiangular": equiangular(centred_means).item(),
+    "nc2_w_equinorm": variation(classifier.norm(dim=1)).item(),
+    "nc2_w_equiangular": equiangular(classifier).item(),
+    "nc3": (duality**2).sum().item(),
+    "nc4": (ncc != predictions).double().mean().item(),
   }
 
 
 # --- model-collapse simulations (collapse_regression, collapse_tails) ---
 
 
-def regression_chains(w0, eigenvalues, *, num_replicas: int,
-                      gen_num_samples: int, gen_noise_std: float,
-                      num_generations: int, gaussians=None):
+def regression_chains(
+  w0,
+  eigenvalues,
+  *,
+  num_replicas: int,
+  gen_num_samples: int,
+  gen_noise_std: float,
+  num_generations: int,
+  gaussians=None,
+):
   """The fake-data chain, loops over replicas and generations (float64).
 
   ``gaussians`` ``[R, n, T0, d + 1]`` replaces the draws (tests); returns
@@ -332,8 +370,11 @@ def regression_chains(w0, eigenvalues, *, num_replicas: int,
   for replica in range(num_replicas):
     models = [w0]
     for generation in range(num_generations):
-      draw = (torch.randn(gen_num_samples, dim + 1, dtype=w0.dtype)
-              if gaussians is None else gaussians[replica, generation])
+      draw = (
+        torch.randn(gen_num_samples, dim + 1, dtype=w0.dtype)
+        if gaussians is None
+        else gaussians[replica, generation]
+      )
       x = draw[:, :dim] * scale
       labels = x @ models[-1] + gen_noise_std * draw[:, dim]
       models.append(torch.linalg.solve(x.T @ x, x.T @ labels))
@@ -351,14 +392,24 @@ def training_error(head, total_mass, samples, learner_size: float):
   freq = counts.to(head.dtype) / generation_size
   safe = torch.where(freq < 1.0, freq, torch.zeros_like(freq))
   survival = torch.where(
-      freq < 1.0, torch.exp(learner_size * torch.log1p(-safe)),
-      torch.full_like(freq, float(learner_size == 0)))
+    freq < 1.0,
+    torch.exp(learner_size * torch.log1p(-safe)),
+    torch.full_like(freq, float(learner_size == 0)),
+  )
   return (total_mass - (probs * (1.0 - survival) * in_head).sum()).item()
 
 
-def wright_fisher(cdf, head, total_mass, *, trials: int,
-                  generation_size: int, learner_size: float,
-                  num_generations: int, first=None):
+def wright_fisher(
+  cdf,
+  head,
+  total_mass,
+  *,
+  trials: int,
+  generation_size: int,
+  learner_size: float,
+  num_generations: int,
+  first=None,
+):
   """Wright-Fisher chains, loops over chains and generations.
 
   Generation 0 draws ``generation_size`` items by inverse CDF of the head
@@ -378,8 +429,9 @@ def wright_fisher(cdf, head, total_mass, *, trials: int,
         samples = first[trial, generation]
       elif generation:
         samples = samples[torch.randint(generation_size, (generation_size,))]
-      errors[trial, generation] = training_error(head, total_mass, samples,
-                                                 learner_size)
+      errors[trial, generation] = training_error(
+        head, total_mass, samples, learner_size
+      )
   return errors
 
 
@@ -393,8 +445,9 @@ def per_example_grad_norms(model, x, y):
   params = list(model.parameters())
   norms = np.empty(x.shape[0])
   for index in range(x.shape[0]):
-    loss = functional.cross_entropy(model(x[index:index + 1]),
-                                    y[index:index + 1])
+    loss = functional.cross_entropy(
+      model(x[index : index + 1]), y[index : index + 1]
+    )
     grads = torch.autograd.grad(loss, params)
     norms[index] = torch.sqrt(sum((g**2).sum() for g in grads)).item()
   return norms
@@ -415,31 +468,51 @@ def convnet_flat(layout):
   sizes = [int(np.prod(shape)) for _, shape in layout]
 
   def apply(theta, images):
-    leaves = {path: piece.view(shape) for (path, shape), piece in zip(
-        layout, torch.split(theta, sizes), strict=True)}
+    leaves = {
+      path: piece.view(shape)
+      for (path, shape), piece in zip(
+        layout, torch.split(theta, sizes), strict=True
+      )
+    }
     hidden = images.permute(0, 3, 1, 2)
-    depth = sum(1 for path, _ in layout if "conv_" in path and "kernel"
-                in path)
+    depth = sum(1 for path, _ in layout if "conv_" in path and "kernel" in path)
     for block in range(depth):
       kernel = leaves[f"['params']['conv_{block}']['kernel']"]
       hidden = functional.conv2d(
-          hidden, kernel.permute(3, 2, 0, 1),
-          leaves[f"['params']['conv_{block}']['bias']"], padding=1)
+        hidden,
+        kernel.permute(3, 2, 0, 1),
+        leaves[f"['params']['conv_{block}']['bias']"],
+        padding=1,
+      )
       hidden = functional.group_norm(
-          hidden, hidden.shape[1],
-          leaves[f"['params']['norm_{block}']['scale']"],
-          leaves[f"['params']['norm_{block}']['bias']"], eps=1e-5)
+        hidden,
+        hidden.shape[1],
+        leaves[f"['params']['norm_{block}']['scale']"],
+        leaves[f"['params']['norm_{block}']['bias']"],
+        eps=1e-5,
+      )
       hidden = functional.avg_pool2d(torch.relu(hidden), 2)
     features = hidden.permute(0, 2, 3, 1).reshape(hidden.shape[0], -1)
-    return (features @ leaves["['params']['classifier']['kernel']"]
-            + leaves["['params']['classifier']['bias']"])
+    return (
+      features @ leaves["['params']['classifier']['kernel']"]
+      + leaves["['params']['classifier']['bias']"]
+    )
 
   return apply
 
 
-def mtt_meta_step(layout, images, start, target, labels, *,
-                  step_size: float, syn_steps: int, image_lr: float,
-                  step_size_lr: float):
+def mtt_meta_step(
+  layout,
+  images,
+  start,
+  target,
+  labels,
+  *,
+  step_size: float,
+  syn_steps: int,
+  image_lr: float,
+  step_size_lr: float,
+):
   """The reference MTT meta-step; returns (images, step size, loss)."""
   torch = _torch()
   functional = torch.nn.functional
@@ -451,7 +524,7 @@ def mtt_meta_step(layout, images, start, target, labels, *,
     loss = functional.cross_entropy(apply(student[-1], images), labels)
     (grad,) = torch.autograd.grad(loss, student[-1], create_graph=True)
     student.append(student[-1] - syn_lr * grad)
-  matching = ((student[-1] - target)**2).sum() / ((start - target)**2).sum()
+  matching = ((student[-1] - target) ** 2).sum() / ((start - target) ** 2).sum()
   matching.backward()
   with torch.no_grad():
     new_images = images - image_lr * images.grad

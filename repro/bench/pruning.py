@@ -36,16 +36,22 @@ def _build(size: dict) -> Case:
   model = _model(size["width"])
   params = _params(model)
   x, y = _digits(size["examples"])
-  fn = functools.partial(grand_fn, model=model,
-                         batch_size=min(size["chunk"], size["examples"]))
+  fn = functools.partial(
+    grand_fn, model=model, batch_size=min(size["chunk"], size["examples"])
+  )
   peer = None
   if peers.available():
     torch_model = peers.mlp_from_flax(params, 1)
     x_t, y_t = peers.tensor(x), peers.tensor(y).long()
     peer = lambda: peers.per_example_grad_norms(torch_model, x_t, y_t)
-  return Case(jitted=jax.jit(fn), args=(params, jnp.asarray(x),
-                                        jnp.asarray(y)),
-              work=size["examples"], unit="examples", peer=peer, fn=fn)
+  return Case(
+    jitted=jax.jit(fn),
+    args=(params, jnp.asarray(x), jnp.asarray(y)),
+    work=size["examples"],
+    unit="examples",
+    peer=peer,
+    fn=fn,
+  )
 
 
 def _compare(case: Case, size: dict):
@@ -53,19 +59,25 @@ def _compare(case: Case, size: dict):
 
 
 KERNELS = (
-    Kernel(
-        name="pruning_grad_norms", family="pruning",
-        description=("GraNd: per-example gradient norms of `examples` "
-                     "digits through the 64-128-10 MLP; "
-                     "repro.ops.pruning_scores.grad_norms (lax.map in "
-                     "chunks of `chunk`)"),
-        size={"examples": 1024, "chunk": 256, "width": 128},
-        tiny={"examples": 8, "chunk": 4, "width": 8},
-        build=_build, compare=_compare,
-        peer_description=("reference loop: forward, backward and norm per "
-                          "example"),
-        notes=("The per-example loop is the peer's whole cost (1024 "
-               "forward/backward passes of one example); JAX maps the "
-               "per-example gradient over chunks of 256 examples as "
-               "batched matmuls.")),
+  Kernel(
+    name="pruning_grad_norms",
+    family="pruning",
+    description=(
+      "GraNd: per-example gradient norms of `examples` "
+      "digits through the 64-128-10 MLP; "
+      "repro.ops.pruning_scores.grad_norms (lax.map in "
+      "chunks of `chunk`)"
+    ),
+    size={"examples": 1024, "chunk": 256, "width": 128},
+    tiny={"examples": 8, "chunk": 4, "width": 8},
+    build=_build,
+    compare=_compare,
+    peer_description=("reference loop: forward, backward and norm per example"),
+    notes=(
+      "The per-example loop is the peer's whole cost (1024 "
+      "forward/backward passes of one example); JAX maps the "
+      "per-example gradient over chunks of 256 examples as "
+      "batched matmuls."
+    ),
+  ),
 )

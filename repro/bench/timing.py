@@ -37,6 +37,7 @@ class Timing:
     times_s: every steady-state call, in order.
     compile_s: ``first_s - median_s`` (clipped at 0): the one-off cost.
   """
+
   first_s: float
   median_s: float
   min_s: float
@@ -58,12 +59,17 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 def _summarise(first: float, times: list[float]) -> Timing:
-  return Timing(first_s=first, median_s=statistics.median(times),
-                min_s=min(times), times_s=tuple(times))
+  return Timing(
+    first_s=first,
+    median_s=statistics.median(times),
+    min_s=min(times),
+    times_s=tuple(times),
+  )
 
 
-def time_call(fn: Callable[[], Any], repeat: int = 5,
-              warmup: int = 1) -> Timing:
+def time_call(
+  fn: Callable[[], Any], repeat: int = 5, warmup: int = 1
+) -> Timing:
   """Times ``fn()`` (a closure over prepared inputs).
 
   Args:
@@ -79,8 +85,12 @@ def time_call(fn: Callable[[], Any], repeat: int = 5,
   return _summarise(first, [_timed(fn) for _ in range(repeat)])
 
 
-def interleaved(jax_fn: Callable[[], Any], peer_fn: Callable[[], Any],
-                repeat: int = 5, warmup: int = 1) -> tuple[Timing, Timing]:
+def interleaved(
+  jax_fn: Callable[[], Any],
+  peer_fn: Callable[[], Any],
+  repeat: int = 5,
+  warmup: int = 1,
+) -> tuple[Timing, Timing]:
   """Times the JAX kernel and its peer alternately, call by call.
 
   Returns:
@@ -97,10 +107,9 @@ def interleaved(jax_fn: Callable[[], Any], peer_fn: Callable[[], Any],
   for index in range(repeat):
     # Alternate which side goes first, so neither always follows the other.
     order = ((jax_fn, jax_times), (peer_fn, peer_times))
-    for fn, times in (order if index % 2 == 0 else order[::-1]):
+    for fn, times in order if index % 2 == 0 else order[::-1]:
       times.append(_timed(fn))
-  return (_summarise(first_jax, jax_times),
-          _summarise(first_peer, peer_times))
+  return (_summarise(first_jax, jax_times), _summarise(first_peer, peer_times))
 
 
 def cache_size(jitted: Any) -> int | None:

@@ -34,8 +34,9 @@ from absl import logging
 
 def _manager(directory: str) -> ocp.CheckpointManager:
   return ocp.CheckpointManager(
-      os.path.abspath(directory),
-      options=ocp.CheckpointManagerOptions(max_to_keep=2, create=True))
+    os.path.abspath(directory),
+    options=ocp.CheckpointManagerOptions(max_to_keep=2, create=True),
+  )
 
 
 @contextlib.contextmanager
@@ -50,8 +51,10 @@ def _signals_deferred():
     yield
     return
   pending = []
-  previous = {signum: signal.getsignal(signum)
-              for signum in (signal.SIGTERM, signal.SIGINT)}
+  previous = {
+    signum: signal.getsignal(signum)
+    for signum in (signal.SIGTERM, signal.SIGINT)
+  }
   for signum in previous:
     signal.signal(signum, lambda number, frame: pending.append(number))
   try:
@@ -76,9 +79,11 @@ def save(directory: str, step: int, items: dict) -> None:
   if os.path.isdir(stale):  # An unreadable one a rerun is replacing.
     shutil.rmtree(stale)
   with _signals_deferred(), _manager(directory) as manager:
-    args = {name: ocp.args.StandardSave(_wrap_leaf(tree))
-            for name, tree in items.items()
-            if tree is not None and jax.tree.leaves(tree)}
+    args = {
+      name: ocp.args.StandardSave(_wrap_leaf(tree))
+      for name, tree in items.items()
+      if tree is not None and jax.tree.leaves(tree)
+    }
     manager.save(step, args=ocp.args.Composite(**args), force=True)
     manager.wait_until_finished()
 
@@ -97,8 +102,9 @@ def latest_step(directory: str) -> int | None:
   return steps[-1] if steps else None
 
 
-def restore_latest(directory: str, target: dict, with_step: bool = False
-                   ) -> dict | tuple[int, dict] | None:
+def restore_latest(
+  directory: str, target: dict, with_step: bool = False
+) -> dict | tuple[int, dict] | None:
   """Restores the newest readable checkpoint into ``target``; None if none.
 
   An unreadable checkpoint is skipped with a warning naming it; the previous
@@ -112,10 +118,15 @@ def restore_latest(directory: str, target: dict, with_step: bool = False
     except Exception as e:  # noqa: BLE001 - orbax raises many kinds.
       older = [s for s in steps if s < step]
       logging.warning(
-          "checkpoint %d in %s is unreadable (%s: %s); %s", step, directory,
-          type(e).__name__, str(e).splitlines()[0] if str(e) else "",
-          f"falling back to step {older[-1]}" if older else
-          "restarting from step 0")
+        "checkpoint %d in %s is unreadable (%s: %s); %s",
+        step,
+        directory,
+        type(e).__name__,
+        str(e).splitlines()[0] if str(e) else "",
+        f"falling back to step {older[-1]}"
+        if older
+        else "restarting from step 0",
+      )
   return None
 
 
@@ -126,8 +137,9 @@ def restore(directory: str, step: int, target: dict) -> dict:
   empty when it was saved) come back as None.
   """
   step_dir = os.path.join(os.path.abspath(directory), str(step))
-  present = {name for name in target
-             if os.path.isdir(os.path.join(step_dir, name))}
+  present = {
+    name for name in target if os.path.isdir(os.path.join(step_dir, name))
+  }
   if not present:
     raise ValueError(f"checkpoint {step_dir} holds none of {sorted(target)}")
   with _manager(directory) as manager:
@@ -138,12 +150,15 @@ def restore(directory: str, step: int, target: dict) -> dict:
       if tree is None:
         args[name] = ocp.args.StandardRestore()
       else:
-        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct,
-                                _wrap_leaf(tree))
+        abstract = jax.tree.map(
+          ocp.utils.to_shape_dtype_struct, _wrap_leaf(tree)
+        )
         args[name] = ocp.args.StandardRestore(abstract)
     restored = manager.restore(step, args=ocp.args.Composite(**args))
-  return {name: _unwrap_leaf(restored[name]) if name in present else None
-          for name in target}
+  return {
+    name: _unwrap_leaf(restored[name]) if name in present else None
+    for name in target
+  }
 
 
 _LEAF = "__leaf__"
@@ -151,14 +166,18 @@ _LEAF = "__leaf__"
 
 def _wrap_leaf(tree):
   """orbax saves pytrees, not bare arrays: a single array goes in a dict."""
-  return {_LEAF: tree} if not isinstance(tree, (dict, list, tuple)) and (
-      len(jax.tree.leaves(tree)) == 1 and jax.tree.leaves(tree)[0] is tree
-  ) else tree
+  return (
+    {_LEAF: tree}
+    if not isinstance(tree, (dict, list, tuple))
+    and (len(jax.tree.leaves(tree)) == 1 and jax.tree.leaves(tree)[0] is tree)
+    else tree
+  )
 
 
 def _unwrap_leaf(tree):
-  return tree[_LEAF] if isinstance(tree, dict) and set(tree) == {_LEAF} else (
-      tree)
+  return (
+    tree[_LEAF] if isinstance(tree, dict) and set(tree) == {_LEAF} else (tree)
+  )
 
 
 @dataclasses.dataclass
@@ -187,14 +206,15 @@ class RunCheckpoints:
     """The checkpoints of the next loop of the run, named ``name``."""
     self.loops_opened += 1
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:60] or "loop"
-    directory = os.path.join(self.directory,
-                             f"{self.loops_opened:03d}-{slug}")
-    return LoopCheckpoints(directory,
-                           SaveSchedule(self.every_steps, self.every_seconds))
+    directory = os.path.join(self.directory, f"{self.loops_opened:03d}-{slug}")
+    return LoopCheckpoints(
+      directory, SaveSchedule(self.every_steps, self.every_seconds)
+    )
 
 
-def loop_checkpoints(checkpoints: RunCheckpoints | None,
-                     name: str) -> LoopCheckpoints:
+def loop_checkpoints(
+  checkpoints: RunCheckpoints | None, name: str
+) -> LoopCheckpoints:
   """``checkpoints.loop(name)``, or a loop that never saves when None."""
   if checkpoints is None:
     return LoopCheckpoints(None)
@@ -236,7 +256,8 @@ class SaveSchedule:
       due = final or step - self.last_step >= self.every_steps
     elif self.every_seconds is not None:
       due = now - self.last_time >= self.every_seconds or (
-          final and now - self.start_time >= self.FINAL_SAVE_SECONDS)
+        final and now - self.start_time >= self.FINAL_SAVE_SECONDS
+      )
     else:
       due = True
     if due:
@@ -252,26 +273,30 @@ class LoopCheckpoints:
   run, unit tests, notebooks) every method is a no-op.
   """
 
-  def __init__(self, directory: str | None,
-               schedule: SaveSchedule | None = None):
+  def __init__(
+    self, directory: str | None, schedule: SaveSchedule | None = None
+  ):
     self.directory = directory
     self.schedule = schedule or SaveSchedule()
 
   def restore(self, target: dict) -> tuple[int, dict | None]:
-    """``(step, restored items)`` of the latest checkpoint, or ``(0, None)``.
-    """
+    """``(step, restored items)`` of the latest checkpoint, or ``(0, None)``."""
     if self.directory is None:
       return 0, None
     found = restore_latest(self.directory, target, with_step=True)
     if found is None:
       return 0, None
-    logging.info("resuming %s from step %d (--noresume starts over)",
-                 self.directory, found[0])
+    logging.info(
+      "resuming %s from step %d (--noresume starts over)",
+      self.directory,
+      found[0],
+    )
     self.schedule.last_step = found[0]  # The next save counts from here.
     return found
 
-  def save(self, step: int, items: dict | Callable[[], dict],
-           final: bool = False) -> None:
+  def save(
+    self, step: int, items: dict | Callable[[], dict], final: bool = False
+  ) -> None:
     """Saves ``items`` at ``step`` when the schedule says so.
 
     ``items`` is a dict of pytrees (None items are skipped), or a function

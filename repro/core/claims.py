@@ -37,10 +37,10 @@ import numpy as np
 from scipy import stats
 
 OPERATORS = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
+  ">=": operator.ge,
+  ">": operator.gt,
+  "<=": operator.le,
+  "<": operator.lt,
 }
 
 PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
@@ -49,8 +49,8 @@ VERDICTS = (PASS, FAIL, INCONCLUSIVE, ERROR, NOT_MEASURED)
 KINDS = ("paper", "theory", "sanity")
 CONFIDENCE = 0.95
 INTERVAL_METHOD = (
-    "95% interval of the mean over seeds: mean +- t(0.975, N-1) * std / "
-    "sqrt(N), std with ddof 1 (Student t)"
+  "95% interval of the mean over seeds: mean +- t(0.975, N-1) * std / "
+  "sqrt(N), std with ddof 1 (Student t)"
 )
 
 
@@ -79,7 +79,7 @@ class Claim:
   why_threshold: str = ""
   kind: str = dataclasses.field(kw_only=True)
   presets: tuple[str, ...] | None = dataclasses.field(
-      default=None, kw_only=True
+    default=None, kw_only=True
   )
 
   def __post_init__(self):
@@ -87,7 +87,7 @@ class Claim:
       raise ValueError(f"claim {self.id}: unknown op {self.op!r}")
     if self.kind not in KINDS:
       raise ValueError(
-          f"claim {self.id}: kind must be one of {KINDS}, got {self.kind!r}"
+        f"claim {self.id}: kind must be one of {KINDS}, got {self.kind!r}"
       )
     if self.presets is not None and not isinstance(self.presets, tuple):
       raise ValueError(f"claim {self.id}: presets must be a tuple")
@@ -115,7 +115,7 @@ def _measured_value(claim: Claim, metrics: Mapping[str, float]):
 
 
 def evaluate(
-    claim: Claim, metrics: Mapping[str, float], preset: str | None = None
+  claim: Claim, metrics: Mapping[str, float], preset: str | None = None
 ) -> dict:
   """Returns the claim as a dict with ``measured`` and ``verdict`` (1 seed).
 
@@ -144,9 +144,9 @@ def _check_ids(claims: Sequence[Claim]) -> None:
 
 
 def evaluate_all(
-    claims: Sequence[Claim],
-    metrics: Mapping[str, float],
-    preset: str | None = None,
+  claims: Sequence[Claim],
+  metrics: Mapping[str, float],
+  preset: str | None = None,
 ) -> list[dict]:
   """Evaluates every claim on one seed's metrics; ids must be unique."""
   _check_ids(claims)
@@ -160,7 +160,7 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float]:
   if len(values) < 2:
     return mean, mean
   half = stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1) * (
-      values.std(ddof=1) / math.sqrt(len(values))
+    values.std(ddof=1) / math.sqrt(len(values))
   )
   return mean - float(half), mean + float(half)
 
@@ -181,7 +181,7 @@ def interval_verdict(op: str, low: float, high: float, threshold: float) -> str:
 
 
 def aggregate(
-    claim: Claim, per_seed: Sequence[Mapping[str, float]], preset: str | None
+  claim: Claim, per_seed: Sequence[Mapping[str, float]], preset: str | None
 ) -> dict:
   """The claim decided over seeds (see the module docstring).
 
@@ -199,15 +199,15 @@ def aggregate(
   record = _record(claim)
   num_seeds = len(per_seed)
   record.update(
-      measured=[],
-      seed_verdicts=[],
-      mean=None,
-      std=None,
-      min=None,
-      max=None,
-      interval=None,
-      seeds_held=0,
-      num_seeds=num_seeds,
+    measured=[],
+    seed_verdicts=[],
+    mean=None,
+    std=None,
+    min=None,
+    max=None,
+    interval=None,
+    seeds_held=0,
+    num_seeds=num_seeds,
   )
   if not claim.measured_at(preset):
     record.update(verdict=NOT_MEASURED, num_seeds=0)
@@ -222,10 +222,10 @@ def aggregate(
     return record
   array = np.asarray(values, np.float64)
   record.update(
-      mean=float(array.mean()),
-      std=float(array.std(ddof=1)) if num_seeds > 1 else 0.0,
-      min=float(array.min()),
-      max=float(array.max()),
+    mean=float(array.mean()),
+    std=float(array.std(ddof=1)) if num_seeds > 1 else 0.0,
+    min=float(array.min()),
+    max=float(array.max()),
   )
   if num_seeds == 1:
     record["verdict"] = singles[0]["verdict"]
@@ -237,9 +237,9 @@ def aggregate(
 
 
 def aggregate_all(
-    claims: Sequence[Claim],
-    per_seed: Sequence[Mapping[str, float]],
-    preset: str | None,
+  claims: Sequence[Claim],
+  per_seed: Sequence[Mapping[str, float]],
+  preset: str | None,
 ) -> list[dict]:
   """``aggregate`` for every claim; ids must be unique."""
   _check_ids(claims)
@@ -261,12 +261,12 @@ def tally(records: Sequence[dict]) -> dict[str, dict[str, int]]:
 
 
 def headline(records: Sequence[dict]) -> str:
-  """"paper claims reproduced k/n (INCONCLUSIVE j)" plus the other kinds."""
+  """ "paper claims reproduced k/n (INCONCLUSIVE j)" plus the other kinds."""
   counts = tally(records)
   paper = counts["paper"]
   parts = [
-      f"paper claims reproduced {paper[PASS]}/{paper['total']} "
-      f"(INCONCLUSIVE {paper[INCONCLUSIVE]})"
+    f"paper claims reproduced {paper[PASS]}/{paper['total']} "
+    f"(INCONCLUSIVE {paper[INCONCLUSIVE]})"
   ]
   for kind in ("theory", "sanity"):
     row = counts[kind]

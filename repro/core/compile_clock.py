@@ -24,13 +24,17 @@ COMPILE_EVENTS = (TRACE_EVENT, LOWER_EVENT, BACKEND_EVENT)
 @dataclasses.dataclass
 class CompileTime:
   """Totals over one measured block."""
-  seconds: float = 0.0     # trace + lowering + backend compile (or cache read)
-  programs: int = 0        # backend compiles requested
-  cache_hits: int = 0      # of which the persistent cache served
+
+  seconds: float = 0.0  # trace + lowering + backend compile (or cache read)
+  programs: int = 0  # backend compiles requested
+  cache_hits: int = 0  # of which the persistent cache served
 
   def record(self) -> dict:
-    return {"compile_time_s": self.seconds, "compiled_programs": self.programs,
-            "compile_cache_hits": self.cache_hits}
+    return {
+      "compile_time_s": self.seconds,
+      "compiled_programs": self.programs,
+      "compile_cache_hits": self.cache_hits,
+    }
 
 
 @contextlib.contextmanager

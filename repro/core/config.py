@@ -18,9 +18,12 @@ from repro.core.errors import UserError
 PRESETS = ("smoke", "cpu", "paper")
 
 
-def build_config(get_config: Callable[[str], ml_collections.ConfigDict],
-                 preset: str, overrides: Iterable[str] = (),
-                 **fields: Any) -> ml_collections.ConfigDict:
+def build_config(
+  get_config: Callable[[str], ml_collections.ConfigDict],
+  preset: str,
+  overrides: Iterable[str] = (),
+  **fields: Any,
+) -> ml_collections.ConfigDict:
   """Returns the locked config of ``preset``.
 
   ``fields`` (e.g. ``seed`` and ``data_dir`` from the launcher's flags) are
@@ -28,7 +31,8 @@ def build_config(get_config: Callable[[str], ml_collections.ConfigDict],
   """
   if preset not in PRESETS:
     raise UserError(
-        f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+      f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}"
+    )
   config = get_config(preset)
   config.lock()
   for name, value in fields.items():
@@ -39,8 +43,9 @@ def build_config(get_config: Callable[[str], ml_collections.ConfigDict],
 
 
 def from_cpu_config(
-    preset: str, config: ml_collections.ConfigDict,
-    **adjust: Callable[[ml_collections.ConfigDict], None]
+  preset: str,
+  config: ml_collections.ConfigDict,
+  **adjust: Callable[[ml_collections.ConfigDict], None],
 ) -> ml_collections.ConfigDict:
   """A study's ``cpu`` config ``config`` changed in place for ``preset``.
 
@@ -91,16 +96,19 @@ def parse_value(text: str, current: Any, key: str = "value") -> Any:
     value = ast.literal_eval(text)
   except (ValueError, SyntaxError):
     raise UserError(
-        f"--set {key}={text}: expected a {expected} like {current!r}") from None
-  if isinstance(current, float) and isinstance(value, int) and not isinstance(
-      value, bool):
+      f"--set {key}={text}: expected a {expected} like {current!r}"
+    ) from None
+  if (
+    isinstance(current, float)
+    and isinstance(value, int)
+    and not isinstance(value, bool)
+  ):
     value = float(value)
   if isinstance(current, (tuple, list)) and isinstance(value, (tuple, list)):
     return _parse_sequence(value, current, key, text)
   if current is None or type(value) is type(current):
     return value
-  raise UserError(
-      f"--set {key}={text}: expected a {expected} like {current!r}")
+  raise UserError(f"--set {key}={text}: expected a {expected} like {current!r}")
 
 
 def _parse_sequence(value: Sequence, current: Sequence, key: str, text: str):
@@ -112,8 +120,10 @@ def _parse_sequence(value: Sequence, current: Sequence, key: str, text: str):
       if element_type is float and isinstance(item, int):
         item = float(item)
       if type(item) is not element_type:
-        raise UserError(f"--set {key}={text}: expected a sequence of "
-                        f"{element_type.__name__} like {tuple(current)!r}")
+        raise UserError(
+          f"--set {key}={text}: expected a sequence of "
+          f"{element_type.__name__} like {tuple(current)!r}"
+        )
       converted.append(item)
     value = converted
   return type(current)(value)
@@ -124,8 +134,9 @@ def _unknown_key_message(config: ml_collections.ConfigDict, key: str) -> str:
   return f"--set: unknown config key {key!r}; known keys: {known}"
 
 
-def leaves(config: ml_collections.ConfigDict,
-           prefix: str = "") -> Iterator[tuple[str, Any]]:
+def leaves(
+  config: ml_collections.ConfigDict, prefix: str = ""
+) -> Iterator[tuple[str, Any]]:
   """Yields ``(dotted key, value)`` for every leaf of ``config``."""
   for name, value in config.items():
     path = f"{prefix}{name}"
@@ -143,10 +154,12 @@ def flatten_keys(config: ml_collections.ConfigDict) -> Iterator[str]:
 
 def to_jsonable(config: ml_collections.ConfigDict) -> dict:
   """Returns the config as plain JSON-serialisable Python values."""
+
   def convert(value):
     if isinstance(value, ml_collections.ConfigDict):
       return {k: convert(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
       return [convert(v) for v in value]
     return value
+
   return convert(config)

@@ -62,20 +62,20 @@ class LoopResult:
 
 
 def run(
-    chunk: ChunkFn,
-    state: Any,
-    num_steps: int,
-    *,
-    chunk_steps: int,
-    name: str,
-    checkpoints: checkpoint_lib.RunCheckpoints | None = None,
-    evaluate: EvalFn | None = None,
-    eval_every: int = 0,
-    eval_steps: Collection[int] = (),
-    eval_at_start: bool = False,
-    finite: Sequence[str] = ("loss",),
-    history_axis: int = -1,
-    log_every_chunk: bool = False,
+  chunk: ChunkFn,
+  state: Any,
+  num_steps: int,
+  *,
+  chunk_steps: int,
+  name: str,
+  checkpoints: checkpoint_lib.RunCheckpoints | None = None,
+  evaluate: EvalFn | None = None,
+  eval_every: int = 0,
+  eval_steps: Collection[int] = (),
+  eval_at_start: bool = False,
+  finite: Sequence[str] = ("loss",),
+  history_axis: int = -1,
+  log_every_chunk: bool = False,
 ) -> LoopResult:
   """Advances ``state`` by ``num_steps`` steps in chunks (module docstring).
 
@@ -111,18 +111,17 @@ def run(
   if chunk_steps < 1:
     raise ValueError(f"{name}: chunk_steps must be >= 1, got {chunk_steps}")
   saver = checkpoint_lib.loop_checkpoints(checkpoints, name)
-  done, state, history, evals = _resume(saver, state, evaluate,
-                                        eval_at_start)
+  done, state, history, evals = _resume(saver, state, evaluate, eval_at_start)
 
   def items():
     return {
-        "state": _array_leaves(state),
-        "history": _concat(history, history_axis) or None,
-        "evals": _pack_evals(evals),
+      "state": _array_leaves(state),
+      "history": _concat(history, history_axis) or None,
+      "evals": _pack_evals(evals),
     }
 
   with tqdm.tqdm(
-      total=num_steps, initial=done, desc=name, disable=None, leave=False
+    total=num_steps, initial=done, desc=name, disable=None, leave=False
   ) as bar:
     while done < num_steps:
       size = min(chunk_steps, num_steps - done)
@@ -132,11 +131,16 @@ def run(
       done += size
       bar.update(size)
       if log_every_chunk:
-        logging.info("%s: step %d/%d %s", name, done, num_steps,
-                     {k: np.round(np.mean(record[k]), 4) for k in finite
-                      if k in record})
-      if evaluate is not None and _eval_due(done, num_steps, eval_every,
-                                            eval_steps):
+        logging.info(
+          "%s: step %d/%d %s",
+          name,
+          done,
+          num_steps,
+          {k: np.round(np.mean(record[k]), 4) for k in finite if k in record},
+        )
+      if evaluate is not None and _eval_due(
+        done, num_steps, eval_every, eval_steps
+      ):
         evals[done] = jax.device_get(evaluate(state, done))
       saver.save(done, items, final=done >= num_steps)
   return LoopResult(state, _concat(history, history_axis), evals)
@@ -158,8 +162,9 @@ def _resume(saver, state, evaluate: EvalFn | None, eval_at_start: bool):
   return done, state, history, evals
 
 
-def _checked_record(record, first_step: int, name: str,
-                    finite: Sequence[str], history_axis: int):
+def _checked_record(
+  record, first_step: int, name: str, finite: Sequence[str], history_axis: int
+):
   """A chunk's record as host numpy arrays, its ``finite`` entries checked
   (``check_finite``)."""
   record = {k: np.asarray(v) for k, v in parallel.gather(record).items()}
@@ -169,19 +174,23 @@ def _checked_record(record, first_step: int, name: str,
   return record
 
 
-def _eval_due(done: int, num_steps: int, eval_every: int,
-              eval_steps: Collection[int]) -> bool:
+def _eval_due(
+  done: int, num_steps: int, eval_every: int, eval_steps: Collection[int]
+) -> bool:
   """Whether the chunk ending at ``done`` is evaluated: the last step, a
   listed step, or a multiple of ``eval_every``."""
-  return bool(done == num_steps or done in eval_steps
-              or (eval_every and done % eval_every == 0))
+  return bool(
+    done == num_steps
+    or done in eval_steps
+    or (eval_every and done % eval_every == 0)
+  )
 
 
 def measure_once(
-    measure: Callable[[], Mapping[str, Any]],
-    *,
-    name: str,
-    checkpoints: checkpoint_lib.RunCheckpoints | None = None,
+  measure: Callable[[], Mapping[str, Any]],
+  *,
+  name: str,
+  checkpoints: checkpoint_lib.RunCheckpoints | None = None,
 ) -> dict[str, np.ndarray]:
   """``measure()`` (a dict, maybe nested, of arrays) as numpy, as a loop of
   one step.
@@ -197,9 +206,15 @@ def measure_once(
     return state, {}
 
   result = run(
-      chunk, jnp.zeros((), jnp.int32), 1, chunk_steps=1, name=name,
-      checkpoints=checkpoints, finite=(),
-      evaluate=lambda state, step: jax.tree.map(np.asarray, measure()))
+    chunk,
+    jnp.zeros((), jnp.int32),
+    1,
+    chunk_steps=1,
+    name=name,
+    checkpoints=checkpoints,
+    finite=(),
+    evaluate=lambda state, step: jax.tree.map(np.asarray, measure()),
+  )
   return jax.tree.map(np.asarray, dict(result.evals[1]))
 
 
@@ -216,11 +231,11 @@ def scan_chunk(step: Callable, size: int) -> Callable:
 
 
 def check_finite(
-    values: np.ndarray,
-    first_step: int,
-    description: str,
-    metric: str = "loss",
-    step_axis: int = -1,
+  values: np.ndarray,
+  first_step: int,
+  description: str,
+  metric: str = "loss",
+  step_axis: int = -1,
 ) -> None:
   """Raises UserError naming the first step where ``values`` is NaN/inf.
 
@@ -231,8 +246,11 @@ def check_finite(
   finite = np.isfinite(values)
   if finite.all():
     return
-  rows = finite.reshape(-1, finite.shape[-1]) if values.ndim else (
-      finite.reshape(1, 1))
+  rows = (
+    finite.reshape(-1, finite.shape[-1])
+    if values.ndim
+    else (finite.reshape(1, 1))
+  )
   offset = int(np.argmin(rows.all(axis=0)))
   where = ""
   if values.ndim > 1:
@@ -240,9 +258,9 @@ def check_finite(
     if values.ndim == 2:
       where = f" (replica {replica})"
   raise UserError(
-      f"{description}: the metric '{metric}' became NaN/inf at step "
-      f"{first_step + offset}{where}; lower the learning rate (see --list "
-      "for the config keys, set with --set)"
+    f"{description}: the metric '{metric}' became NaN/inf at step "
+    f"{first_step + offset}{where}; lower the learning rate (see --list "
+    "for the config keys, set with --set)"
   )
 
 
@@ -252,7 +270,8 @@ def _is_array(leaf) -> bool:
 
 def _is_key(leaf) -> bool:
   return isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(
-      leaf.dtype, jax.dtypes.prng_key)
+    leaf.dtype, jax.dtypes.prng_key
+  )
 
 
 def _array_leaves(state) -> dict[str, Any]:
@@ -262,8 +281,9 @@ def _array_leaves(state) -> dict[str, Any]:
   """
   leaves = jax.tree.leaves(state)
   return {
-      f"{i:05d}": jax.random.key_data(leaf) if _is_key(leaf) else leaf
-      for i, leaf in enumerate(leaves) if _is_array(leaf)
+    f"{i:05d}": jax.random.key_data(leaf) if _is_key(leaf) else leaf
+    for i, leaf in enumerate(leaves)
+    if _is_array(leaf)
   }
 
 
@@ -281,8 +301,11 @@ def _restored_state(live, saved: Mapping[str, Any] | None):
     if not _is_array(leaf):
       merged.append(leaf)
     elif _is_key(leaf):
-      merged.append(jax.random.wrap_key_data(
-          jnp.asarray(saved[f"{i:05d}"]), impl=jax.random.key_impl(leaf)))
+      merged.append(
+        jax.random.wrap_key_data(
+          jnp.asarray(saved[f"{i:05d}"]), impl=jax.random.key_impl(leaf)
+        )
+      )
     else:
       merged.append(saved[f"{i:05d}"])
   return jax.tree.unflatten(treedef, merged)
@@ -293,14 +316,17 @@ def _concat(chunks: list[dict], axis: int) -> dict[str, np.ndarray]:
   if not chunks:
     return {}
   return {
-      k: np.concatenate([np.asarray(c[k]) for c in chunks], axis=axis)
-      for k in chunks[0]
+    k: np.concatenate([np.asarray(c[k]) for c in chunks], axis=axis)
+    for k in chunks[0]
   }
 
 
 def _pack_evals(evals: dict[int, Any]) -> dict | None:
-  packed = {f"{step:012d}": tree for step, tree in evals.items()
-            if jax.tree.leaves(tree)}
+  packed = {
+    f"{step:012d}": tree
+    for step, tree in evals.items()
+    if jax.tree.leaves(tree)
+  }
   return packed or None
 
 

@@ -66,9 +66,9 @@ def record_placements() -> Iterator[list[dict]]:
     _placement_logs.remove(log)
 
 
-def replica_mesh(num_replicas: int,
-                 devices: Sequence[jax.Device] | None = None
-                 ) -> jax.sharding.Mesh:
+def replica_mesh(
+  num_replicas: int, devices: Sequence[jax.Device] | None = None
+) -> jax.sharding.Mesh:
   """A 1-D mesh over as many devices as evenly divide ``num_replicas``.
 
   With 4 devices and 6 replicas the mesh has 3 devices (each holds 2
@@ -102,29 +102,39 @@ def shard_replicas(tree: Any, mesh: jax.sharding.Mesh | None = None) -> Any:
   else:
     placed = jax.device_put(tree, sharding)
   for log in _placement_logs:
-    log.extend({"leading": leaf.shape[0], "shape": tuple(leaf.shape),
-                "devices": num_devices_used(leaf)}
-               for leaf in jax.tree.leaves(placed))
+    log.extend(
+      {
+        "leading": leaf.shape[0],
+        "shape": tuple(leaf.shape),
+        "devices": num_devices_used(leaf),
+      }
+      for leaf in jax.tree.leaves(placed)
+    )
   return placed
 
 
 def _global_array(leaf, sharding: NamedSharding) -> jax.Array:
   if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(
-      leaf.dtype, jax.dtypes.prng_key):
+    leaf.dtype, jax.dtypes.prng_key
+  ):
     data = gather(jax.random.key_data(leaf))
     return jax.random.wrap_key_data(
-        _global_array(data, sharding), impl=jax.random.key_impl(leaf))
+      _global_array(data, sharding), impl=jax.random.key_impl(leaf)
+    )
   host = gather(leaf)
-  return jax.make_array_from_callback(host.shape, sharding,
-                                      lambda index: host[index])
+  return jax.make_array_from_callback(
+    host.shape, sharding, lambda index: host[index]
+  )
 
 
 def gather(tree: Any) -> Any:
   """Every leaf as host numpy on every process (all-gathers across hosts)."""
+
   def one(leaf):
     if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
       return np.asarray(multihost_utils.process_allgather(leaf, tiled=True))
     return np.asarray(leaf)
+
   return jax.tree.map(one, tree)
 
 
@@ -139,15 +149,13 @@ def process_rows(num_rows: int) -> slice:
   return slice(start, start + per_process)
 
 
-def data_mesh(devices: Sequence[jax.Device] | None = None
-              ) -> jax.sharding.Mesh:
+def data_mesh(devices: Sequence[jax.Device] | None = None) -> jax.sharding.Mesh:
   """A 1-D ``data`` mesh over every (or the given) device."""
   devices = list(available_devices() if devices is None else devices)
   return jax.sharding.Mesh(np.array(devices), (DATA,))
 
 
-def global_batch(local_rows: Any,
-                 mesh: jax.sharding.Mesh | None = None) -> Any:
+def global_batch(local_rows: Any, mesh: jax.sharding.Mesh | None = None) -> Any:
   """One array sharded over ``data`` from each process's own rows.
 
   ``local_rows`` is what ``process_rows`` selected on this process (a
@@ -157,8 +165,11 @@ def global_batch(local_rows: Any,
   mesh = data_mesh() if mesh is None else mesh
   sharding = NamedSharding(mesh, P(DATA))
   return jax.tree.map(
-      lambda rows: jax.make_array_from_process_local_data(
-          sharding, np.asarray(rows)), local_rows)
+    lambda rows: jax.make_array_from_process_local_data(
+      sharding, np.asarray(rows)
+    ),
+    local_rows,
+  )
 
 
 def num_devices_used(array: jax.Array) -> int:
@@ -166,8 +177,9 @@ def num_devices_used(array: jax.Array) -> int:
   return len(array.sharding.device_set)
 
 
-def map_replicas(fn: Callable, mesh: jax.sharding.Mesh,
-                 in_axes: int | None | tuple = 0) -> Callable:
+def map_replicas(
+  fn: Callable, mesh: jax.sharding.Mesh, in_axes: int | None | tuple = 0
+) -> Callable:
   """``fn`` over the leading replica axis, one replica after another.
 
   Like ``jax.vmap(fn, in_axes)``, but inside ``jax.shard_map`` over the
@@ -192,25 +204,35 @@ def map_replicas(fn: Callable, mesh: jax.sharding.Mesh,
     A function of the same arguments whose outputs have a leading replica
     axis, sharded over ``mesh``; call it under ``jax.jit``.
   """
+
   def mapped(*args):
-    axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (
-        (in_axes,) * len(args))
+    axes = (
+      tuple(in_axes)
+      if isinstance(in_axes, (tuple, list))
+      else ((in_axes,) * len(args))
+    )
     if len(axes) != len(args) or any(a not in (0, None) for a in axes):
       raise ValueError(f"in_axes {in_axes} must be 0 or None per argument")
 
     def local(*local_args):
-      per_replica = tuple(a for a, axis in zip(local_args, axes, strict=True)
-                          if axis == 0)
+      per_replica = tuple(
+        a for a, axis in zip(local_args, axes, strict=True) if axis == 0
+      )
 
       def one(replica_args):
         it = iter(replica_args)
-        return fn(*(next(it) if axis == 0 else a
-                    for a, axis in zip(local_args, axes, strict=True)))
+        return fn(
+          *(
+            next(it) if axis == 0 else a
+            for a, axis in zip(local_args, axes, strict=True)
+          )
+        )
 
       return jax.lax.map(one, per_replica)
 
     specs = tuple(P(REPLICA) if axis == 0 else P() for axis in axes)
-    return jax.shard_map(local, mesh=mesh, in_specs=specs,
-                         out_specs=P(REPLICA), check_vma=False)(*args)
+    return jax.shard_map(
+      local, mesh=mesh, in_specs=specs, out_specs=P(REPLICA), check_vma=False
+    )(*args)
 
   return mapped

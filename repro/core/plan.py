@@ -63,14 +63,14 @@ class Accelerator:
 
 GiB = 2**30
 ACCELERATORS = {
-    "h100": Accelerator("NVIDIA H100 SXM 80GB (TF32)", 494e12, 3.35e12,
-                        80 * GiB, 8),
-    "a100": Accelerator("NVIDIA A100 80GB (TF32)", 156e12, 2.0e12,
-                        80 * GiB, 8),
-    "v4": Accelerator("TPU v4 chip (bf16 passes)", 275e12, 1.2e12, 32 * GiB,
-                      4),
-    "v5e": Accelerator("TPU v5e chip (bf16 passes)", 197e12, 0.82e12,
-                       16 * GiB, 8),
+  "h100": Accelerator(
+    "NVIDIA H100 SXM 80GB (TF32)", 494e12, 3.35e12, 80 * GiB, 8
+  ),
+  "a100": Accelerator("NVIDIA A100 80GB (TF32)", 156e12, 2.0e12, 80 * GiB, 8),
+  "v4": Accelerator("TPU v4 chip (bf16 passes)", 275e12, 1.2e12, 32 * GiB, 4),
+  "v5e": Accelerator(
+    "TPU v5e chip (bf16 passes)", 197e12, 0.82e12, 16 * GiB, 8
+  ),
 }
 # Device counts the plan reports splits for: one host of 8 GPUs, and a
 # v4-32 slice (16 chips).
@@ -127,7 +127,8 @@ class PhaseCost:
 def abstract(tree: Any) -> Any:
   """``jax.ShapeDtypeStruct`` leaves of a pytree of arrays or structs."""
   return jax.tree.map(
-      lambda leaf: jax.ShapeDtypeStruct(np.shape(leaf), leaf.dtype), tree)
+    lambda leaf: jax.ShapeDtypeStruct(np.shape(leaf), leaf.dtype), tree
+  )
 
 
 def keys(*shape: int) -> jax.ShapeDtypeStruct:
@@ -160,8 +161,9 @@ def _subjaxprs(params: dict) -> list:
 
 def _eqn_flops(eqn) -> float:
   """FLOPs of one primitive: matmuls and convolutions exactly, else 1/output."""
-  outputs = sum(math.prod(v.aval.shape) for v in eqn.outvars
-                if hasattr(v.aval, "shape"))
+  outputs = sum(
+    math.prod(v.aval.shape) for v in eqn.outvars if hasattr(v.aval, "shape")
+  )
   name = eqn.primitive.name
   if name == "dot_general":
     (contracting, _), _ = eqn.params["dimension_numbers"]
@@ -183,12 +185,12 @@ def _eqn_flops(eqn) -> float:
 # which XLA's cost analysis counts as 0 FLOPs: textbook counts of an
 # [m, n] operand (the last input: the matrix, or the right-hand sides).
 LINALG_FLOPS = {
-    "cholesky": lambda m, n: n**3 / 3,
-    "triangular_solve": lambda m, n: m * n * max(m, n),
-    "lu": lambda m, n: 2 * n**3 / 3,
-    "eigh": lambda m, n: 9 * n**3,
-    "qr": lambda m, n: 2 * m * n**2,
-    "svd": lambda m, n: 4 * m * n**2 + 8 * n**3,
+  "cholesky": lambda m, n: n**3 / 3,
+  "triangular_solve": lambda m, n: m * n * max(m, n),
+  "lu": lambda m, n: 2 * n**3 / 3,
+  "eigh": lambda m, n: 9 * n**3,
+  "qr": lambda m, n: 2 * m * n**2,
+  "svd": lambda m, n: 4 * m * n**2 + 8 * n**3,
 }
 
 
@@ -248,35 +250,45 @@ def analyse(phase: Phase) -> PhaseCost:
   # Linear algebra XLA does not count can make the jaxpr count larger.
   flops = max(factor * float(costs.get("flops", 0.0)), jaxpr_flops(jaxpr))
   return PhaseCost(
-      phase, flops,
-      factor * float(costs.get("bytes accessed", 0.0)),
-      float(getattr(memory, "argument_size_in_bytes", 0)),
-      float(getattr(memory, "output_size_in_bytes", 0)),
-      float(getattr(memory, "temp_size_in_bytes", 0)))
+    phase,
+    flops,
+    factor * float(costs.get("bytes accessed", 0.0)),
+    float(getattr(memory, "argument_size_in_bytes", 0)),
+    float(getattr(memory, "output_size_in_bytes", 0)),
+    float(getattr(memory, "temp_size_in_bytes", 0)),
+  )
 
 
 def step_seconds(cost: PhaseCost, accelerator: Accelerator) -> float:
   """Roofline time of one step (module assumptions)."""
   compute = cost.flops / (accelerator.peak_flops * COMPUTE_UTILISATION)
-  memory = cost.bytes_accessed / (accelerator.hbm_bytes_per_s *
-                                  MEMORY_UTILISATION)
+  memory = cost.bytes_accessed / (
+    accelerator.hbm_bytes_per_s * MEMORY_UTILISATION
+  )
   return max(compute, memory)
 
 
-def estimate(cost: PhaseCost, accelerator: Accelerator,
-             devices: int = 1) -> dict[str, float]:
+def estimate(
+  cost: PhaseCost, accelerator: Accelerator, devices: int = 1
+) -> dict[str, float]:
   """Wall time (s) and memory per device (bytes) of the whole phase."""
   sharing = max(1, min(devices, cost.phase.replicas))
   return {
-      "seconds": step_seconds(cost, accelerator) * cost.phase.steps / sharing,
-      "memory_bytes": cost.memory_bytes / sharing,
-      "fits": cost.memory_bytes / sharing <= accelerator.memory_bytes,
+    "seconds": step_seconds(cost, accelerator) * cost.phase.steps / sharing,
+    "memory_bytes": cost.memory_bytes / sharing,
+    "fits": cost.memory_bytes / sharing <= accelerator.memory_bytes,
   }
 
 
 def _human(value: float, unit: str = "") -> str:
-  for scale, prefix in ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"),
-                        (1e6, "M"), (1e3, "k")):
+  for scale, prefix in (
+    (1e18, "E"),
+    (1e15, "P"),
+    (1e12, "T"),
+    (1e9, "G"),
+    (1e6, "M"),
+    (1e3, "k"),
+  ):
     if abs(value) >= scale:
       return f"{value / scale:.3g} {prefix}{unit}".strip()
   return f"{value:.3g} {unit}".strip()
@@ -296,20 +308,24 @@ def table(study: str, costs: Sequence[PhaseCost]) -> list[str]:
   total = {key: 0.0 for key in ACCELERATORS}
   for cost in costs:
     phase = cost.phase
-    times = {key: estimate(cost, acc)["seconds"]
-             for key, acc in ACCELERATORS.items()}
+    times = {
+      key: estimate(cost, acc)["seconds"] for key, acc in ACCELERATORS.items()
+    }
     for key, seconds in times.items():
       total[key] += seconds
     lines.append(
-        f"| {study} | {_label(phase)} | {_human(phase.params)} | "
-        f"{_human(cost.flops, 'FLOP')} | {_human(cost.bytes_accessed, 'B')} | "
-        f"{_human(cost.memory_bytes, 'B')} | {phase.steps:,} | "
-        f"{_human(cost.total_flops, 'FLOP')} | "
-        + " | ".join(_duration(times[key]) for key in ACCELERATORS)
-        + f" | {_splits(cost)} |")
-  lines.append(f"| {study} | **total** | | | | | | | "
-               + " | ".join(f"**{_duration(total[key])}**"
-                            for key in ACCELERATORS) + " | |")
+      f"| {study} | {_label(phase)} | {_human(phase.params)} | "
+      f"{_human(cost.flops, 'FLOP')} | {_human(cost.bytes_accessed, 'B')} | "
+      f"{_human(cost.memory_bytes, 'B')} | {phase.steps:,} | "
+      f"{_human(cost.total_flops, 'FLOP')} | "
+      + " | ".join(_duration(times[key]) for key in ACCELERATORS)
+      + f" | {_splits(cost)} |"
+    )
+  lines.append(
+    f"| {study} | **total** | | | | | | | "
+    + " | ".join(f"**{_duration(total[key])}**" for key in ACCELERATORS)
+    + " | |"
+  )
   return lines
 
 
@@ -326,9 +342,11 @@ def _splits(cost: PhaseCost) -> str:
   for label, key, devices in SPLITS:
     result = estimate(cost, ACCELERATORS[key], devices)
     sharing = max(1, min(devices, cost.phase.replicas))
-    parts.append(f"{label}: replicas over {sharing}, "
-                 f"{_duration(result['seconds'])}, "
-                 f"{_human(result['memory_bytes'], 'B')}/device")
+    parts.append(
+      f"{label}: replicas over {sharing}, "
+      f"{_duration(result['seconds'])}, "
+      f"{_human(result['memory_bytes'], 'B')}/device"
+    )
   return "; ".join(parts)
 
 
@@ -336,50 +354,56 @@ def header() -> list[str]:
   """The table's header and the assumptions, as markdown lines."""
   names = " | ".join(f"time on {key}" for key in ACCELERATORS)
   return [
-      "| study | phase | params | FLOPs/step | bytes/step | memory/step | "
-      f"steps | total FLOPs | {names} | split over devices |",
-      "|---|---|---|---|---|---|---|---|"
-      + "---|" * len(ACCELERATORS) + "---|",
+    "| study | phase | params | FLOPs/step | bytes/step | memory/step | "
+    f"steps | total FLOPs | {names} | split over devices |",
+    "|---|---|---|---|---|---|---|---|" + "---|" * len(ACCELERATORS) + "---|",
   ]
 
 
 def assumptions() -> str:
   """The estimate's assumptions in one paragraph."""
   devices = "; ".join(
-      f"{key} = {acc.name}: {_human(acc.peak_flops, 'FLOP/s')}, "
-      f"{_human(acc.hbm_bytes_per_s, 'B/s')}, {acc.memory_bytes / GiB:.0f} "
-      "GiB" for key, acc in ACCELERATORS.items())
+    f"{key} = {acc.name}: {_human(acc.peak_flops, 'FLOP/s')}, "
+    f"{_human(acc.hbm_bytes_per_s, 'B/s')}, {acc.memory_bytes / GiB:.0f} "
+    "GiB"
+    for key, acc in ACCELERATORS.items()
+  )
   return (
-      "Estimates, not measurements: FLOPs, bytes and memory per step come "
-      "from XLA's cost and memory analysis of each step compiled for the "
-      "host CPU at the preset's shapes; time per step = max(FLOPs / (peak x "
-      f"{COMPUTE_UTILISATION}), bytes / (HBM bandwidth x "
-      f"{MEMORY_UTILISATION})), float32 at the default matmul precision; "
-      "a step's inner loops (PGD, leapfrog, unrolled inner training) scale "
-      "XLA's FLOPs and bytes by a jaxpr count with scan bodies times their "
-      "length over the same count with bodies once, FLOPs at least that "
-      "count (it adds the LAPACK factorisations XLA counts as 0); "
-      "input pipelines, compilation and checkpoints not counted; memory "
-      "per device divides by the devices that share a phase's replica "
-      f"axis. Devices: {devices}.")
+    "Estimates, not measurements: FLOPs, bytes and memory per step come "
+    "from XLA's cost and memory analysis of each step compiled for the "
+    "host CPU at the preset's shapes; time per step = max(FLOPs / (peak x "
+    f"{COMPUTE_UTILISATION}), bytes / (HBM bandwidth x "
+    f"{MEMORY_UTILISATION})), float32 at the default matmul precision; "
+    "a step's inner loops (PGD, leapfrog, unrolled inner training) scale "
+    "XLA's FLOPs and bytes by a jaxpr count with scan bodies times their "
+    "length over the same count with bodies once, FLOPs at least that "
+    "count (it adds the LAPACK factorisations XLA counts as 0); "
+    "input pipelines, compilation and checkpoints not counted; memory "
+    "per device divides by the devices that share a phase's replica "
+    f"axis. Devices: {devices}."
+  )
 
 
-def fitting_error(study: str, costs: Sequence[PhaseCost],
-                  device: str) -> str | None:
+def fitting_error(
+  study: str, costs: Sequence[PhaseCost], device: str
+) -> str | None:
   """One line naming the first phase that does not fit ``device``."""
   accelerator = ACCELERATORS[device]
   for cost in costs:
     if not estimate(cost, accelerator)["fits"]:
-      return (f"{study}: phase '{cost.phase.name}' needs "
-              f"{_human(cost.memory_bytes, 'B')} per step, more than the "
-              f"{accelerator.memory_bytes / GiB:.0f} GiB of one "
-              f"{accelerator.name}; shard its replicas (more devices) or "
-              "lower its batch size (--set)")
+      return (
+        f"{study}: phase '{cost.phase.name}' needs "
+        f"{_human(cost.memory_bytes, 'B')} per step, more than the "
+        f"{accelerator.memory_bytes / GiB:.0f} GiB of one "
+        f"{accelerator.name}; shard its replicas (more devices) or "
+        "lower its batch size (--set)"
+      )
   return None
 
 
-def fit_step(loss_fn: Callable, optimizer, params, *, data: tuple = (),
-             replicas: int = 0) -> tuple[Callable, tuple]:
+def fit_step(
+  loss_fn: Callable, optimizer, params, *, data: tuple = (), replicas: int = 0
+) -> tuple[Callable, tuple]:
   """One step of ``train.fit`` and its abstract inputs.
 
   ``params`` and ``data`` are shape structs (with the leading replica axis
@@ -387,6 +411,7 @@ def fit_step(loss_fn: Callable, optimizer, params, *, data: tuple = (),
   ``train.make_chunk`` the run compiles, one step long.
   """
   from repro.core import train  # Only the plan needs the training loop.
+
   step = train.make_chunk(loss_fn, optimizer, 1)
   init = functools.partial(train.init_state, optimizer)
   key = keys()

@@ -83,35 +83,48 @@ def _compile_note(record: dict) -> str:
   return f" (compile {seconds:.0f} s{cached})"
 
 
-def write_report(path: str, record: dict, title: str, arxiv: str,
-                 figures: Sequence[Figure], notes: str) -> None:
+def write_report(
+  path: str,
+  record: dict,
+  title: str,
+  arxiv: str,
+  figures: Sequence[Figure],
+  notes: str,
+) -> None:
   """Writes one seed's report.md: claim table, figures, notes, metrics."""
   claims = record["claims"]
   env = record["env"]
   lines = [
-      f"# {title}",
-      "",
-      f"Study `{record['study']}`, preset `{record['preset']}`, seed "
-      f"{record['seed']} (1 seed) · arXiv [{arxiv}]"
-      f"(https://arxiv.org/abs/{arxiv}) · {claims_lib.headline(claims)} · "
-      f"wall time {record['wall_time_s']:.1f} s{_compile_note(record)} on "
-      f"{env['device_count']}× {env['device_kind']} · commit "
-      f"`{env['commit']}`",
-      "",
-      "## Claims",
-      "",
-      "| id | kind | claim | expected | measured | verdict | source |",
-      "|---|---|---|---|---|---|---|",
+    f"# {title}",
+    "",
+    f"Study `{record['study']}`, preset `{record['preset']}`, seed "
+    f"{record['seed']} (1 seed) · arXiv [{arxiv}]"
+    f"(https://arxiv.org/abs/{arxiv}) · {claims_lib.headline(claims)} · "
+    f"wall time {record['wall_time_s']:.1f} s{_compile_note(record)} on "
+    f"{env['device_count']}× {env['device_kind']} · commit "
+    f"`{env['commit']}`",
+    "",
+    "## Claims",
+    "",
+    "| id | kind | claim | expected | measured | verdict | source |",
+    "|---|---|---|---|---|---|---|",
   ]
   for c in claims:
     lines.append(
-        f"{_claim_cells(c)}{format_number(c['measured'])} | "
-        f"**{c['verdict']}** | {_cell(c['source'])} |")
+      f"{_claim_cells(c)}{format_number(c['measured'])} | "
+      f"**{c['verdict']}** | {_cell(c['source'])} |"
+    )
   _write_report(path, lines, record, figures, notes)
 
 
-def write_aggregate_report(path: str, record: dict, title: str, arxiv: str,
-                           figures: Sequence[Figure], notes: str) -> None:
+def write_aggregate_report(
+  path: str,
+  record: dict,
+  title: str,
+  arxiv: str,
+  figures: Sequence[Figure],
+  notes: str,
+) -> None:
   """Writes the report.md of a run over several seeds.
 
   The claim table gives each claim's mean with its 95 % interval, the range
@@ -123,46 +136,56 @@ def write_aggregate_report(path: str, record: dict, title: str, arxiv: str,
   env = record["env"]
   per_seed = record["wall_time_per_seed_s"]
   lines = [
-      f"# {title}",
-      "",
-      f"Study `{record['study']}`, preset `{record['preset']}`, "
-      f"{len(seeds)} seeds ({', '.join(map(str, seeds))}) · arXiv "
-      f"[{arxiv}](https://arxiv.org/abs/{arxiv}) · "
-      f"{claims_lib.headline(claims)} · wall time "
-      f"{record['wall_time_s']:.0f} s in all{_compile_note(record)}, "
-      f"{max(per_seed):.0f} s for the slowest seed, on "
-      f"{env['device_count']}× {env['device_kind']} · "
-      f"commit `{env['commit']}`",
-      "",
-      "## Claims",
-      "",
-      f"Decided over the seeds: {claims_lib.INTERVAL_METHOD}. PASS when the "
-      "interval lies on the claim's side of the threshold, FAIL when it lies "
-      "on the other side, INCONCLUSIVE when it straddles it; *held* counts "
-      "the seeds whose own value passed. Each seed's report: "
-      + ", ".join(f"[{s}](seeds/{s}/{REPORT})" for s in seeds) + ".",
-      "",
-      "| id | kind | claim | expected | mean [95% interval] | range over "
-      "seeds | held | verdict | source |",
-      "|---|---|---|---|---|---|---|---|---|",
+    f"# {title}",
+    "",
+    f"Study `{record['study']}`, preset `{record['preset']}`, "
+    f"{len(seeds)} seeds ({', '.join(map(str, seeds))}) · arXiv "
+    f"[{arxiv}](https://arxiv.org/abs/{arxiv}) · "
+    f"{claims_lib.headline(claims)} · wall time "
+    f"{record['wall_time_s']:.0f} s in all{_compile_note(record)}, "
+    f"{max(per_seed):.0f} s for the slowest seed, on "
+    f"{env['device_count']}× {env['device_kind']} · "
+    f"commit `{env['commit']}`",
+    "",
+    "## Claims",
+    "",
+    f"Decided over the seeds: {claims_lib.INTERVAL_METHOD}. PASS when the "
+    "interval lies on the claim's side of the threshold, FAIL when it lies "
+    "on the other side, INCONCLUSIVE when it straddles it; *held* counts "
+    "the seeds whose own value passed. Each seed's report: "
+    + ", ".join(f"[{s}](seeds/{s}/{REPORT})" for s in seeds)
+    + ".",
+    "",
+    "| id | kind | claim | expected | mean [95% interval] | range over "
+    "seeds | held | verdict | source |",
+    "|---|---|---|---|---|---|---|---|---|",
   ]
   for c in claims:
     lines.append(
-        f"{_claim_cells(c)}{_mean_interval(c)} | {_range(c)} | {_held(c)} | "
-        f"**{c['verdict']}** | {_cell(c['source'])} |")
-  _write_report(path, lines, record, figures, notes,
-                std=record.get("metrics_std"))
+      f"{_claim_cells(c)}{_mean_interval(c)} | {_range(c)} | {_held(c)} | "
+      f"**{c['verdict']}** | {_cell(c['source'])} |"
+    )
+  _write_report(
+    path, lines, record, figures, notes, std=record.get("metrics_std")
+  )
 
 
 def _claim_cells(claim: dict) -> str:
   """The first cells of a claim's table row: id, kind, text, expected."""
-  return (f"| {claim['id']} | {claim['kind']} | {_cell(claim['text'])} | "
-          f"{_expected(claim)} | ")
+  return (
+    f"| {claim['id']} | {claim['kind']} | {_cell(claim['text'])} | "
+    f"{_expected(claim)} | "
+  )
 
 
-def _write_report(path: str, lines: list[str], record: dict,
-                  figures: Sequence[Figure], notes: str,
-                  std: dict | None = None) -> None:
+def _write_report(
+  path: str,
+  lines: list[str],
+  record: dict,
+  figures: Sequence[Figure],
+  notes: str,
+  std: dict | None = None,
+) -> None:
   """Appends threshold reasons, figures and the tail to ``lines``; writes."""
   lines += _threshold_reasons(record["claims"])
   lines += _figure_lines(figures)
@@ -181,8 +204,10 @@ def _mean_interval(claim: dict) -> str:
   if claim["interval"] is None:
     return format_number(claim["mean"])
   low, high = claim["interval"]
-  return (f"{format_number(claim['mean'])} [{format_number(low)}, "
-          f"{format_number(high)}]")
+  return (
+    f"{format_number(claim['mean'])} [{format_number(low)}, "
+    f"{format_number(high)}]"
+  )
 
 
 def _range(claim: dict) -> str:
@@ -202,7 +227,8 @@ def _threshold_reasons(claims: Sequence[dict]) -> list[str]:
   if not reasons:
     return []
   return ["", "Thresholds:", ""] + [
-      f"- {c['id']}: {c['why_threshold']}" for c in reasons]
+    f"- {c['id']}: {c['why_threshold']}" for c in reasons
+  ]
 
 
 def _figure_lines(figures: Sequence[Figure]) -> list[str]:
@@ -221,17 +247,39 @@ def _tail_lines(record: dict, notes: str, std: dict | None = None) -> list[str]:
     lines += ["", "## Notes", "", notes.strip(), ""]
   if std is None:
     lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
-    lines += [f"| `{k}` | {format_number(v)} |"
-              for k, v in sorted(record["metrics"].items())]
+    lines += [
+      f"| `{k}` | {format_number(v)} |"
+      for k, v in sorted(record["metrics"].items())
+    ]
   else:
-    lines += ["", "## Metrics", "", "Mean and std over the seeds.", "",
-              "| metric | mean | std |", "|---|---|---|"]
-    lines += [f"| `{k}` | {format_number(v)} | {format_number(std.get(k))} |"
-              for k, v in sorted(record["metrics"].items())]
-  lines += ["", "## Config", "", "```json",
-            json.dumps(jsonable(record["config"]), indent=2), "```",
-            "", "## Environment", "", "```json",
-            json.dumps(jsonable(record["env"]), indent=2), "```", ""]
+    lines += [
+      "",
+      "## Metrics",
+      "",
+      "Mean and std over the seeds.",
+      "",
+      "| metric | mean | std |",
+      "|---|---|---|",
+    ]
+    lines += [
+      f"| `{k}` | {format_number(v)} | {format_number(std.get(k))} |"
+      for k, v in sorted(record["metrics"].items())
+    ]
+  lines += [
+    "",
+    "## Config",
+    "",
+    "```json",
+    json.dumps(jsonable(record["config"]), indent=2),
+    "```",
+    "",
+    "## Environment",
+    "",
+    "```json",
+    json.dumps(jsonable(record["env"]), indent=2),
+    "```",
+    "",
+  ]
   return lines
 
 
@@ -294,43 +342,45 @@ def write_index(workdir: str) -> str:
     rows.append((record, os.path.relpath(os.path.dirname(path), workdir)))
   rows.sort(key=lambda r: (r[0]["study"], _preset_rank(r[0]["preset"])))
   lines = [
-      "# Results",
-      "",
-      "Regenerated after every run by `python -m repro.launch`. One row per "
-      "committed run. Claims are counted by kind: *paper* (a statement the "
-      "paper makes, tested by an experiment), *theory* (a formula derived "
-      "for the study, checked against simulation), *sanity* (the set-up is "
-      "sound). Over several seeds a claim PASSes or FAILs when the 95 % "
-      "interval of its mean lies on one side of the threshold, else it is "
-      "INCONCLUSIVE.",
-      "",
-      "| study | preset | seeds | paper claims reproduced | paper "
-      "INCONCLUSIVE | theory | sanity | all claims | not passing | wall time "
-      "(slowest seed) | compile | device | report |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "# Results",
+    "",
+    "Regenerated after every run by `python -m repro.launch`. One row per "
+    "committed run. Claims are counted by kind: *paper* (a statement the "
+    "paper makes, tested by an experiment), *theory* (a formula derived "
+    "for the study, checked against simulation), *sanity* (the set-up is "
+    "sound). Over several seeds a claim PASSes or FAILs when the 95 % "
+    "interval of its mean lies on one side of the threshold, else it is "
+    "INCONCLUSIVE.",
+    "",
+    "| study | preset | seeds | paper claims reproduced | paper "
+    "INCONCLUSIVE | theory | sanity | all claims | not passing | wall time "
+    "(slowest seed) | compile | device | report |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ]
   for record, rel in rows:
     claims = record.get("claims", [])
     counts = claims_lib.tally(claims)
-    measured = [c for c in claims
-                if c["verdict"] != claims_lib.NOT_MEASURED]
+    measured = [c for c in claims if c["verdict"] != claims_lib.NOT_MEASURED]
     passed = sum(c["verdict"] == claims_lib.PASS for c in measured)
-    failed = ", ".join(f"{c['id']} ({c['verdict']})" for c in measured
-                       if c["verdict"] != claims_lib.PASS)
+    failed = ", ".join(
+      f"{c['id']} ({c['verdict']})"
+      for c in measured
+      if c["verdict"] != claims_lib.PASS
+    )
     env = record.get("env", {})
     seeds = record.get("seeds") or [record.get("seed")]
-    slowest = max(record.get("wall_time_per_seed_s")
-                  or [record["wall_time_s"]])
+    slowest = max(record.get("wall_time_per_seed_s") or [record["wall_time_s"]])
     lines.append(
-        f"| {record['study']} | {record['preset']} | {len(seeds)} | "
-        f"{_count(counts['paper'])} | "
-        f"{counts['paper'][claims_lib.INCONCLUSIVE]} | "
-        f"{_count(counts['theory'])} | {_count(counts['sanity'])} | "
-        f"{passed}/{len(measured)} | {failed or '—'} | "
-        f"{record['wall_time_s']:.0f} s ({slowest:.0f} s) | "
-        f"{_seconds(record.get('compile_time_s'))} | "
-        f"{env.get('device_count', '?')}× {env.get('device_kind', '?')} | "
-        f"[report]({rel}/{REPORT}) |")
+      f"| {record['study']} | {record['preset']} | {len(seeds)} | "
+      f"{_count(counts['paper'])} | "
+      f"{counts['paper'][claims_lib.INCONCLUSIVE]} | "
+      f"{_count(counts['theory'])} | {_count(counts['sanity'])} | "
+      f"{passed}/{len(measured)} | {failed or '—'} | "
+      f"{record['wall_time_s']:.0f} s ({slowest:.0f} s) | "
+      f"{_seconds(record.get('compile_time_s'))} | "
+      f"{env.get('device_count', '?')}× {env.get('device_kind', '?')} | "
+      f"[report]({rel}/{REPORT}) |"
+    )
   lines += _preset_totals(rows)
   path = os.path.join(workdir, INDEX)
   os.makedirs(workdir, exist_ok=True)
@@ -359,11 +409,12 @@ def _preset_totals(rows: list) -> list[str]:
     seconds = sum(r.get("wall_time_s", 0.0) for r in records)
     compile_s = sum(r.get("compile_time_s") or 0.0 for r in records)
     lines.append(
-        f"\n**{preset}**: {len(records)} studies · "
-        f"{claims_lib.headline(claims)} · {seconds:.0f} s "
-        f"({seconds / 60:.1f} min) of study wall time in all, every seed "
-        f"included (the sum of the rows), of which {compile_s:.0f} s "
-        "compiling.")
+      f"\n**{preset}**: {len(records)} studies · "
+      f"{claims_lib.headline(claims)} · {seconds:.0f} s "
+      f"({seconds / 60:.1f} min) of study wall time in all, every seed "
+      f"included (the sum of the rows), of which {compile_s:.0f} s "
+      "compiling."
+    )
   return lines
 
 

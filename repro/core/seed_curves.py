@@ -32,6 +32,7 @@ class CurveSpec:
 
   ``where`` keeps only rows whose fields equal the given values.
   """
+
   filename: str
   caption: str
   x: str
@@ -43,6 +44,7 @@ class CurveSpec:
 @dataclasses.dataclass(frozen=True)
 class Band:
   """A curve over seeds: x values present in every seed, mean, min, max."""
+
   x: np.ndarray
   mean: np.ndarray
   low: np.ndarray
@@ -50,8 +52,9 @@ class Band:
   num_seeds: int
 
 
-def _seed_curve(rows: Sequence[dict], spec: CurveSpec, series: str
-                ) -> dict[object, dict[float, float]]:
+def _seed_curve(
+  rows: Sequence[dict], spec: CurveSpec, series: str
+) -> dict[object, dict[float, float]]:
   """``{group value: {x: mean of the rows' series at x}}`` for one seed."""
   values = collections.defaultdict(lambda: collections.defaultdict(list))
   for row in rows:
@@ -61,9 +64,12 @@ def _seed_curve(rows: Sequence[dict], spec: CurveSpec, series: str
     if spec.x not in row or not isinstance(value, (int, float)):
       continue
     values[row.get(spec.group) if spec.group else None][
-        float(row[spec.x])].append(float(value))
-  return {g: {x: float(np.mean(v)) for x, v in by_x.items()}
-          for g, by_x in values.items()}
+      float(row[spec.x])
+    ].append(float(value))
+  return {
+    g: {x: float(np.mean(v)) for x, v in by_x.items()}
+    for g, by_x in values.items()
+  }
 
 
 def _order(group) -> tuple:
@@ -79,8 +85,9 @@ def _label(name: str | None, group) -> str | None:
   return f"{name}={group:g}" if isinstance(group, float) else f"{name}={group}"
 
 
-def bands(rows_by_seed: Sequence[Sequence[dict]], spec: CurveSpec,
-          series: str) -> dict[object, Band]:
+def bands(
+  rows_by_seed: Sequence[Sequence[dict]], spec: CurveSpec, series: str
+) -> dict[object, Band]:
   """Mean and min-max band over seeds of ``series``, per group value.
 
   Only x values every seed measured enter, so a band never mixes a
@@ -94,25 +101,34 @@ def bands(rows_by_seed: Sequence[Sequence[dict]], spec: CurveSpec,
     if not xs:
       continue
     table = np.array([[c[x] for x in xs] for c in per_seed])
-    result[group] = Band(np.array(xs), table.mean(0), table.min(0),
-                         table.max(0), len(per_seed))
+    result[group] = Band(
+      np.array(xs), table.mean(0), table.min(0), table.max(0), len(per_seed)
+    )
   return result
 
 
-def write_figure(rows_by_seed: Sequence[Sequence[dict]], spec: CurveSpec,
-                 directory: str) -> Figure | None:
+def write_figure(
+  rows_by_seed: Sequence[Sequence[dict]], spec: CurveSpec, directory: str
+) -> Figure | None:
   """Draws ``spec`` into ``directory``; None when no seed has the curve."""
   panels = [(s, bands(rows_by_seed, spec, s)) for s in spec.series]
   panels = [(s, b) for s, b in panels if b]
   if not panels:
     return None
-  fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4),
-                           squeeze=False)
+  fig, axes = plt.subplots(
+    1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False
+  )
   for ax, (series, by_group) in zip(axes[0], panels, strict=True):
     for group, band in by_group.items():
       (line,) = ax.plot(band.x, band.mean, label=_label(spec.group, group))
-      ax.fill_between(band.x, band.low, band.high, alpha=0.25,
-                      color=line.get_color(), linewidth=0)
+      ax.fill_between(
+        band.x,
+        band.low,
+        band.high,
+        alpha=0.25,
+        color=line.get_color(),
+        linewidth=0,
+      )
     ax.set_xlabel(spec.x)
     ax.set_title(series, fontsize=9)
     if spec.group:
@@ -121,5 +137,8 @@ def write_figure(rows_by_seed: Sequence[Sequence[dict]], spec: CurveSpec,
   fig.savefig(os.path.join(directory, spec.filename), dpi=110)
   plt.close(fig)
   num_seeds = len(rows_by_seed)
-  return Figure(spec.filename, f"{spec.caption} Mean over {num_seeds} root "
-                f"seeds; the band spans the lowest and highest seed.")
+  return Figure(
+    spec.filename,
+    f"{spec.caption} Mean over {num_seeds} root "
+    f"seeds; the band spans the lowest and highest seed.",
+  )

@@ -8,6 +8,7 @@ import dataclasses
 @dataclasses.dataclass
 class Figure:
   """A figure the experiment wrote into its workdir."""
+
   filename: str
   caption: str
 
@@ -22,6 +23,7 @@ class Summary:
     figures: figures already written into the workdir.
     notes: markdown paragraphs for the report (deviations, observations).
   """
+
   metrics: dict[str, float]
   curves: list[dict] = dataclasses.field(default_factory=list)
   figures: list[Figure] = dataclasses.field(default_factory=list)

@@ -28,20 +28,22 @@ LossFn = Callable[..., tuple[jax.Array, dict]]
 
 class TrainState(NamedTuple):
   """Parameters, optimiser state and the number of steps taken."""
+
   params: Any
   opt_state: Any
   step: jax.Array
 
 
-def init_state(optimizer: optax.GradientTransformation,
-               params: Any) -> TrainState:
+def init_state(
+  optimizer: optax.GradientTransformation, params: Any
+) -> TrainState:
   """The state before the first step."""
   return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32))
 
 
-def make_chunk(loss_fn: LossFn, optimizer: optax.GradientTransformation,
-               chunk_steps: int
-               ) -> Callable[..., tuple[TrainState, dict[str, jax.Array]]]:
+def make_chunk(
+  loss_fn: LossFn, optimizer: optax.GradientTransformation, chunk_steps: int
+) -> Callable[..., tuple[TrainState, dict[str, jax.Array]]]:
   """Returns ``chunk(state, key, data) -> (state, history)`` scanning steps.
 
   ``loss_fn(params, key, *data)`` returns ``(loss, aux)`` where ``aux`` is a
@@ -62,17 +64,19 @@ def make_chunk(loss_fn: LossFn, optimizer: optax.GradientTransformation,
   return chunk
 
 
-def fit(loss_fn: LossFn,
-        optimizer: optax.GradientTransformation,
-        params: Any,
-        key: jax.Array,
-        num_steps: int,
-        *,
-        data: tuple = (),
-        replicated: bool = False,
-        chunk_steps: int | None = None,
-        checkpoints: checkpoint_lib.RunCheckpoints | None = None,
-        description: str = "train") -> tuple[TrainState, dict[str, np.ndarray]]:
+def fit(
+  loss_fn: LossFn,
+  optimizer: optax.GradientTransformation,
+  params: Any,
+  key: jax.Array,
+  num_steps: int,
+  *,
+  data: tuple = (),
+  replicated: bool = False,
+  chunk_steps: int | None = None,
+  checkpoints: checkpoint_lib.RunCheckpoints | None = None,
+  description: str = "train",
+) -> tuple[TrainState, dict[str, np.ndarray]]:
   """Trains ``params`` for ``num_steps`` steps; returns state and history.
 
   Args:
@@ -103,8 +107,11 @@ def fit(loss_fn: LossFn,
   if chunk_steps is None:
     chunk_steps = max(1, -(-num_steps // 20))
   chunk_steps = min(chunk_steps, max(num_steps, 1))
-  init = jax.vmap(functools.partial(init_state, optimizer)) if replicated else (
-      functools.partial(init_state, optimizer))
+  init = (
+    jax.vmap(functools.partial(init_state, optimizer))
+    if replicated
+    else (functools.partial(init_state, optimizer))
+  )
   chunks = {}
 
   def chunk(state, start, size):
@@ -114,6 +121,12 @@ def fit(loss_fn: LossFn,
       chunks[size] = jax.jit(jax.vmap(compiled) if replicated else compiled)
     return chunks[size](state, key, tuple(data))
 
-  result = loop.run(chunk, init(params), num_steps, chunk_steps=chunk_steps,
-                    name=description, checkpoints=checkpoints)
+  result = loop.run(
+    chunk,
+    init(params),
+    num_steps,
+    chunk_steps=chunk_steps,
+    name=description,
+    checkpoints=checkpoints,
+  )
   return result.state, result.history

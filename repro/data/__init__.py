@@ -5,9 +5,9 @@ from repro.data.sources import resolve_data_dir
 from repro.data.subsets import binary_subset
 
 __all__ = [
-    "DATASETS",
-    "EMBEDDED",
-    "binary_subset",
-    "load",
-    "resolve_data_dir",
+  "DATASETS",
+  "EMBEDDED",
+  "binary_subset",
+  "load",
+  "resolve_data_dir",
 ]

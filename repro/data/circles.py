@@ -45,13 +45,16 @@ def bayes_accuracy() -> float:
   are misclassified by any rule; elsewhere the class is determined.
   """
   areas = np.array([outer**2 - inner**2 for inner, outer in ANNULI])
-  overlaps = [max(0.0, ANNULI[k][1]**2 - ANNULI[k + 1][0]**2)
-              for k in range(NUM_CLASSES - 1)]
+  overlaps = [
+    max(0.0, ANNULI[k][1] ** 2 - ANNULI[k + 1][0] ** 2)
+    for k in range(NUM_CLASSES - 1)
+  ]
   return float(1.0 - sum(overlaps) / areas.sum())
 
 
-def generate(num_points: int, seed: int,
-             split_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def generate(
+  num_points: int, seed: int, split_id: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
   """Returns ``(points float32 [n, 2], labels int32 [n])``.
 
   Deterministic in ``(seed, split_id)``; different split ids give
@@ -67,8 +70,9 @@ def generate(num_points: int, seed: int,
   return points.astype(np.float32), labels.astype(np.int32)
 
 
-def load(split: str, seed: int = 0,
-         num_points: int | None = None) -> dict[str, np.ndarray]:
+def load(
+  split: str, seed: int = 0, num_points: int | None = None
+) -> dict[str, np.ndarray]:
   """One split as ``{"features": [n, 2] float32, "label": [n] int32}``.
 
   Args:
@@ -78,8 +82,9 @@ def load(split: str, seed: int = 0,
     num_points: overrides the split's size (smaller smoke-test sets).
   """
   if split not in SPLIT_SIZES:
-    raise UserError(f"circles has splits {', '.join(SPLIT_SIZES)}, "
-                    f"not {split!r}")
+    raise UserError(
+      f"circles has splits {', '.join(SPLIT_SIZES)}, not {split!r}"
+    )
   size = SPLIT_SIZES[split] if num_points is None else num_points
   points, labels = generate(size, seed, _SPLIT_IDS[split])
   return {"features": points, "label": labels}

@@ -20,7 +20,6 @@ leaves nothing that looks prepared. If two processes prepare at once, the
 loser's rename fails and it uses the winner's (identical) copy.
 """
 
-
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
@@ -37,14 +36,18 @@ NUM_CLASSES = 10
 def _load_sklearn_digits():
   """Returns sklearn's digits bunch; imported here as sklearn takes ~1 s."""
   import sklearn.datasets  # pylint: disable=g-import-not-at-top
+
   return sklearn.datasets.load_digits()
 
 
 def split_indices() -> dict[str, np.ndarray]:
   """Returns the sorted `load_digits()` rows of each split (see docstring)."""
   return sources.stratified_split(
-      _load_sklearn_digits().target, NUM_CLASSES,
-      lambda size: int(round(TEST_FRACTION * size)), SPLIT_SEED)
+    _load_sklearn_digits().target,
+    NUM_CLASSES,
+    lambda size: int(round(TEST_FRACTION * size)),
+    SPLIT_SEED,
+  )
 
 
 class Digits(tfds.core.GeneratorBasedBuilder, skip_registration=True):
@@ -59,15 +62,17 @@ class Digits(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(
-        builder=self,
-        description="8x8 handwritten digits from sklearn.datasets.",
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Tensor(shape=(8, 8, 1), dtype=np.float32),
-            "label": tfds.features.ClassLabel(num_classes=NUM_CLASSES),
-            "index": tfds.features.Tensor(shape=(), dtype=np.int64),
-        }),
-        supervised_keys=("image", "label"),
-        homepage="https://archive.ics.uci.edu/dataset/80",
+      builder=self,
+      description="8x8 handwritten digits from sklearn.datasets.",
+      features=tfds.features.FeaturesDict(
+        {
+          "image": tfds.features.Tensor(shape=(8, 8, 1), dtype=np.float32),
+          "label": tfds.features.ClassLabel(num_classes=NUM_CLASSES),
+          "index": tfds.features.Tensor(shape=(), dtype=np.int64),
+        }
+      ),
+      supervised_keys=("image", "label"),
+      homepage="https://archive.ics.uci.edu/dataset/80",
     )
 
   def _split_generators(self, dl_manager):
@@ -75,17 +80,20 @@ class Digits(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     bunch = _load_sklearn_digits()
     images = (bunch.images / 16.0).astype(np.float32)[..., None]
     return {
-        split: self._generate_examples(images, bunch.target, rows)
-        for split, rows in split_indices().items()
+      split: self._generate_examples(images, bunch.target, rows)
+      for split, rows in split_indices().items()
     }
 
   def _generate_examples(self, images, labels, rows):
     for row in rows:
-      yield int(row), {
+      yield (
+        int(row),
+        {
           "image": images[row],
           "label": int(labels[row]),
           "index": int(row),
-      }
+        },
+      )
 
 
 def prepare(data_dir: str) -> Digits:
@@ -97,12 +105,12 @@ def load(split: str, data_dir: str) -> dict[str, np.ndarray]:
   """Returns `split` ordered by `index`: image, label (int32) and index."""
   if split not in SPLITS:
     raise UserError(
-        f"unknown split {split!r} for digits; use one of {', '.join(SPLITS)}"
+      f"unknown split {split!r} for digits; use one of {', '.join(SPLITS)}"
     )
   arrays = sources.read_split(prepare(data_dir), split)
   order = np.argsort(arrays["index"])
   return {
-      "image": arrays["image"][order].astype(np.float32),
-      "label": arrays["label"][order].astype(np.int32),
-      "index": arrays["index"][order].astype(np.int64),
+    "image": arrays["image"][order].astype(np.float32),
+    "label": arrays["label"][order].astype(np.int32),
+    "index": arrays["index"][order].astype(np.int64),
   }

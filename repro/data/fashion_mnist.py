@@ -46,25 +46,33 @@ from repro.data import sources
 
 SPLITS = ("train", "test")
 CLASS_NAMES = (
-    "t_shirt_top", "trouser", "pullover", "dress", "coat",
-    "sandal", "shirt", "sneaker", "bag", "ankle_boot",
+  "t_shirt_top",
+  "trouser",
+  "pullover",
+  "dress",
+  "coat",
+  "sandal",
+  "shirt",
+  "sneaker",
+  "bag",
+  "ankle_boot",
 )
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SIZE = 28
 # split -> (images file, labels file)
 FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+  "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+  "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 FILE_NAMES = tuple(name for pair in FILES.values() for name in pair)
 URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 # MD5 of each .gz as listed in github.com/zalandoresearch/fashion-mnist's
 # README ("Get the Data").
 OFFICIAL_MD5 = {
-    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
-    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
-    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+  "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+  "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+  "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+  "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
 # SHA-256 of each file's uncompressed idx bytes. Measured on Debian's
 # dataset-fashion-mnist 0.0~git20200523.55506a9-1, whose .gz files are the
@@ -97,18 +105,18 @@ def default_manual_dir(data_dir: str) -> str:
 def search_dirs(data_dir: str, manual_dir: str | None = None) -> list[str]:
   """The places looked in, in order (see the module docstring)."""
   return [
-      manual_dir or default_manual_dir(data_dir),
-      DEBIAN_DIR,
-      os.path.expanduser(CACHE_DIR),
+    manual_dir or default_manual_dir(data_dir),
+    DEBIAN_DIR,
+    os.path.expanduser(CACHE_DIR),
   ]
 
 
 def how_to_get(data_dir: str, manual_dir: str | None = None) -> str:
   """One line: where the files are looked for and how to put them there."""
   return (
-      f"fashion_mnist needs {', '.join(FILE_NAMES)} in one of"
-      f" {', '.join(search_dirs(data_dir, manual_dir))}: apt-get install"
-      f" {DEBIAN_PACKAGE}, or download them from {URL} into the first"
+    f"fashion_mnist needs {', '.join(FILE_NAMES)} in one of"
+    f" {', '.join(search_dirs(data_dir, manual_dir))}: apt-get install"
+    f" {DEBIAN_PACKAGE}, or download them from {URL} into the first"
   )
 
 
@@ -123,12 +131,13 @@ def parse_idx(data: bytes, path: str) -> np.ndarray:
   header = 4 + 4 * data[3]
   if len(data) < header:
     raise UserError(f"fashion_mnist: {path} ends inside its idx header")
-  shape = tuple(int(size) for size in
-                np.frombuffer(data[4:header], dtype=">u4"))
+  shape = tuple(
+    int(size) for size in np.frombuffer(data[4:header], dtype=">u4")
+  )
   if len(data) != header + int(np.prod(shape)):
     raise UserError(
-        f"fashion_mnist: {path} holds {len(data) - header} values, not the"
-        f" {shape} its header states"
+      f"fashion_mnist: {path} holds {len(data) - header} values, not the"
+      f" {shape} its header states"
     )
   return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
@@ -141,13 +150,13 @@ def read_idx_gz(path: str) -> np.ndarray:
       data = handle.read()
   except (OSError, EOFError, zlib.error) as error:
     raise UserError(
-        f"fashion_mnist: cannot read {path} ({error}); delete it and run again"
+      f"fashion_mnist: cannot read {path} ({error}); delete it and run again"
     ) from error
   digest = hashlib.sha256(data).hexdigest()
   if digest != CONTENT_SHA256[name]:
     raise UserError(
-        f"fashion_mnist: {path} is not the official {name} (content SHA-256"
-        f" {digest}, expected {CONTENT_SHA256[name]}); delete it and run again"
+      f"fashion_mnist: {path} is not the official {name} (content SHA-256"
+      f" {digest}, expected {CONTENT_SHA256[name]}); delete it and run again"
     )
   return parse_idx(data, path)
 
@@ -159,13 +168,13 @@ def read_files(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
   labels = read_idx_gz(os.path.join(directory, labels_name))
   if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or labels.ndim != 1:
     raise UserError(
-        f"fashion_mnist: {directory} holds images {images.shape} and labels"
-        f" {labels.shape}; expected [n, 28, 28] and [n]"
+      f"fashion_mnist: {directory} holds images {images.shape} and labels"
+      f" {labels.shape}; expected [n, 28, 28] and [n]"
     )
   if len(images) != len(labels) or labels.max(initial=0) >= NUM_CLASSES:
     raise UserError(
-        f"fashion_mnist: {labels_name} in {directory} does not hold"
-        f" {len(images)} labels 0..9"
+      f"fashion_mnist: {labels_name} in {directory} does not hold"
+      f" {len(images)} labels 0..9"
     )
   return images[..., None], labels
 
@@ -204,8 +213,8 @@ def download(directory: str) -> None:
     digest = hashlib.md5(data).hexdigest()
     if digest != OFFICIAL_MD5[name]:
       raise UserError(
-          f"fashion_mnist: the download of {URL + name} has MD5 {digest}, not"
-          f" the official {OFFICIAL_MD5[name]}; not kept, try again later"
+        f"fashion_mnist: the download of {URL + name} has MD5 {digest}, not"
+        f" the official {OFFICIAL_MD5[name]}; not kept, try again later"
       )
     os.makedirs(directory, exist_ok=True)
     write_atomically(path, data)
@@ -218,15 +227,16 @@ def locate(data_dir: str, manual_dir: str | None = None) -> str:
     UserError: the files are nowhere and could not be downloaded.
   """
   for directory in search_dirs(data_dir, manual_dir):
-    if all(os.path.isfile(os.path.join(directory, name))
-           for name in FILE_NAMES):
+    if all(
+      os.path.isfile(os.path.join(directory, name)) for name in FILE_NAMES
+    ):
       return directory
   cache_dir = os.path.expanduser(CACHE_DIR)
   try:
     download(cache_dir)
   except OSError as error:
     raise UserError(
-        f"{how_to_get(data_dir, manual_dir)} (downloading failed: {error})"
+      f"{how_to_get(data_dir, manual_dir)} (downloading failed: {error})"
     ) from error
   return cache_dir
 
@@ -238,31 +248,33 @@ class FashionMnist(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "The official idx files, official split."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = (
-      f"Put {', '.join(FILE_NAMES)} from {URL} into the manual_dir, or"
-      f" apt-get install {DEBIAN_PACKAGE}."
+    f"Put {', '.join(FILE_NAMES)} from {URL} into the manual_dir, or"
+    f" apt-get install {DEBIAN_PACKAGE}."
   )
   code_path = epath.Path(__file__)  # See repro/data/digits.py.
 
   def _info(self) -> tfds.core.DatasetInfo:
     shape = (IMAGE_SIZE, IMAGE_SIZE, 1)
     return tfds.core.DatasetInfo(
-        builder=self,
-        description="Zalando's Fashion-MNIST, 28x28 grayscale, 10 classes.",
-        features=tfds.features.FeaturesDict({
-            # uint8 Tensor, not Image: encoding PNGs would need TensorFlow.
-            "image": tfds.features.Tensor(shape=shape, dtype=np.uint8),
-            "label": tfds.features.ClassLabel(names=CLASS_NAMES),
-            "index": tfds.features.Tensor(shape=(), dtype=np.int64),
-        }),
-        supervised_keys=("image", "label"),
-        homepage="https://github.com/zalandoresearch/fashion-mnist",
+      builder=self,
+      description="Zalando's Fashion-MNIST, 28x28 grayscale, 10 classes.",
+      features=tfds.features.FeaturesDict(
+        {
+          # uint8 Tensor, not Image: encoding PNGs would need TensorFlow.
+          "image": tfds.features.Tensor(shape=shape, dtype=np.uint8),
+          "label": tfds.features.ClassLabel(names=CLASS_NAMES),
+          "index": tfds.features.Tensor(shape=(), dtype=np.int64),
+        }
+      ),
+      supervised_keys=("image", "label"),
+      homepage="https://github.com/zalandoresearch/fashion-mnist",
     )
 
   def _split_generators(self, dl_manager):
     directory = os.fspath(dl_manager.manual_dir)
     return {
-        split: self._generate_examples(*read_files(directory, split))
-        for split in SPLITS
+      split: self._generate_examples(*read_files(directory, split))
+      for split in SPLITS
     }
 
   def _generate_examples(self, images, labels):
@@ -276,20 +288,21 @@ def prepare(data_dir: str, manual_dir: str | None = None) -> FashionMnist:
     return FashionMnist(data_dir=data_dir)
   directory = locate(data_dir, manual_dir)
   return sources.prepare_once(
-      FashionMnist, data_dir,
-      tfds.download.DownloadConfig(manual_dir=directory),
+    FashionMnist,
+    data_dir,
+    tfds.download.DownloadConfig(manual_dir=directory),
   )
 
 
 def load(
-    split: str, data_dir: str, manual_dir: str | None = None
+  split: str, data_dir: str, manual_dir: str | None = None
 ) -> dict[str, np.ndarray]:
   """One split in idx order: image float32 [n, 28, 28, 1] in [0, 1]
   (pixel / 255), label int32, index int64."""
   if split not in SPLITS:
     raise UserError(
-        f"unknown split {split!r} for fashion_mnist; use one of"
-        f" {', '.join(SPLITS)}"
+      f"unknown split {split!r} for fashion_mnist; use one of"
+      f" {', '.join(SPLITS)}"
     )
   arrays = sources.read_split(prepare(data_dir, manual_dir), split)
   return sources.ordered_images(arrays)

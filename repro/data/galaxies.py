@@ -41,10 +41,15 @@ from repro.core.errors import UserError
 from repro.data import sources
 
 CLASS_NAMES = (
-    "smooth_round", "smooth_in_between", "smooth_cigar",
-    "edge_on_bulge", "edge_on_no_bulge",
-    "barred_spiral", "barred_no_spiral",
-    "unbarred_spiral", "unbarred_no_spiral",
+  "smooth_round",
+  "smooth_in_between",
+  "smooth_cigar",
+  "edge_on_bulge",
+  "edge_on_no_bulge",
+  "barred_spiral",
+  "barred_no_spiral",
+  "unbarred_spiral",
+  "unbarred_no_spiral",
 )
 NUM_CLASSES = len(CLASS_NAMES)
 SPLITS = ("train", "test")
@@ -61,8 +66,9 @@ def sersic_b(n: float | np.ndarray) -> float | np.ndarray:
   return 2.0 * n - 1.0 / 3.0 + 4.0 / (405.0 * n)
 
 
-def sersic(radius: np.ndarray, effective_radius: float,
-           index: float) -> np.ndarray:
+def sersic(
+  radius: np.ndarray, effective_radius: float, index: float
+) -> np.ndarray:
   """Sérsic surface brightness, 1 at the effective radius."""
   scaled = np.maximum(radius / effective_radius, 1e-6)
   return np.exp(-sersic_b(index) * (scaled ** (1.0 / index) - 1.0))
@@ -73,29 +79,37 @@ def _rotated(x, y, angle):
   return cos * x + sin * y, -sin * x + cos * y
 
 
-def elliptical_radius(x: np.ndarray, y: np.ndarray, axis_ratio: float,
-                      angle: float) -> np.ndarray:
+def elliptical_radius(
+  x: np.ndarray, y: np.ndarray, axis_ratio: float, angle: float
+) -> np.ndarray:
   """Radius on ellipses of axis ratio q (major axis along `angle`)."""
   major, minor = _rotated(x, y, angle)
   return np.sqrt(major**2 + (minor / axis_ratio) ** 2)
 
 
-def spiral_modulation(x: np.ndarray, y: np.ndarray, arms: int,
-                      pitch_deg: float, amplitude: float, phase: float,
-                      angle: float, inclination: float,
-                      chirality: float) -> np.ndarray:
+def spiral_modulation(
+  x: np.ndarray,
+  y: np.ndarray,
+  arms: int,
+  pitch_deg: float,
+  amplitude: float,
+  phase: float,
+  angle: float,
+  inclination: float,
+  chirality: float,
+) -> np.ndarray:
   """(1 + A cos(m (theta - ln r / tan p) + phase))_+ on the disk plane."""
   major, minor = _rotated(x, y, angle)
   minor = minor / inclination
   radius = np.maximum(np.hypot(major, minor), 1e-3)
   theta = chirality * np.arctan2(minor, major)
-  wave = np.cos(arms * (theta - np.log(radius) / np.tan(np.radians(
-      pitch_deg))) + phase)
+  wave = np.cos(
+    arms * (theta - np.log(radius) / np.tan(np.radians(pitch_deg))) + phase
+  )
   return np.maximum(1.0 + amplitude * wave, 0.0)
 
 
-def render(label: int, image_size: int,
-           rng: np.random.Generator) -> np.ndarray:
+def render(label: int, image_size: int, rng: np.random.Generator) -> np.ndarray:
   """One galaxy of class `label`: float32 [S, S, 3] in [0, 1]."""
   size = image_size * _SUPERSAMPLE
   # Lengths in units of the image size, so every resolution shows the same
@@ -123,8 +137,9 @@ def render(label: int, image_size: int,
     layers.append((disk, white))
     if label == 3:
       bulge_radius = np.hypot(x, y)
-      bulge = sersic(bulge_radius, rng.uniform(1.6, 2.4) * scale,
-                     rng.uniform(2.0, 4.0))
+      bulge = sersic(
+        bulge_radius, rng.uniform(1.6, 2.4) * scale, rng.uniform(2.0, 4.0)
+      )
       layers.append((rng.uniform(1.0, 1.6) * bulge, red))
   else:
     inclination = rng.uniform(0.6, 1.0)
@@ -135,15 +150,22 @@ def render(label: int, image_size: int,
     spiral = label in (5, 7)
     if spiral:
       disk = disk * spiral_modulation(
-          x, y, arms=rng.choice([2, 3], p=[0.7, 0.3]),
-          pitch_deg=rng.uniform(12.0, 30.0), amplitude=rng.uniform(0.8, 1.0),
-          phase=rng.uniform(0.0, 2 * np.pi), angle=angle,
-          inclination=inclination, chirality=rng.choice([-1.0, 1.0]))
+        x,
+        y,
+        arms=rng.choice([2, 3], p=[0.7, 0.3]),
+        pitch_deg=rng.uniform(12.0, 30.0),
+        amplitude=rng.uniform(0.8, 1.0),
+        phase=rng.uniform(0.0, 2 * np.pi),
+        angle=angle,
+        inclination=inclination,
+        chirality=rng.choice([-1.0, 1.0]),
+      )
       layers.append((0.8 * disk, blue))
     else:
       layers.append((0.6 * disk, white))
-    bulge = sersic(np.hypot(x, y), rng.uniform(0.9, 1.4) * scale,
-                   rng.uniform(1.5, 3.0))
+    bulge = sersic(
+      np.hypot(x, y), rng.uniform(0.9, 1.4) * scale, rng.uniform(1.5, 3.0)
+    )
     layers.append((rng.uniform(0.8, 1.2) * bulge, red))
     if barred:
       bar_angle = angle + rng.uniform(-np.pi / 2, np.pi / 2)
@@ -159,8 +181,9 @@ def render(label: int, image_size: int,
   image = image * colour_jitter / max(image.max(), 1e-6)
   sigma = 0.7 * unit
   image = ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0.0))
-  image = image.reshape(image_size, _SUPERSAMPLE, image_size, _SUPERSAMPLE,
-                        3).mean(axis=(1, 3))
+  image = image.reshape(
+    image_size, _SUPERSAMPLE, image_size, _SUPERSAMPLE, 3
+  ).mean(axis=(1, 3))
   # SDSS-like asinh stretch, so the faint outskirts stay visible.
   image = image / max(image.max(), 1e-6)
   image = np.arcsinh(image / _SOFTENING) / np.arcsinh(1.0 / _SOFTENING)
@@ -180,15 +203,20 @@ def split_labels(split: str) -> np.ndarray:
   return np.repeat(np.arange(NUM_CLASSES), PER_CLASS[split]).astype(np.int32)
 
 
-def render_split(split: str, image_size: int,
-                 num_per_class: int | None = None) -> dict[str, np.ndarray]:
+def render_split(
+  split: str, image_size: int, num_per_class: int | None = None
+) -> dict[str, np.ndarray]:
   """Renders a split (or its first `num_per_class` per class) in memory."""
   labels = split_labels(split)
   keep = np.arange(len(labels))
   if num_per_class is not None:
     keep = keep[(keep % PER_CLASS[split]) < num_per_class]
-  images = np.stack([render(int(labels[i]), image_size,
-                            example_rng(split, int(i))) for i in keep])
+  images = np.stack(
+    [
+      render(int(labels[i]), image_size, example_rng(split, int(i)))
+      for i in keep
+    ]
+  )
   return {"image": images, "label": labels[keep], "index": keep}
 
 
@@ -198,8 +226,11 @@ class GalaxiesConfig(tfds.core.BuilderConfig):
 
 
 def config_for(image_size: int) -> GalaxiesConfig:
-  return GalaxiesConfig(name=f"s{image_size}", image_size=image_size,
-                        description=f"{image_size}x{image_size} RGB")
+  return GalaxiesConfig(
+    name=f"s{image_size}",
+    image_size=image_size,
+    description=f"{image_size}x{image_size} RGB",
+  )
 
 
 class Galaxies(tfds.core.GeneratorBasedBuilder, skip_registration=True):
@@ -214,15 +245,18 @@ class Galaxies(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   def _info(self) -> tfds.core.DatasetInfo:
     size = self.builder_config.image_size
     return tfds.core.DatasetInfo(
-        builder=self,
-        description="Procedurally rendered Galaxy Zoo 2 morphologies.",
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Tensor(shape=(size, size, 3),
-                                          dtype=np.float32),
-            "label": tfds.features.ClassLabel(names=CLASS_NAMES),
-            "index": tfds.features.Tensor(shape=(), dtype=np.int64),
-        }),
-        supervised_keys=("image", "label"),
+      builder=self,
+      description="Procedurally rendered Galaxy Zoo 2 morphologies.",
+      features=tfds.features.FeaturesDict(
+        {
+          "image": tfds.features.Tensor(
+            shape=(size, size, 3), dtype=np.float32
+          ),
+          "label": tfds.features.ClassLabel(names=CLASS_NAMES),
+          "index": tfds.features.Tensor(shape=(), dtype=np.int64),
+        }
+      ),
+      supervised_keys=("image", "label"),
     )
 
   def _split_generators(self, dl_manager):
@@ -232,11 +266,14 @@ class Galaxies(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   def _generate_examples(self, split):
     size = self.builder_config.image_size
     for index, label in enumerate(split_labels(split)):
-      yield index, {
+      yield (
+        index,
+        {
           "image": render(int(label), size, example_rng(split, index)),
           "label": int(label),
           "index": index,
-      }
+        },
+      )
 
 
 def is_prepared(data_dir: str, image_size: int) -> bool:
@@ -253,16 +290,18 @@ def prepare(data_dir: str, image_size: int = DEFAULT_IMAGE_SIZE) -> Galaxies:
   return sources.prepare_once(Galaxies, data_dir, config=config)
 
 
-def load(split: str, data_dir: str,
-         image_size: int = DEFAULT_IMAGE_SIZE) -> dict[str, np.ndarray]:
+def load(
+  split: str, data_dir: str, image_size: int = DEFAULT_IMAGE_SIZE
+) -> dict[str, np.ndarray]:
   """Returns `split` ordered by `index`: image, label (int32) and index."""
   if split not in SPLITS:
-    raise UserError(f"unknown split {split!r} for galaxies; use one of "
-                    f"{', '.join(SPLITS)}")
+    raise UserError(
+      f"unknown split {split!r} for galaxies; use one of {', '.join(SPLITS)}"
+    )
   arrays = sources.read_split(prepare(data_dir, image_size), split)
   order = np.argsort(arrays["index"])
   return {
-      "image": arrays["image"][order].astype(np.float32),
-      "label": arrays["label"][order].astype(np.int32),
-      "index": arrays["index"][order].astype(np.int64),
+    "image": arrays["image"][order].astype(np.float32),
+    "label": arrays["label"][order].astype(np.int32),
+    "index": arrays["index"][order].astype(np.int64),
   }

@@ -26,14 +26,16 @@ def numpy_rng(key: jax.Array) -> np.random.Generator:
   return np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
 
 
-def class_sigmas(num_classes: int, sigma_min: float,
-                 sigma_max: float) -> np.ndarray:
+def class_sigmas(
+  num_classes: int, sigma_min: float, sigma_max: float
+) -> np.ndarray:
   """Per-class standard deviations, linearly spaced, increasing with k."""
   return np.linspace(sigma_min, sigma_max, num_classes).astype(np.float32)
 
 
-def class_means(rng: np.random.Generator, num_classes: int, dim: int,
-                mean_distance: float) -> np.ndarray:
+def class_means(
+  rng: np.random.Generator, num_classes: int, dim: int, mean_distance: float
+) -> np.ndarray:
   """Random Gaussian means rescaled to a median pairwise distance."""
   means = rng.standard_normal((num_classes, dim))
   diffs = means[:, None, :] - means[None, :, :]
@@ -41,8 +43,12 @@ def class_means(rng: np.random.Generator, num_classes: int, dim: int,
   return (means * mean_distance / np.median(distances)).astype(np.float32)
 
 
-def sample(rng: np.random.Generator, means: np.ndarray, sigmas: np.ndarray,
-           per_class: int) -> tuple[np.ndarray, np.ndarray]:
+def sample(
+  rng: np.random.Generator,
+  means: np.ndarray,
+  sigmas: np.ndarray,
+  per_class: int,
+) -> tuple[np.ndarray, np.ndarray]:
   """``per_class`` points of every class, ordered by class."""
   num_classes, dim = means.shape
   labels = np.repeat(np.arange(num_classes, dtype=np.int32), per_class)
@@ -50,9 +56,13 @@ def sample(rng: np.random.Generator, means: np.ndarray, sigmas: np.ndarray,
   return means[labels] + sigmas[labels, None] * noise, labels
 
 
-def flip_labels(rng: np.random.Generator, labels: np.ndarray,
-                classes: Iterable[int],
-                fraction: float, num_classes: int) -> np.ndarray:
+def flip_labels(
+  rng: np.random.Generator,
+  labels: np.ndarray,
+  classes: Iterable[int],
+  fraction: float,
+  num_classes: int,
+) -> np.ndarray:
   """Relabels ``fraction`` of each listed class to a uniform other class."""
   labels = np.array(labels, np.int32)
   for label in classes:
@@ -64,11 +74,19 @@ def flip_labels(rng: np.random.Generator, labels: np.ndarray,
   return labels
 
 
-def make_mixture(key: jax.Array, *, num_classes: int = 10, dim: int = 20,
-                 train_per_class: int = 400, test_per_class: int = 400,
-                 mean_distance: float = 5.0, sigma_min: float = 0.6,
-                 sigma_max: float = 2.0, noisy_classes: int = 3,
-                 label_noise: float = 0.05) -> dict[str, np.ndarray]:
+def make_mixture(
+  key: jax.Array,
+  *,
+  num_classes: int = 10,
+  dim: int = 20,
+  train_per_class: int = 400,
+  test_per_class: int = 400,
+  mean_distance: float = 5.0,
+  sigma_min: float = 0.6,
+  sigma_max: float = 2.0,
+  noisy_classes: int = 3,
+  label_noise: float = 0.05,
+) -> dict[str, np.ndarray]:
   """The synthetic mixture of the data_pruning cpu preset.
 
   Args:
@@ -95,6 +113,12 @@ def make_mixture(key: jax.Array, *, num_classes: int = 10, dim: int = 20,
   test_x, test_y = sample(rng, means, sigmas, test_per_class)
   noisy = range(num_classes - noisy_classes, num_classes)
   train_y = flip_labels(rng, train_clean_y, noisy, label_noise, num_classes)
-  return {"train_x": train_x, "train_y": train_y, "test_x": test_x,
-          "test_y": test_y, "means": means, "sigmas": sigmas,
-          "train_clean_y": train_clean_y}
+  return {
+    "train_x": train_x,
+    "train_y": train_y,
+    "test_x": test_x,
+    "test_y": test_y,
+    "means": means,
+    "sigmas": sigmas,
+    "train_clean_y": train_clean_y,
+  }

@@ -29,6 +29,7 @@ import numpy.typing as npt
 @dataclasses.dataclass(frozen=True)
 class GcdTask:
   """Operands uniform on 1..max_operand written in ``base``."""
+
   max_operand: int
   base: int = 10
 
@@ -69,12 +70,13 @@ class GcdTask:
   def target_mask(self) -> np.ndarray:
     """bool ``[L]``: True at the answer digits."""
     mask = np.zeros(self.sequence_length, bool)
-    mask[self.prompt_length:] = True
+    mask[self.prompt_length :] = True
     return mask
 
 
-def sample_operands(rng: np.random.Generator, task: GcdTask,
-                    num_examples: int) -> tuple[np.ndarray, np.ndarray]:
+def sample_operands(
+  rng: np.random.Generator, task: GcdTask, num_examples: int
+) -> tuple[np.ndarray, np.ndarray]:
   """``num_examples`` pairs (a, b) uniform on 1..max_operand (int64)."""
   operands = rng.integers(1, task.max_operand + 1, size=(2, num_examples))
   return operands[0], operands[1]
@@ -98,18 +100,22 @@ def from_digits(digits: np.ndarray, task: GcdTask) -> np.ndarray:
   return np.where(valid, values, -1)
 
 
-def encode(a: np.ndarray, b: np.ndarray, answer: np.ndarray,
-           task: GcdTask) -> np.ndarray:
+def encode(
+  a: np.ndarray, b: np.ndarray, answer: np.ndarray, task: GcdTask
+) -> np.ndarray:
   """int32 rows ``a SEP b EQ answer`` ``[n, L]``."""
   a, b = np.asarray(a), np.asarray(b)
   sep = np.full(a.shape + (1,), task.sep_token)
   eq = np.full(a.shape + (1,), task.eq_token)
-  return np.concatenate([to_digits(a, task), sep, to_digits(b, task), eq,
-                         to_digits(answer, task)], axis=-1).astype(np.int32)
+  return np.concatenate(
+    [to_digits(a, task), sep, to_digits(b, task), eq, to_digits(answer, task)],
+    axis=-1,
+  ).astype(np.int32)
 
 
-def clean_examples(rng: np.random.Generator, task: GcdTask,
-                   num_examples: int) -> dict[str, np.ndarray]:
+def clean_examples(
+  rng: np.random.Generator, task: GcdTask, num_examples: int
+) -> dict[str, np.ndarray]:
   """Rows with the true gcd: ``{"tokens", "a", "b", "gcd"}``."""
   a, b = sample_operands(rng, task, num_examples)
   gcd = np.gcd(a, b)
@@ -118,11 +124,12 @@ def clean_examples(rng: np.random.Generator, task: GcdTask,
 
 def decode_answer(tokens: np.ndarray, task: GcdTask) -> np.ndarray:
   """The answer of full rows ``[n, L]`` as ints (-1 if not a number)."""
-  return from_digits(np.asarray(tokens)[..., task.prompt_length:], task)
+  return from_digits(np.asarray(tokens)[..., task.prompt_length :], task)
 
 
-def gcd_probability(k: npt.ArrayLike,
-                    max_operand: int | None = None) -> np.ndarray:
+def gcd_probability(
+  k: npt.ArrayLike, max_operand: int | None = None
+) -> np.ndarray:
   """P(gcd(a, b) = k) for a, b uniform on 1..M (M None: the limit).
 
   The limit is 6 / (pi^2 k^2). For finite M it is exact by Moebius
@@ -130,13 +137,15 @@ def gcd_probability(k: npt.ArrayLike,
   """
   k = np.asarray(k, np.int64)
   if max_operand is None:
-    return 6.0 / (np.pi ** 2 * k.astype(float) ** 2)
+    return 6.0 / (np.pi**2 * k.astype(float) ** 2)
   mobius = _mobius(max_operand)
   out = np.zeros(k.shape, float)
   for index, value in np.ndenumerate(k):
     multiples = np.arange(1, max_operand // value + 1)
-    out[index] = np.sum(mobius[multiples] * (
-        max_operand // (multiples * value)) ** 2) / max_operand ** 2
+    out[index] = (
+      np.sum(mobius[multiples] * (max_operand // (multiples * value)) ** 2)
+      / max_operand**2
+    )
   return out
 
 
@@ -148,7 +157,7 @@ def _mobius(limit: int) -> np.ndarray:
   for prime in range(2, limit + 1):
     if not is_prime[prime]:
       continue
-    is_prime[2 * prime::prime] = False
+    is_prime[2 * prime :: prime] = False
     mu[prime::prime] *= -1
-    mu[prime * prime::prime * prime] = 0
+    mu[prime * prime :: prime * prime] = 0
   return mu

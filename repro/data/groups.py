@@ -29,8 +29,9 @@ NUM_GROUPS = 4
 NUM_CLASSES = 2
 
 
-def skewed_group_counts(num_examples: int, majority_fraction: float
-                        ) -> tuple[int, int, int, int]:
+def skewed_group_counts(
+  num_examples: int, majority_fraction: float
+) -> tuple[int, int, int, int]:
   """Exact sizes of groups (y, a) = (0,0), (0,1), (1,0), (1,1).
 
   Each class gets half of ``num_examples``; within a class round(
@@ -42,8 +43,9 @@ def skewed_group_counts(num_examples: int, majority_fraction: float
   return (majority, minority, minority, majority)
 
 
-def group_labels(counts: Sequence[int]
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def group_labels(
+  counts: Sequence[int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   """Static (y, a, g) int32 arrays, group by group, for ``counts``."""
   groups = np.repeat(np.arange(len(counts)), counts).astype(np.int32)
   return groups // 2, groups % 2, groups
@@ -55,11 +57,17 @@ def _shuffled_labels(rng: np.random.Generator, counts):
   return labels[order], attributes[order], groups[order]
 
 
-def gaussian_groups(rng: np.random.Generator, counts: Sequence[int], *,
-                    core_dim: int,
-                    spurious_dim: int, noise_dim: int, core_mean: float,
-                    spurious_mean: float, spurious_std: float
-                    ) -> dict[str, np.ndarray]:
+def gaussian_groups(
+  rng: np.random.Generator,
+  counts: Sequence[int],
+  *,
+  core_dim: int,
+  spurious_dim: int,
+  noise_dim: int,
+  core_mean: float,
+  spurious_mean: float,
+  spurious_std: float,
+) -> dict[str, np.ndarray]:
   """One set of the synthetic core / spurious / noise data.
 
   Returns:
@@ -72,14 +80,16 @@ def gaussian_groups(rng: np.random.Generator, counts: Sequence[int], *,
   sign_a = (2.0 * attributes - 1.0)[:, None]
   core = core_mean * sign_y + rng.standard_normal((num, core_dim))
   spurious = spurious_mean * sign_a + spurious_std * rng.standard_normal(
-      (num, spurious_dim))
+    (num, spurious_dim)
+  )
   noise = rng.standard_normal((num, noise_dim))
   x = np.concatenate([core, spurious, noise], axis=1).astype(np.float32)
   return {"x": x, "label": labels, "attribute": attributes, "group": groups}
 
 
-def digit_pools(images: np.ndarray, digit_labels: np.ndarray,
-                classes: tuple[int, int]) -> list[np.ndarray]:
+def digit_pools(
+  images: np.ndarray, digit_labels: np.ndarray, classes: tuple[int, int]
+) -> list[np.ndarray]:
   """The [n_c, H, W] images of each class of ``classes``, in order."""
   images = np.asarray(images, np.float32)
   if images.ndim == 4:
@@ -90,10 +100,14 @@ def digit_pools(images: np.ndarray, digit_labels: np.ndarray,
   return pools
 
 
-def dominoes(rng: np.random.Generator, counts: Sequence[int],
-             core_pools: Sequence[np.ndarray],
-             spurious_pools: Sequence[np.ndarray],
-             *, core_noise: float = 0.0) -> dict[str, np.ndarray]:
+def dominoes(
+  rng: np.random.Generator,
+  counts: Sequence[int],
+  core_pools: Sequence[np.ndarray],
+  spurious_pools: Sequence[np.ndarray],
+  *,
+  core_noise: float = 0.0,
+) -> dict[str, np.ndarray]:
   """Dominoes: the spurious digit of class a above the core digit of y.
 
   Args:
@@ -115,12 +129,18 @@ def dominoes(rng: np.random.Generator, counts: Sequence[int],
   spurious = np.empty((num, height, width), np.float32)
   for c in range(2):
     chosen = labels == c
-    core[chosen] = core_pools[c][rng.integers(0, len(core_pools[c]),
-                                              chosen.sum())]
+    core[chosen] = core_pools[c][
+      rng.integers(0, len(core_pools[c]), chosen.sum())
+    ]
     chosen = attributes == c
-    spurious[chosen] = spurious_pools[c][rng.integers(
-        0, len(spurious_pools[c]), chosen.sum())]
+    spurious[chosen] = spurious_pools[c][
+      rng.integers(0, len(spurious_pools[c]), chosen.sum())
+    ]
   core += core_noise * rng.standard_normal(core.shape).astype(np.float32)
   images = np.concatenate([spurious, core], axis=1)[..., None]
-  return {"x": images, "label": labels, "attribute": attributes,
-          "group": groups}
+  return {
+    "x": images,
+    "label": labels,
+    "attribute": attributes,
+    "group": groups,
+  }

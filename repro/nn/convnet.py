@@ -25,8 +25,14 @@ def conv3x3_patches(images: jax.Array) -> jax.Array:
   """
   height, width = images.shape[1], images.shape[2]
   padded = jnp.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
-  return jnp.concatenate([padded[:, dy:dy + height, dx:dx + width]
-                          for dy in range(3) for dx in range(3)], axis=-1)
+  return jnp.concatenate(
+    [
+      padded[:, dy : dy + height, dx : dx + width]
+      for dy in range(3)
+      for dx in range(3)
+    ],
+    axis=-1,
+  )
 
 
 class Conv3x3(nn.Module):
@@ -35,13 +41,15 @@ class Conv3x3(nn.Module):
   The kernel has nn.Conv's layout [3, 3, C_in, C_out] and init (LeCun
   normal); outputs equal nn.Conv(features, (3, 3), padding="SAME").
   """
+
   features: int
 
   @nn.compact
   def __call__(self, images: jax.Array) -> jax.Array:
     channels = images.shape[-1]
-    kernel = self.param("kernel", nn.initializers.lecun_normal(),
-                        (3, 3, channels, self.features))
+    kernel = self.param(
+      "kernel", nn.initializers.lecun_normal(), (3, 3, channels, self.features)
+    )
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
     patches = conv3x3_patches(images)
     return patches @ kernel.reshape(9 * channels, self.features) + bias
@@ -56,6 +64,7 @@ class InstanceNorm(nn.Module):
   E[x^2] - E[x]^2 cancels and made the float32 unroll's result depend on
   XLA's fusion choices at the 1e-5 level).
   """
+
   epsilon: float = 1e-5
 
   @nn.compact
@@ -78,6 +87,7 @@ class ConvNet(nn.Module):
     width: channels of every conv layer.
     norm: "instance" or "none".
   """
+
   num_classes: int = 9
   depth: int = 3
   width: int = 128

@@ -16,17 +16,20 @@ import jax.numpy as jnp
 from jax.typing import DTypeLike
 
 
-def initial_weights(dim: int, alpha: float,
-                    dtype: DTypeLike = jnp.float32) -> dict[str, jax.Array]:
+def initial_weights(
+  dim: int, alpha: float, dtype: DTypeLike = jnp.float32
+) -> dict[str, jax.Array]:
   """``{"u": a 1, "v": a 1}`` with a = alpha/sqrt(2 dim), so w = 0."""
   value = alpha / jnp.sqrt(2.0 * dim)
-  return {"u": jnp.full((dim,), value, dtype),
-          "v": jnp.full((dim,), value, dtype)}
+  return {
+    "u": jnp.full((dim,), value, dtype),
+    "v": jnp.full((dim,), value, dtype),
+  }
 
 
 def effective_weights(params: dict, depth: int = 2) -> jax.Array:
   """The linear predictor w = u^depth - v^depth of ``params``."""
-  return params["u"]**depth - params["v"]**depth
+  return params["u"] ** depth - params["v"] ** depth
 
 
 class DiagonalLinear(nn.Module):
@@ -36,6 +39,7 @@ class DiagonalLinear(nn.Module):
     alpha: initialisation scale; u = v = alpha/sqrt(2d) at init.
     depth: L, the power of the parameterisation (2 in the paper's code).
   """
+
   alpha: float = 1e-3
   depth: int = 2
 
@@ -44,7 +48,10 @@ class DiagonalLinear(nn.Module):
     flat = inputs.reshape(inputs.shape[0], -1)
     dim = flat.shape[-1]
     init = lambda key, shape, dtype=flat.dtype: jnp.full(
-        shape, self.alpha / jnp.sqrt(2.0 * dim), dtype)
-    params = {"u": self.param("u", init, (dim,)),
-              "v": self.param("v", init, (dim,))}
+      shape, self.alpha / jnp.sqrt(2.0 * dim), dtype
+    )
+    params = {
+      "u": self.param("u", init, (dim,)),
+      "v": self.param("v", init, (dim,)),
+    }
     return flat @ effective_weights(params, self.depth)

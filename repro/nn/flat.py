@@ -50,6 +50,7 @@ class FlatLayout:
     shapes: the leaves' shapes, in flattening order.
     dtype: the dtype ``ravel`` produces.
   """
+
   treedef: Any
   shapes: tuple[tuple[int, ...], ...]
   dtype: np.dtype
@@ -67,21 +68,29 @@ class FlatLayout:
     """The flat vector ``[D]`` of ``tree``, in ``self.dtype``."""
     leaves, treedef = jax.tree.flatten(tree)
     if treedef != self.treedef:
-      raise ValueError(f"tree structure {treedef} does not match the layout "
-                       f"{self.treedef}")
+      raise ValueError(
+        f"tree structure {treedef} does not match the layout {self.treedef}"
+      )
     if not leaves:
       return jnp.zeros((0,), self.dtype)
-    return jnp.concatenate([jnp.ravel(jnp.asarray(leaf)).astype(self.dtype)
-                            for leaf in leaves])
+    return jnp.concatenate(
+      [jnp.ravel(jnp.asarray(leaf)).astype(self.dtype) for leaf in leaves]
+    )
 
   def unravel(self, flat: jax.Array) -> Any:
     """The tree of ``flat`` ``[D]``; every leaf keeps ``flat``'s dtype."""
     if flat.shape != (self.num_params,):
-      raise ValueError(f"expected a vector of {self.num_params} parameters, "
-                       f"got shape {flat.shape}")
+      raise ValueError(
+        f"expected a vector of {self.num_params} parameters, "
+        f"got shape {flat.shape}"
+      )
     offsets = np.cumsum((0,) + self.sizes)
-    pieces = [flat[start:stop].reshape(shape) for start, stop, shape in
-              zip(offsets[:-1], offsets[1:], self.shapes, strict=True)]
+    pieces = [
+      flat[start:stop].reshape(shape)
+      for start, stop, shape in zip(
+        offsets[:-1], offsets[1:], self.shapes, strict=True
+      )
+    ]
     return jax.tree.unflatten(self.treedef, pieces)
 
 
@@ -107,6 +116,7 @@ class FlatModel:
     layout: the layout of ``module.init``'s variables (all collections).
     example_args: inputs ``init`` traces the module with.
   """
+
   module: nn.Module
   layout: FlatLayout
   example_args: tuple
@@ -127,8 +137,9 @@ class FlatModel:
     return self.layout.unravel(flat)
 
 
-def flat_model(module: nn.Module, *example_args: Any,
-               dtype: DTypeLike | None = None) -> FlatModel:
+def flat_model(
+  module: nn.Module, *example_args: Any, dtype: DTypeLike | None = None
+) -> FlatModel:
   """A ``FlatModel`` of ``module`` traced on ``example_args``.
 
   The example inputs are cast to ``dtype`` (if floating) so a float64
@@ -137,9 +148,10 @@ def flat_model(module: nn.Module, *example_args: Any,
   """
   dtype = default_float_dtype() if dtype is None else np.dtype(dtype)
   example_args = tuple(
-      arg.astype(dtype) if jnp.issubdtype(jnp.asarray(arg).dtype,
-                                          jnp.floating) else arg
-      for arg in example_args)
+    arg.astype(dtype)
+    if jnp.issubdtype(jnp.asarray(arg).dtype, jnp.floating)
+    else arg
+    for arg in example_args
+  )
   template = jax.eval_shape(module.init, jax.random.key(0), *example_args)
   return FlatModel(module, layout(template, dtype), example_args)
-

@@ -26,19 +26,28 @@ import jax.numpy as jnp
 from repro.nn.mlp import MLP, scaled_kaiming_normal
 
 
-def relu_mlp(hidden_sizes: Sequence[int] = (32, 32), num_classes: int = 3,
-             use_bias: bool = False, init_scale: float = 1.0) -> MLP:
+def relu_mlp(
+  hidden_sizes: Sequence[int] = (32, 32),
+  num_classes: int = 3,
+  use_bias: bool = False,
+  init_scale: float = 1.0,
+) -> MLP:
   """Fully connected ReLU network (Kaiming-normal, zero biases if any).
 
   ``relu_mlp((32, 32), 3)`` is the official code's ``Demo`` net.
   """
-  return MLP(hidden_sizes=tuple(hidden_sizes), num_outputs=num_classes,
-             use_bias=use_bias, weight_init="kaiming_normal",
-             init_scale=init_scale)
+  return MLP(
+    hidden_sizes=tuple(hidden_sizes),
+    num_outputs=num_classes,
+    use_bias=use_bias,
+    weight_init="kaiming_normal",
+    init_scale=init_scale,
+  )
 
 
-def lenet300100(num_classes: int = 10, use_bias: bool = False,
-                init_scale: float = 1.0) -> MLP:
+def lenet300100(
+  num_classes: int = 10, use_bias: bool = False, init_scale: float = 1.0
+) -> MLP:
   """LeNet-300-100 (784-300-100-10 on 28x28 images), bias-free by default."""
   return relu_mlp((300, 100), num_classes, use_bias, init_scale)
 
@@ -52,6 +61,7 @@ class LeNet5(nn.Module):
     init_scale: multiplies the Kaiming-normal weights (``alpha``).
     temperature: logits are divided by it.
   """
+
   num_classes: int = 10
   use_bias: bool = False
   init_scale: float = 1.0
@@ -62,17 +72,25 @@ class LeNet5(nn.Module):
     init = scaled_kaiming_normal(self.init_scale)
     hidden = images
     for index, channels in enumerate((6, 16)):
-      hidden = nn.Conv(channels, (5, 5), padding="VALID",
-                       use_bias=self.use_bias, kernel_init=init,
-                       name=f"conv_{index}")(hidden)
+      hidden = nn.Conv(
+        channels,
+        (5, 5),
+        padding="VALID",
+        use_bias=self.use_bias,
+        kernel_init=init,
+        name=f"conv_{index}",
+      )(hidden)
       hidden = nn.avg_pool(nn.relu(hidden), (2, 2), strides=(2, 2))
     hidden = hidden.reshape(hidden.shape[0], -1)
     for index, width in enumerate((120, 84)):
-      hidden = nn.relu(nn.Dense(width, use_bias=self.use_bias,
-                                kernel_init=init,
-                                name=f"dense_{index}")(hidden))
-    logits = nn.Dense(self.num_classes, use_bias=self.use_bias,
-                      kernel_init=init, name="dense_2")(hidden)
+      hidden = nn.relu(
+        nn.Dense(
+          width, use_bias=self.use_bias, kernel_init=init, name=f"dense_{index}"
+        )(hidden)
+      )
+    logits = nn.Dense(
+      self.num_classes, use_bias=self.use_bias, kernel_init=init, name="dense_2"
+    )(hidden)
     return logits / self.temperature
 
 
@@ -87,5 +105,6 @@ def num_weight_layers(model: nn.Module) -> int:
 
 def scale_params(params, alpha):
   """``alpha * theta`` (the paper's rescaling of an initialisation)."""
-  return jax.tree.map(lambda leaf: jnp.asarray(alpha, leaf.dtype) * leaf,
-                      params)
+  return jax.tree.map(
+    lambda leaf: jnp.asarray(alpha, leaf.dtype) * leaf, params
+  )

@@ -48,9 +48,11 @@ INITS = ("uniform", "kaiming_normal")
 
 def uniform_fan_in(scale: float = 1.0) -> Callable:
   """Initializer U(+-scale/sqrt(fan_in)) with fan_in = shape[0]."""
+
   def init(key, shape, dtype=jnp.float32):
     bound = scale / jnp.sqrt(shape[0])
     return jax.random.uniform(key, shape, dtype, -bound, bound)
+
   return init
 
 
@@ -60,13 +62,15 @@ def uniform_bias(fan_in: int, scale: float = 1.0) -> Callable:
 
   def init(key, shape, dtype=jnp.float32):
     return jax.random.uniform(key, shape, dtype, -bound, bound)
+
   return init
 
 
 def scaled_kaiming_normal(init_scale: float = 1.0) -> Callable:
   """Kaiming-normal init (std ``sqrt(2 / fan_in)``) times ``init_scale``."""
-  return nn.initializers.variance_scaling(2.0 * init_scale**2, "fan_in",
-                                          "normal")
+  return nn.initializers.variance_scaling(
+    2.0 * init_scale**2, "fan_in", "normal"
+  )
 
 
 def initializers(weight_init: str, scale: float, fan_in: int):
@@ -75,8 +79,9 @@ def initializers(weight_init: str, scale: float, fan_in: int):
     return uniform_fan_in(scale), uniform_bias(fan_in, scale)
   if weight_init == "kaiming_normal":
     return scaled_kaiming_normal(scale), nn.initializers.zeros_init()
-  raise ValueError(f"unknown weight_init {weight_init!r}; choose one of "
-                   f"{INITS}")
+  raise ValueError(
+    f"unknown weight_init {weight_init!r}; choose one of {INITS}"
+  )
 
 
 class MLP(nn.Module):
@@ -98,6 +103,7 @@ class MLP(nn.Module):
     output_name: name of the output layer; ``None`` means
       ``dense_<len(hidden_sizes)>``.
   """
+
   hidden_sizes: Sequence[int] = (256,)
   num_outputs: int | None = 1
   use_bias: bool = False
@@ -109,33 +115,49 @@ class MLP(nn.Module):
   output_name: str | None = None
 
   @nn.compact
-  def __call__(self, inputs: jax.Array, train: bool = False,
-               return_features: bool = False):
+  def __call__(
+    self, inputs: jax.Array, train: bool = False, return_features: bool = False
+  ):
     """Outputs, and with ``return_features`` every hidden layer's output."""
     hidden = inputs.reshape(inputs.shape[0], -1)
     features = []
     for index, width in enumerate(self.hidden_sizes):
-      kernel_init, bias_init = initializers(self.weight_init, self.init_scale,
-                                            hidden.shape[-1])
-      hidden = nn.Dense(width, use_bias=self.use_bias and not self.batch_norm,
-                        kernel_init=kernel_init, bias_init=bias_init,
-                        name=f"dense_{index}")(hidden)
+      kernel_init, bias_init = initializers(
+        self.weight_init, self.init_scale, hidden.shape[-1]
+      )
+      hidden = nn.Dense(
+        width,
+        use_bias=self.use_bias and not self.batch_norm,
+        kernel_init=kernel_init,
+        bias_init=bias_init,
+        name=f"dense_{index}",
+      )(hidden)
       if self.batch_norm:
-        hidden = nn.BatchNorm(use_running_average=not train, momentum=0.9,
-                              epsilon=1e-5, name=f"batch_norm_{index}")(hidden)
+        hidden = nn.BatchNorm(
+          use_running_average=not train,
+          momentum=0.9,
+          epsilon=1e-5,
+          name=f"batch_norm_{index}",
+        )(hidden)
       hidden = self.activation(hidden)
       if self.dropout_rate > 0:
         hidden = nn.Dropout(self.dropout_rate, name=f"Dropout_{index}")(
-            hidden, deterministic=not train)
+          hidden, deterministic=not train
+        )
       features.append(hidden)
     outputs = hidden
     if self.num_outputs is not None:
-      kernel_init, bias_init = initializers(self.weight_init, self.init_scale,
-                                            hidden.shape[-1])
+      kernel_init, bias_init = initializers(
+        self.weight_init, self.init_scale, hidden.shape[-1]
+      )
       name = self.output_name or f"dense_{len(self.hidden_sizes)}"
-      outputs = nn.Dense(self.num_outputs, use_bias=self.use_bias,
-                         kernel_init=kernel_init, bias_init=bias_init,
-                         name=name)(hidden)
+      outputs = nn.Dense(
+        self.num_outputs,
+        use_bias=self.use_bias,
+        kernel_init=kernel_init,
+        bias_init=bias_init,
+        name=name,
+      )(hidden)
       if self.num_outputs == 1:
         outputs = outputs[:, 0]
     if return_features:

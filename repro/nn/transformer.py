@@ -42,8 +42,9 @@ from repro.ops.losses import log_likelihood
 
 # PyTorch's nn.Linear default: kaiming_uniform(a=sqrt(5)), i.e.
 # U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-torch_linear_init = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in",
-                                                     "uniform")
+torch_linear_init = nn.initializers.variance_scaling(
+  1.0 / 3.0, "fan_in", "uniform"
+)
 # PyTorch's nn.Embedding default: N(0, 1).
 torch_embedding_init = nn.initializers.normal(stddev=1.0)
 
@@ -56,6 +57,7 @@ class AttentionOverride(NamedTuple):
     weights: ``[T, T]`` or ``[batch, T, T]`` replacement weights (rows should
       sum to one; nothing is renormalised).
   """
+
   rows: jax.Array
   weights: jax.Array
 
@@ -72,55 +74,72 @@ class SelfAttention(nn.Module):
     num_heads: number of heads; must divide the input width.
     use_bias: biases in the ``qkv`` and output projections.
   """
+
   num_heads: int = 1
   use_bias: bool = False
 
   @nn.compact
-  def __call__(self, inputs: jax.Array,
-               override: AttentionOverride | None = None):
+  def __call__(
+    self, inputs: jax.Array, override: AttentionOverride | None = None
+  ):
     batch, length, width = inputs.shape
     if width % self.num_heads:
-      raise ValueError(f"width {width} is not divisible by num_heads "
-                       f"{self.num_heads}")
+      raise ValueError(
+        f"width {width} is not divisible by num_heads {self.num_heads}"
+      )
     head_dim = width // self.num_heads
-    qkv = nn.Dense(3 * width, use_bias=self.use_bias,
-                   kernel_init=torch_linear_init, name="qkv")(inputs)
+    qkv = nn.Dense(
+      3 * width,
+      use_bias=self.use_bias,
+      kernel_init=torch_linear_init,
+      name="qkv",
+    )(inputs)
     query, key, value = jnp.split(qkv, 3, axis=-1)
     split = lambda x: x.reshape(batch, length, self.num_heads, head_dim)
     query, key, value = split(query), split(key), split(value)
     scores = jnp.einsum("bqhd,bkhd->bhqk", query, key) / jnp.sqrt(
-        jnp.asarray(head_dim, inputs.dtype))
+      jnp.asarray(head_dim, inputs.dtype)
+    )
     scores = jnp.where(causal_mask(length), scores, -jnp.inf)
     weights = jax.nn.softmax(scores, axis=-1)
     if override is not None:
       rows = jnp.broadcast_to(override.rows, (batch, length))
-      replacement = jnp.broadcast_to(override.weights,
-                                     (batch, length, length))
-      weights = jnp.where(rows[:, None, :, None], replacement[:, None],
-                          weights)
+      replacement = jnp.broadcast_to(override.weights, (batch, length, length))
+      weights = jnp.where(rows[:, None, :, None], replacement[:, None], weights)
     mixed = jnp.einsum("bhqk,bkhd->bqhd", weights, value)
     mixed = mixed.reshape(batch, length, width)
-    output = nn.Dense(width, use_bias=self.use_bias,
-                      kernel_init=torch_linear_init, name="out")(mixed)
+    output = nn.Dense(
+      width, use_bias=self.use_bias, kernel_init=torch_linear_init, name="out"
+    )(mixed)
     return output, weights
 
 
 class FeedForward(nn.Module):
   """Two dense layers with an exact (erf) GELU, as PyTorch's ``F.gelu``."""
+
   hidden_width: int
   use_bias: bool = False
 
   @nn.compact
   def __call__(self, inputs: jax.Array) -> jax.Array:
-    hidden = nn.Dense(self.hidden_width, use_bias=self.use_bias,
-                      kernel_init=torch_linear_init, name="fc1")(inputs)
+    hidden = nn.Dense(
+      self.hidden_width,
+      use_bias=self.use_bias,
+      kernel_init=torch_linear_init,
+      name="fc1",
+    )(inputs)
     hidden = nn.gelu(hidden, approximate=False)
-    return nn.Dense(inputs.shape[-1], use_bias=self.use_bias,
-                    kernel_init=torch_linear_init, name="fc2")(hidden)
+    return nn.Dense(
+      inputs.shape[-1],
+      use_bias=self.use_bias,
+      kernel_init=torch_linear_init,
+      name="fc2",
+    )(hidden)
 
 
 class Block(nn.Module):
   """Pre-norm block: attention then MLP, each added to the residual."""
+
   num_heads: int
   ffn_width: int
   use_bias: bool = False
@@ -128,17 +147,21 @@ class Block(nn.Module):
   normalized_residual: bool = True
 
   @nn.compact
-  def __call__(self, inputs: jax.Array,
-               override: AttentionOverride | None = None):
-    norm = lambda name: nn.LayerNorm(epsilon=self.layer_norm_eps,
-                                     use_bias=self.use_bias, name=name)
+  def __call__(
+    self, inputs: jax.Array, override: AttentionOverride | None = None
+  ):
+    norm = lambda name: nn.LayerNorm(
+      epsilon=self.layer_norm_eps, use_bias=self.use_bias, name=name
+    )
     normed = norm("norm_1")(inputs)
-    attended, weights = SelfAttention(self.num_heads, self.use_bias,
-                                      name="attn")(normed, override)
+    attended, weights = SelfAttention(
+      self.num_heads, self.use_bias, name="attn"
+    )(normed, override)
     residual = normed if self.normalized_residual else inputs
     hidden = residual + attended
-    hidden = hidden + FeedForward(self.ffn_width, self.use_bias,
-                                  name="mlp")(norm("norm_2")(hidden))
+    hidden = hidden + FeedForward(self.ffn_width, self.use_bias, name="mlp")(
+      norm("norm_2")(hidden)
+    )
     return hidden, weights
 
 
@@ -160,6 +183,7 @@ class Transformer(nn.Module):
     emb_dropout: dropout rate on the embeddings (needs ``train=True`` and a
       ``dropout`` rng).
   """
+
   vocab_size: int
   max_len: int
   num_layers: int = 2
@@ -173,10 +197,14 @@ class Transformer(nn.Module):
   emb_dropout: float = 0.0
 
   @nn.compact
-  def __call__(self, tokens: jax.Array, *, train: bool = False,
-               return_attention: bool = False,
-               attention_overrides: Sequence[AttentionOverride | None]
-               | None = None):
+  def __call__(
+    self,
+    tokens: jax.Array,
+    *,
+    train: bool = False,
+    return_attention: bool = False,
+    attention_overrides: Sequence[AttentionOverride | None] | None = None,
+  ):
     """Logits ``[B, T, V]``, and attention ``[B, layers, heads, T, T]``.
 
     Args:
@@ -194,31 +222,46 @@ class Transformer(nn.Module):
     if len(attention_overrides) != self.num_layers:
       raise ValueError("attention_overrides needs one entry per layer")
     pos_width = self.width if self.pos_width is None else self.pos_width
-    hidden = nn.Embed(self.vocab_size, self.width,
-                      embedding_init=torch_embedding_init,
-                      name="token_embedding")(tokens)
-    positions = self.param("position_embedding", torch_embedding_init,
-                           (self.max_len, pos_width))
+    hidden = nn.Embed(
+      self.vocab_size,
+      self.width,
+      embedding_init=torch_embedding_init,
+      name="token_embedding",
+    )(tokens)
+    positions = self.param(
+      "position_embedding", torch_embedding_init, (self.max_len, pos_width)
+    )
     hidden = hidden.at[..., :pos_width].add(positions[:length])
     hidden = nn.Dropout(self.emb_dropout, deterministic=not train)(hidden)
     ffn_width = 4 * self.width if self.ffn_width is None else self.ffn_width
     attention = []
     for layer, override in enumerate(attention_overrides):
-      hidden, weights = Block(self.num_heads, ffn_width, self.use_bias,
-                              self.layer_norm_eps, self.normalized_residual,
-                              name=f"block_{layer}")(hidden, override)
+      hidden, weights = Block(
+        self.num_heads,
+        ffn_width,
+        self.use_bias,
+        self.layer_norm_eps,
+        self.normalized_residual,
+        name=f"block_{layer}",
+      )(hidden, override)
       attention.append(weights)
-    hidden = nn.LayerNorm(epsilon=self.layer_norm_eps, use_bias=self.use_bias,
-                          name="output_norm")(hidden)
-    logits = nn.Dense(self.vocab_size, use_bias=False,
-                      kernel_init=torch_linear_init, name="unembed")(hidden)
+    hidden = nn.LayerNorm(
+      epsilon=self.layer_norm_eps, use_bias=self.use_bias, name="output_norm"
+    )(hidden)
+    logits = nn.Dense(
+      self.vocab_size,
+      use_bias=False,
+      kernel_init=torch_linear_init,
+      name="unembed",
+    )(hidden)
     if return_attention:
       return logits, jnp.stack(attention, axis=1)
     return logits
 
 
-def masked_next_token_loss(logits: jax.Array, tokens: jax.Array,
-                           target_mask: jax.Array) -> jax.Array:
+def masked_next_token_loss(
+  logits: jax.Array, tokens: jax.Array, target_mask: jax.Array
+) -> jax.Array:
   """Mean cross-entropy of predicting the masked tokens from their prefix.
 
   The logits at position ``i`` predict token ``i + 1``; only tokens where
@@ -234,13 +277,13 @@ def masked_next_token_loss(logits: jax.Array, tokens: jax.Array,
     The mean over all target tokens of the batch.
   """
   picked = log_likelihood(logits[:, :-1].astype(jnp.float32), tokens[:, 1:])
-  mask = jnp.broadcast_to(target_mask, tokens.shape)[:, 1:].astype(
-      jnp.float32)
+  mask = jnp.broadcast_to(target_mask, tokens.shape)[:, 1:].astype(jnp.float32)
   return -jnp.sum(picked * mask) / jnp.maximum(jnp.sum(mask), 1.0)
 
 
-def exact_match(logits: jax.Array, tokens: jax.Array,
-                target_mask: jax.Array) -> jax.Array:
+def exact_match(
+  logits: jax.Array, tokens: jax.Array, target_mask: jax.Array
+) -> jax.Array:
   """Whether the argmax is right at every target token (teacher forcing).
 
   Returns bool ``[B]``; for a deterministic target this equals greedy

@@ -40,13 +40,15 @@ class VGG(nn.Module):
     num_classes: number of logits.
     width_multiplier: scales every channel count (tests use a small one).
   """
+
   layers: Sequence[int | str] = VGG11_LAYERS
   num_classes: int = 10
   width_multiplier: float = 1.0
 
   @nn.compact
-  def __call__(self, images: jax.Array, train: bool = False,
-               return_features: bool = False):
+  def __call__(
+    self, images: jax.Array, train: bool = False, return_features: bool = False
+  ):
     hidden = images
     features = []
     for item in self.layers:
@@ -54,10 +56,15 @@ class VGG(nn.Module):
         hidden = nn.max_pool(hidden, (2, 2), strides=(2, 2))
         continue
       channels = max(1, int(round(item * self.width_multiplier)))
-      hidden = nn.Conv(channels, (3, 3), padding=1,
-                       kernel_init=nn.initializers.kaiming_normal())(hidden)
-      hidden = nn.BatchNorm(use_running_average=not train, momentum=0.9,
-                            epsilon=1e-5)(hidden)
+      hidden = nn.Conv(
+        channels,
+        (3, 3),
+        padding=1,
+        kernel_init=nn.initializers.kaiming_normal(),
+      )(hidden)
+      hidden = nn.BatchNorm(
+        use_running_average=not train, momentum=0.9, epsilon=1e-5
+      )(hidden)
       hidden = nn.relu(hidden)
       features.append(jnp.mean(hidden, axis=(1, 2)))
     hidden = nn.avg_pool(hidden, (2, 2), strides=(2, 2))

@@ -32,38 +32,50 @@ from repro.ops import attacks
 from repro.ops.losses import mean_cross_entropy
 
 
-def kl_from_probabilities(logits: jax.Array,
-                          reference_probabilities: jax.Array) -> jax.Array:
+def kl_from_probabilities(
+  logits: jax.Array, reference_probabilities: jax.Array
+) -> jax.Array:
   """Per-example ``KL(p || softmax(logits))`` for reference ``p``; ``[n]``.
 
   Terms with ``p_k = 0`` contribute 0 (the convention of ``KLDivLoss``).
   """
   log_q = jax.nn.log_softmax(logits)
-  log_p = jnp.log(jnp.where(reference_probabilities > 0,
-                            reference_probabilities, 1.0))
+  log_p = jnp.log(
+    jnp.where(reference_probabilities > 0, reference_probabilities, 1.0)
+  )
   return jnp.sum(reference_probabilities * (log_p - log_q), axis=-1)
 
 
-def trades_loss(clean_logits: jax.Array, adversarial_logits: jax.Array,
-                labels: jax.Array, beta: float) -> tuple[jax.Array, dict]:
+def trades_loss(
+  clean_logits: jax.Array,
+  adversarial_logits: jax.Array,
+  labels: jax.Array,
+  beta: float,
+) -> tuple[jax.Array, dict]:
   """TRADES objective (eq. (5) of Zhang et al.) and its two terms."""
   natural = mean_cross_entropy(clean_logits, labels)
-  robust = jnp.mean(kl_from_probabilities(
-      adversarial_logits, jax.nn.softmax(clean_logits)))
-  return natural + beta * robust, {"natural_loss": natural,
-                                   "robust_kl": robust}
+  robust = jnp.mean(
+    kl_from_probabilities(adversarial_logits, jax.nn.softmax(clean_logits))
+  )
+  return natural + beta * robust, {"natural_loss": natural, "robust_kl": robust}
 
 
 TRADES_STARTS = ("official", "uniform")
 TRADES_START_SCALE = 0.001
 
 
-def trades_adversarial(logits_fn: Callable[[jax.Array], jax.Array],
-                       x: jax.Array, key: jax.Array, *, eps: ArrayLike,
-                       num_steps: int, step_size: ArrayLike,
-                       norm: str = "linf",
-                       clean_logits: jax.Array | None = None,
-                       start: str = "official") -> jax.Array:
+def trades_adversarial(
+  logits_fn: Callable[[jax.Array], jax.Array],
+  x: jax.Array,
+  key: jax.Array,
+  *,
+  eps: ArrayLike,
+  num_steps: int,
+  step_size: ArrayLike,
+  norm: str = "linf",
+  clean_logits: jax.Array | None = None,
+  start: str = "official",
+) -> jax.Array:
   """``x'`` maximising ``KL(softmax f(x) || softmax f(x'))`` by PGD.
 
   Each step ascends the KL (sign of the gradient for linf, its direction
@@ -88,30 +100,60 @@ def trades_adversarial(logits_fn: Callable[[jax.Array], jax.Array],
     clean_logits = logits_fn(x)
   reference = jax.lax.stop_gradient(jax.nn.softmax(clean_logits))
   if start == "official":
-    start_delta = TRADES_START_SCALE * jax.random.normal(key, x.shape,
-                                                         x.dtype)
-    return attacks.pgd(logits_fn, x, reference, eps=eps,
-                       num_steps=num_steps, step_size=step_size, norm=norm,
-                       loss_fn=kl_from_probabilities,
-                       start_delta=start_delta)
+    start_delta = TRADES_START_SCALE * jax.random.normal(key, x.shape, x.dtype)
+    return attacks.pgd(
+      logits_fn,
+      x,
+      reference,
+      eps=eps,
+      num_steps=num_steps,
+      step_size=step_size,
+      norm=norm,
+      loss_fn=kl_from_probabilities,
+      start_delta=start_delta,
+    )
   if start == "uniform":
-    return attacks.pgd(logits_fn, x, reference, eps=eps,
-                       num_steps=num_steps, step_size=step_size, norm=norm,
-                       loss_fn=kl_from_probabilities, key=key,
-                       random_init=True)
-  raise ValueError(f"unknown TRADES start {start!r}; choose one of "
-                   f"{TRADES_STARTS}")
+    return attacks.pgd(
+      logits_fn,
+      x,
+      reference,
+      eps=eps,
+      num_steps=num_steps,
+      step_size=step_size,
+      norm=norm,
+      loss_fn=kl_from_probabilities,
+      key=key,
+      random_init=True,
+    )
+  raise ValueError(
+    f"unknown TRADES start {start!r}; choose one of {TRADES_STARTS}"
+  )
 
 
-def pgd_adversarial(logits_fn: Callable[[jax.Array], jax.Array],
-                    x: jax.Array, labels: jax.Array, key: jax.Array, *,
-                    eps: ArrayLike, num_steps: int, step_size: ArrayLike,
-                    norm: str = "linf") -> jax.Array:
+def pgd_adversarial(
+  logits_fn: Callable[[jax.Array], jax.Array],
+  x: jax.Array,
+  labels: jax.Array,
+  key: jax.Array,
+  *,
+  eps: ArrayLike,
+  num_steps: int,
+  step_size: ArrayLike,
+  norm: str = "linf",
+) -> jax.Array:
   """Untargeted PGD on the cross-entropy from a uniform random start.
 
   The PGD-AT attack of Madry et al. and of the paper's ``attack_pgd``
   (one restart).
   """
-  return attacks.pgd(logits_fn, x, labels, eps=eps, num_steps=num_steps,
-                     step_size=step_size, norm=norm, key=key,
-                     random_init=True)
+  return attacks.pgd(
+    logits_fn,
+    x,
+    labels,
+    eps=eps,
+    num_steps=num_steps,
+    step_size=step_size,
+    norm=norm,
+    key=key,
+    random_init=True,
+  )

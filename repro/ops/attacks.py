@@ -49,10 +49,14 @@ def _per_example_norm(values: jax.Array, order: float) -> jax.Array:
   return norms.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
-def project(delta: jax.Array, x: jax.Array, eps: ArrayLike,
-            norm: str = "linf",
-            clip_min: float | None = 0.0,
-            clip_max: float | None = 1.0) -> jax.Array:
+def project(
+  delta: jax.Array,
+  x: jax.Array,
+  eps: ArrayLike,
+  norm: str = "linf",
+  clip_min: float | None = 0.0,
+  clip_max: float | None = 1.0,
+) -> jax.Array:
   """Maps ``delta`` into the eps-ball, then ``x + delta`` into the box."""
   if norm == "linf":
     delta = jnp.clip(delta, -eps, eps)
@@ -67,19 +71,20 @@ def project(delta: jax.Array, x: jax.Array, eps: ArrayLike,
   return delta
 
 
-def random_start(key: jax.Array, x: jax.Array, eps: ArrayLike,
-                 norm: str = "linf") -> jax.Array:
+def random_start(
+  key: jax.Array, x: jax.Array, eps: ArrayLike, norm: str = "linf"
+) -> jax.Array:
   """A uniform random point of the eps-ball (before box clipping)."""
   if norm == "linf":
     return jax.random.uniform(key, x.shape, x.dtype, -eps, eps)
   if norm == "l2":
     key_direction, key_radius = jax.random.split(key)
     direction = jax.random.normal(key_direction, x.shape, x.dtype)
-    direction = direction / jnp.maximum(_per_example_norm(direction, 2),
-                                        1e-12)
+    direction = direction / jnp.maximum(_per_example_norm(direction, 2), 1e-12)
     dim = x[0].size
     radius = eps * jax.random.uniform(
-        key_radius, (x.shape[0],) + (1,) * (x.ndim - 1), x.dtype) ** (1 / dim)
+      key_radius, (x.shape[0],) + (1,) * (x.ndim - 1), x.dtype
+    ) ** (1 / dim)
     return direction * radius
   raise ValueError(f"unknown norm {norm!r}; choose one of {NORMS}")
 
@@ -90,11 +95,15 @@ def _ascent_direction(grad: jax.Array, norm: str) -> jax.Array:
   return grad / jnp.maximum(_per_example_norm(grad, 2), 1e-12)
 
 
-def eot_gradient(logits_fn: Callable[[jax.Array, jax.Array], jax.Array],
-                 x: jax.Array, labels: jax.Array, key: jax.Array, *,
-                 num_draws: int,
-                 loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (
-                     cross_entropy)) -> jax.Array:
+def eot_gradient(
+  logits_fn: Callable[[jax.Array, jax.Array], jax.Array],
+  x: jax.Array,
+  labels: jax.Array,
+  key: jax.Array,
+  *,
+  num_draws: int,
+  loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (cross_entropy),
+) -> jax.Array:
   """Monte Carlo E_k[grad_x sum_i loss(logits_fn(x, k), y)_i] (EOT).
 
   Athalye et al. (2018): for a stochastic model the attack follows the
@@ -103,32 +112,37 @@ def eot_gradient(logits_fn: Callable[[jax.Array, jax.Array], jax.Array],
   ``eot`` uses at its steps j = 0, 1, ...). Useful to check an attack's
   gradient against a closed form.
   """
+
   def draw_gradient(j):
-    return jax.grad(lambda inputs: jnp.sum(loss_fn(
-        logits_fn(inputs, jax.random.fold_in(key, j)), labels)))(x)
+    return jax.grad(
+      lambda inputs: jnp.sum(
+        loss_fn(logits_fn(inputs, jax.random.fold_in(key, j)), labels)
+      )
+    )(x)
+
   return jnp.mean(jax.lax.map(draw_gradient, jnp.arange(num_draws)), 0)
 
 
-def pgd(logits_fn: Callable[..., jax.Array],
-        x: jax.Array,
-        labels: jax.Array,
-        *,
-        eps: ArrayLike,
-        num_steps: int,
-        step_size: ArrayLike,
-        norm: str = "linf",
-        loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (
-            cross_entropy),
-        key: jax.Array | None = None,
-        random_init: bool = False,
-        num_restarts: int = 0,
-        targeted: bool = False,
-        clip_min: float | None = 0.0,
-        clip_max: float | None = 1.0,
-        eot: bool = False,
-        stop_on_success: Callable[[jax.Array, jax.Array], jax.Array] | None
-        = None,
-        start_delta: jax.Array | None = None) -> jax.Array:
+def pgd(
+  logits_fn: Callable[..., jax.Array],
+  x: jax.Array,
+  labels: jax.Array,
+  *,
+  eps: ArrayLike,
+  num_steps: int,
+  step_size: ArrayLike,
+  norm: str = "linf",
+  loss_fn: Callable[[jax.Array, jax.Array], jax.Array] = (cross_entropy),
+  key: jax.Array | None = None,
+  random_init: bool = False,
+  num_restarts: int = 0,
+  targeted: bool = False,
+  clip_min: float | None = 0.0,
+  clip_max: float | None = 1.0,
+  eot: bool = False,
+  stop_on_success: Callable[[jax.Array, jax.Array], jax.Array] | None = None,
+  start_delta: jax.Array | None = None,
+) -> jax.Array:
   """Returns adversarial inputs ``x + delta`` (same shape as ``x``).
 
   Args:
@@ -169,37 +183,54 @@ def pgd(logits_fn: Callable[..., jax.Array],
     key, eot_key = jax.random.split(key)
   objective = _pgd_objective(logits_fn, loss_fn, x, labels, sign, eot_key)
   attack_from = functools.partial(
-      _pgd_run, objective, x, labels, eps=eps, num_steps=num_steps,
-      step_size=step_size, norm=norm, clip_min=clip_min, clip_max=clip_max,
-      stop_on_success=stop_on_success, sign=sign)
+    _pgd_run,
+    objective,
+    x,
+    labels,
+    eps=eps,
+    num_steps=num_steps,
+    step_size=step_size,
+    norm=norm,
+    clip_min=clip_min,
+    clip_max=clip_max,
+    stop_on_success=stop_on_success,
+    sign=sign,
+  )
   start = functools.partial(_pgd_start, x=x, eps=eps, norm=norm)
-  keys = (jax.random.split(key, num_restarts + 1) if key is not None
-          else [None])
+  keys = jax.random.split(key, num_restarts + 1) if key is not None else [None]
   if start_delta is None:
     best_delta, best_score = attack_from(start(keys[0], random_init), 0)
   else:
     best_delta, best_score = attack_from(
-        jnp.asarray(start_delta, x.dtype), 0, project_start=False)
+      jnp.asarray(start_delta, x.dtype), 0, project_start=False
+    )
   if num_restarts:
     best_delta = _best_of_restarts(
-        lambda restart_key, run: attack_from(start(restart_key, True), run),
-        keys[1:], (best_delta, best_score), x.ndim)
+      lambda restart_key, run: attack_from(start(restart_key, True), run),
+      keys[1:],
+      (best_delta, best_score),
+      x.ndim,
+    )
   return x + best_delta
 
 
 def _best_of_restarts(attack, restart_keys, best, ndim: int):
   """Runs ``attack(key, run)`` for runs 1, 2, ... (one per key) and keeps,
   per example, the delta of the highest score, ``best`` included."""
+
   def restart(carry, restart_input):
     restart_key, run = restart_input
     best_delta, best_score = carry
     delta, score = attack(restart_key, run)
     better = score > best_score
-    return (jnp.where(_per_example(better, ndim), delta, best_delta),
-            jnp.where(better, score, best_score)), None
+    return (
+      jnp.where(_per_example(better, ndim), delta, best_delta),
+      jnp.where(better, score, best_score),
+    ), None
 
   (best_delta, _), _ = jax.lax.scan(
-      restart, best, (restart_keys, jnp.arange(1, len(restart_keys) + 1)))
+    restart, best, (restart_keys, jnp.arange(1, len(restart_keys) + 1))
+  )
   return best_delta
 
 
@@ -210,8 +241,9 @@ def _pgd_start(start_key, use_random: bool, *, x, eps, norm):
   return random_start(start_key, x, eps, norm)
 
 
-def _check_pgd_args(norm, key, random_init, num_restarts, eot,
-                    start_delta) -> None:
+def _check_pgd_args(
+  norm, key, random_init, num_restarts, eot, start_delta
+) -> None:
   """Raises ValueError for an unknown norm or a missing or clashing start."""
   if norm not in NORMS:
     raise ValueError(f"unknown norm {norm!r}; choose one of {NORMS}")
@@ -230,11 +262,13 @@ def _pgd_objective(logits_fn, loss_fn, x, labels, sign, eot_key):
   """``objective(delta, run, step) -> (sign * total loss, (losses,
   logits))``; with an ``eot_key`` the model draws a fresh key per run and
   step."""
+
   def model(inputs, run, step):
     if eot_key is None:
       return logits_fn(inputs)
-    return logits_fn(inputs, jax.random.fold_in(
-        jax.random.fold_in(eot_key, run), step))
+    return logits_fn(
+      inputs, jax.random.fold_in(jax.random.fold_in(eot_key, run), step)
+    )
 
   def objective(delta, run, step):
     logits = model(x + delta, run, step)
@@ -244,9 +278,23 @@ def _pgd_objective(logits_fn, loss_fn, x, labels, sign, eot_key):
   return objective
 
 
-def _pgd_run(objective, x, labels, delta, run, project_start=True, *, eps,
-             num_steps, step_size, norm, clip_min, clip_max, stop_on_success,
-             sign):
+def _pgd_run(
+  objective,
+  x,
+  labels,
+  delta,
+  run,
+  project_start=True,
+  *,
+  eps,
+  num_steps,
+  step_size,
+  norm,
+  clip_min,
+  clip_max,
+  stop_on_success,
+  sign,
+):
   """One PGD run from ``delta``: ``(final delta, per-example loss)``.
 
   The start is projected onto the ball and box unless ``project_start`` is
@@ -261,8 +309,14 @@ def _pgd_run(objective, x, labels, delta, run, project_start=True, *, eps,
     grad, (_, logits) = grad_fn(delta, run, t)
     if stop_on_success is not None:
       stopped = stopped | stop_on_success(logits, labels)
-    moved = project(delta + step_size * _ascent_direction(grad, norm), x,
-                    eps, norm, clip_min, clip_max)
+    moved = project(
+      delta + step_size * _ascent_direction(grad, norm),
+      x,
+      eps,
+      norm,
+      clip_min,
+      clip_max,
+    )
     return jnp.where(_per_example(stopped, x.ndim), delta, moved), stopped
 
   stopped = jnp.zeros(x.shape[0], bool)

@@ -31,8 +31,9 @@ def _steps(input_len, max_len: int):
   return steps, steps <= input_len
 
 
-def eoi_locator_weights(attention: jax.Array, input_len: int | jax.Array,
-                        max_len: int) -> tuple[jax.Array, jax.Array]:
+def eoi_locator_weights(
+  attention: jax.Array, input_len: int | jax.Array, max_len: int
+) -> tuple[jax.Array, jax.Array]:
   """Weights from the rows holding ``s_1..s_L`` to the EoI column.
 
   Args:
@@ -51,8 +52,9 @@ def eoi_locator_weights(attention: jax.Array, input_len: int | jax.Array,
   return jnp.where(valid, weights, 0.0), valid
 
 
-def iteration_head_weights(attention: jax.Array, input_len: int | jax.Array,
-                           max_len: int) -> tuple[jax.Array, jax.Array]:
+def iteration_head_weights(
+  attention: jax.Array, input_len: int | jax.Array, max_len: int
+) -> tuple[jax.Array, jax.Array]:
   """Diagonal weights ``A[L+t, t]``, ``t = 1..L`` (query ``s_{t-1}``, key
   ``x_t``).
 
@@ -69,9 +71,12 @@ def iteration_head_weights(attention: jax.Array, input_len: int | jax.Array,
 INVARIANCE_DDOF = 1  # the official torch.std
 
 
-def peakiness_scores(weights: jax.Array, valid: jax.Array,
-                     threshold: float = 0.5,
-                     ddof: int = INVARIANCE_DDOF) -> dict[str, jax.Array]:
+def peakiness_scores(
+  weights: jax.Array,
+  valid: jax.Array,
+  threshold: float = 0.5,
+  ddof: int = INVARIANCE_DDOF,
+) -> dict[str, jax.Array]:
   """Scores of ``[N, max_len]`` weights over the valid positions.
 
   Returns:
@@ -93,10 +98,13 @@ def peakiness_scores(weights: jax.Array, valid: jax.Array,
   return {"mean": mean, "frac_above": frac_above, "invariance": invariance}
 
 
-def circuit_scores(attention: jax.Array, input_len: int | jax.Array,
-                   max_len: int,
-                   threshold: float = 0.5,
-                   ddof: int = INVARIANCE_DDOF) -> dict[str, jax.Array]:
+def circuit_scores(
+  attention: jax.Array,
+  input_len: int | jax.Array,
+  max_len: int,
+  threshold: float = 0.5,
+  ddof: int = INVARIANCE_DDOF,
+) -> dict[str, jax.Array]:
   """Both scores for every (layer, head) of ``[N, layers, heads, T, T]``.
 
   ``threshold`` and ``ddof`` as in ``peakiness_scores``.
@@ -107,13 +115,17 @@ def circuit_scores(attention: jax.Array, input_len: int | jax.Array,
     and the iteration head in layer 1; both are given everywhere so a head
     that moved (Fig. 9: other implementations) is visible.
   """
+
   def one_head(head_attention):
     scores = {}
-    for name, fn in (("eoi", eoi_locator_weights),
-                     ("iter", iteration_head_weights)):
+    for name, fn in (
+      ("eoi", eoi_locator_weights),
+      ("iter", iteration_head_weights),
+    ):
       weights, valid = fn(head_attention, input_len, max_len)
-      for key, value in peakiness_scores(weights, valid, threshold,
-                                         ddof).items():
+      for key, value in peakiness_scores(
+        weights, valid, threshold, ddof
+      ).items():
         scores[f"{name}/{key}"] = value
     return scores
 
@@ -121,9 +133,9 @@ def circuit_scores(attention: jax.Array, input_len: int | jax.Array,
   return per_head(attention)
 
 
-def shifted_diagonal_override(input_len: int | jax.Array, width: int,
-                              shift: int = 1
-                              ) -> tuple[jax.Array, jax.Array]:
+def shifted_diagonal_override(
+  input_len: int | jax.Array, width: int, shift: int = 1
+) -> tuple[jax.Array, jax.Array]:
   """Rows and one-hot weights sending query ``L+t`` to key ``t + shift``.
 
   For the ablation of the iteration head: with ``shift = 1`` the query that

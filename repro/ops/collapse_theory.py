@@ -27,14 +27,16 @@ from jax.typing import ArrayLike, DTypeLike
 KAPPA_BISECTION_STEPS = 200
 
 
-def degrees_of_freedom(kappa: ArrayLike, eigenvalues: jax.Array,
-                       power: int = 1) -> jax.Array:
+def degrees_of_freedom(
+  kappa: ArrayLike, eigenvalues: jax.Array, power: int = 1
+) -> jax.Array:
   """df_m(kappa) = tr Sigma^m (Sigma + kappa I)^{-m}."""
   return jnp.sum((eigenvalues / (eigenvalues + kappa)) ** power)
 
 
-def solve_kappa(lam: ArrayLike, eigenvalues: jax.Array,
-                num_samples: ArrayLike) -> jax.Array:
+def solve_kappa(
+  lam: ArrayLike, eigenvalues: jax.Array, num_samples: ArrayLike
+) -> jax.Array:
   """The effective regularisation: the root of kappa - lam = kappa df1 / T.
 
   f(kappa) = kappa - lam - kappa df1(kappa) / T is negative below the
@@ -59,8 +61,9 @@ def solve_kappa(lam: ArrayLike, eigenvalues: jax.Array,
 
   def excess(log_kappa):
     kappa = jnp.exp(log_kappa)
-    return kappa - lam - kappa * degrees_of_freedom(
-        kappa, eigenvalues) / num_samples
+    return (
+      kappa - lam - kappa * degrees_of_freedom(kappa, eigenvalues) / num_samples
+    )
 
   def bisect(_, bounds):
     low, high = bounds
@@ -68,33 +71,38 @@ def solve_kappa(lam: ArrayLike, eigenvalues: jax.Array,
     above = excess(middle) > 0
     return jnp.where(above, low, middle), jnp.where(above, middle, high)
 
-  low, high = jax.lax.fori_loop(0, KAPPA_BISECTION_STEPS, bisect,
-                                (lower, upper))
+  low, high = jax.lax.fori_loop(
+    0, KAPPA_BISECTION_STEPS, bisect, (lower, upper)
+  )
   return jnp.exp(0.5 * (low + high))
 
 
-def isotropic_kappa(lam: ArrayLike, dim: ArrayLike,
-                    num_samples: ArrayLike) -> jax.Array:
+def isotropic_kappa(
+  lam: ArrayLike, dim: ArrayLike, num_samples: ArrayLike
+) -> jax.Array:
   """kappa for Sigma = I in closed form (a check of ``solve_kappa``).
 
   With df1 = d / (1 + kappa) and phi = d / T:
   kappa = [lam + phi - 1 + sqrt((1 - phi - lam)^2 + 4 lam)] / 2.
   """
   phi = dim / num_samples
-  return 0.5 * (lam + phi - 1.0 + jnp.sqrt((1.0 - phi - lam)**2 + 4.0 * lam))
+  return 0.5 * (lam + phi - 1.0 + jnp.sqrt((1.0 - phi - lam) ** 2 + 4.0 * lam))
 
 
-def effective_quantities(lam: ArrayLike, eigenvalues: jax.Array,
-                         num_samples: ArrayLike
-                         ) -> tuple[jax.Array, jax.Array, jax.Array]:
+def effective_quantities(
+  lam: ArrayLike, eigenvalues: jax.Array, num_samples: ArrayLike
+) -> tuple[jax.Array, jax.Array, jax.Array]:
   """(kappa, df1(kappa), df2(kappa)) for ridge ``lam`` on T samples."""
   kappa = solve_kappa(lam, eigenvalues, num_samples)
-  return (kappa, degrees_of_freedom(kappa, eigenvalues, 1),
-          degrees_of_freedom(kappa, eigenvalues, 2))
+  return (
+    kappa,
+    degrees_of_freedom(kappa, eigenvalues, 1),
+    degrees_of_freedom(kappa, eigenvalues, 2),
+  )
 
 
 def _bias(kappa, df2, eigenvalues, w0_squared, num_samples):
-  signal = jnp.sum(eigenvalues * w0_squared / (eigenvalues + kappa)**2)
+  signal = jnp.sum(eigenvalues * w0_squared / (eigenvalues + kappa) ** 2)
   return kappa**2 * signal / (1.0 - df2 / num_samples)
 
 
@@ -103,9 +111,12 @@ def _collapse_factor(df1, df2, dim, num_samples, gen_num_samples):
   return amplified / (gen_num_samples - dim - 1.0)
 
 
-def collapse_factor(lam: ArrayLike, eigenvalues: jax.Array,
-                    num_samples: ArrayLike,
-                    gen_num_samples: ArrayLike) -> jax.Array:
+def collapse_factor(
+  lam: ArrayLike,
+  eigenvalues: jax.Array,
+  num_samples: ArrayLike,
+  gen_num_samples: ArrayLike,
+) -> jax.Array:
   """rho with Delta_n = n gen_noise_var rho (paper, Sec. 4; needs T0 > d + 1).
 
   rho = [df2 + (d - 2 df1 + df2) df2 / (T - df2)] / (T0 - d - 1), where
@@ -114,33 +125,48 @@ def collapse_factor(lam: ArrayLike, eigenvalues: jax.Array,
   d - 2 df1 + df2 = kappa^2 tr (Sigma + kappa)^{-2}.
   """
   _, df1, df2 = effective_quantities(lam, eigenvalues, num_samples)
-  return _collapse_factor(df1, df2, eigenvalues.shape[0], num_samples,
-                          gen_num_samples)
+  return _collapse_factor(
+    df1, df2, eigenvalues.shape[0], num_samples, gen_num_samples
+  )
 
 
-def ridge_test_error(lam: ArrayLike, eigenvalues: jax.Array,
-                     w0_squared: jax.Array, num_samples: ArrayLike,
-                     noise_var: ArrayLike, gen_num_samples: ArrayLike,
-                     gen_noise_var: ArrayLike,
-                     num_generations: ArrayLike) -> jax.Array:
+def ridge_test_error(
+  lam: ArrayLike,
+  eigenvalues: jax.Array,
+  w0_squared: jax.Array,
+  num_samples: ArrayLike,
+  noise_var: ArrayLike,
+  gen_num_samples: ArrayLike,
+  gen_noise_var: ArrayLike,
+  num_generations: ArrayLike,
+) -> jax.Array:
   """E_test(w_n^pred) ~ Bias + Var + n gen_noise_var rho (paper, Thm 4.1).
 
   The paper's Section 4 result: the collapse adds a term linear in the
   number of generations n on top of the clean ridge bias and variance.
   """
   kappa, df1, df2 = effective_quantities(lam, eigenvalues, num_samples)
-  return (_bias(kappa, df2, eigenvalues, w0_squared, num_samples)
-          + noise_var * df2 / (num_samples - df2)
-          + num_generations * gen_noise_var * _collapse_factor(
-              df1, df2, eigenvalues.shape[0], num_samples, gen_num_samples))
+  return (
+    _bias(kappa, df2, eigenvalues, w0_squared, num_samples)
+    + noise_var * df2 / (num_samples - df2)
+    + num_generations
+    * gen_noise_var
+    * _collapse_factor(
+      df1, df2, eigenvalues.shape[0], num_samples, gen_num_samples
+    )
+  )
 
 
-def noise_equivalent_test_error(lam: ArrayLike, eigenvalues: jax.Array,
-                                w0_squared: jax.Array,
-                                num_samples: ArrayLike, noise_var: ArrayLike,
-                                gen_num_samples: ArrayLike,
-                                gen_noise_var: ArrayLike,
-                                num_generations: ArrayLike) -> jax.Array:
+def noise_equivalent_test_error(
+  lam: ArrayLike,
+  eigenvalues: jax.Array,
+  w0_squared: jax.Array,
+  num_samples: ArrayLike,
+  noise_var: ArrayLike,
+  gen_num_samples: ArrayLike,
+  gen_noise_var: ArrayLike,
+  num_generations: ArrayLike,
+) -> jax.Array:
   """The d >> T form: collapse acts as extra label noise (paper, Sec. 4).
 
   Bias(kappa) + (noise_var + n gen_noise_var d / (T0 - d - 1)) df2 /
@@ -149,29 +175,38 @@ def noise_equivalent_test_error(lam: ArrayLike, eigenvalues: jax.Array,
   dim = eigenvalues.shape[0]
   kappa, _, df2 = effective_quantities(lam, eigenvalues, num_samples)
   effective_noise = noise_var + num_generations * gen_noise_var * dim / (
-      gen_num_samples - dim - 1.0)
-  return (_bias(kappa, df2, eigenvalues, w0_squared, num_samples)
-          + effective_noise * df2 / (num_samples - df2))
+    gen_num_samples - dim - 1.0
+  )
+  return _bias(
+    kappa, df2, eigenvalues, w0_squared, num_samples
+  ) + effective_noise * df2 / (num_samples - df2)
 
 
-def ols_test_error(dim: int, num_samples: float, noise_var: float,
-                   gen_num_samples: float, gen_noise_var: float,
-                   num_generations: ArrayLike) -> ArrayLike:
+def ols_test_error(
+  dim: int,
+  num_samples: float,
+  noise_var: float,
+  gen_num_samples: float,
+  gen_noise_var: float,
+  num_generations: ArrayLike,
+) -> ArrayLike:
   """Exact OLS error: s^2 d / (T - d - 1) + n s0^2 d / (T0 - d - 1).
 
   Derived for the collapse_regression study (README, What is reproduced),
   for T, T0 >= d + 2; independent of Sigma and w0.
   """
-  return (noise_var * dim / (num_samples - dim - 1.0)
-          + num_generations * gen_noise_var * dim / (
-              gen_num_samples - dim - 1.0))
+  return noise_var * dim / (
+    num_samples - dim - 1.0
+  ) + num_generations * gen_noise_var * dim / (gen_num_samples - dim - 1.0)
 
 
-def overparameterised_generator_error(dim: int, gen_num_samples: float,
-                                      num_generations: ArrayLike,
-                                      w0_norm_squared: float,
-                                      gen_noise_var: float = 0.0
-                                      ) -> ArrayLike:
+def overparameterised_generator_error(
+  dim: int,
+  gen_num_samples: float,
+  num_generations: ArrayLike,
+  w0_norm_squared: float,
+  gen_noise_var: float = 0.0,
+) -> ArrayLike:
   """E||w_n - w0||^2 for Sigma = I and a min-norm generator with T0 < d.
 
   Noise-free, w_k = P_k w_{k-1} with P_k a uniformly random rank-T0
@@ -186,15 +221,17 @@ def overparameterised_generator_error(dim: int, gen_num_samples: float,
   return w0_norm_squared * shrunk + noise * shrunk / (1.0 - keep)
 
 
-def power_law_spectrum(dim: int, beta: float,
-                       dtype: DTypeLike | None = None) -> jax.Array:
+def power_law_spectrum(
+  dim: int, beta: float, dtype: DTypeLike | None = None
+) -> jax.Array:
   """Capacity condition lambda_j = j^-beta, j = 1..d (paper Section 5)."""
   index = jnp.arange(1, dim + 1, dtype=dtype or jnp.float64)
   return index ** (-beta)
 
 
-def power_law_source(dim: int, beta: float, source: float,
-                     dtype: DTypeLike | None = None) -> jax.Array:
+def power_law_source(
+  dim: int, beta: float, source: float, dtype: DTypeLike | None = None
+) -> jax.Array:
   """Squared truth coefficients with (w0_j)^2 lambda_j = j^(-1 - 2 beta r).
 
   The source condition of Section 5: w0_j^2 = j^(-1 - 2 beta r) / j^-beta.

@@ -28,8 +28,9 @@ def trace_over_frobenius(matrix: jax.Array) -> jax.Array:
   ``positive_curvature(eigvalsh(A))`` for symmetric ``A``.
   """
   norm = jnp.linalg.norm(matrix)
-  return jnp.where(norm > 0, jnp.trace(matrix) / jnp.where(norm > 0, norm, 1),
-                   0.0)
+  return jnp.where(
+    norm > 0, jnp.trace(matrix) / jnp.where(norm > 0, norm, 1), 0.0
+  )
 
 
 def positive_curvature(eigenvalues: jax.Array) -> jax.Array:
@@ -85,8 +86,9 @@ def softmax_gamma(probs: jax.Array) -> jax.Array:
   return trace_over_frobenius(softmax_covariance(probs))
 
 
-def logit_gradient_variances(jacobians: jax.Array
-                             ) -> tuple[jax.Array, jax.Array]:
+def logit_gradient_variances(
+  jacobians: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
   """``(var_E, var_C)`` of logit gradients ``jacobians [S, K, d]``.
 
   The model of "Eq. 9": ``dz_k(x_s)/dtheta = c_k + e_sk`` with a
@@ -100,8 +102,9 @@ def logit_gradient_variances(jacobians: jax.Array
   return jnp.var(deviations), jnp.var(common)
 
 
-def expected_gauss_newton_curvature(var_e: jax.Array, var_c: jax.Array,
-                                    dim: int, gamma: jax.Array) -> jax.Array:
+def expected_gauss_newton_curvature(
+  var_e: jax.Array, var_c: jax.Array, dim: int, gamma: jax.Array
+) -> jax.Array:
   """Positive curvature of ``E[G]`` in a ``dim``-dimensional subspace.
 
   ``sqrt(d)(s_E + s_C) / sqrt(s_E^2 + 2 s_E s_C + d s_C^2 / Gamma^2)`` with
@@ -111,8 +114,9 @@ def expected_gauss_newton_curvature(var_e: jax.Array, var_c: jax.Array,
   """
   safe_gamma = jnp.where(gamma >= 1, gamma, 1.0)
   numerator = jnp.sqrt(dim) * (var_e + var_c)
-  denominator = jnp.sqrt(var_e**2 + 2 * var_e * var_c +
-                         dim * var_c**2 / safe_gamma**2)
+  denominator = jnp.sqrt(
+    var_e**2 + 2 * var_e * var_c + dim * var_c**2 / safe_gamma**2
+  )
   return jnp.where(gamma >= 1, numerator / denominator, 0.0)
 
 

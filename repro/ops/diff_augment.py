@@ -62,8 +62,9 @@ def crop(images: jax.Array, key: jax.Array) -> jax.Array:
   """Random translation by up to CROP_RATIO of the size, zero padded."""
   _, height, width, _ = images.shape
   max_shift = int(round(CROP_RATIO * height))
-  shifts = jax.random.randint(key, (images.shape[0], 2), -max_shift,
-                              max_shift + 1)
+  shifts = jax.random.randint(
+    key, (images.shape[0], 2), -max_shift, max_shift + 1
+  )
 
   def one(image, shift):
     rows = _shift_matrix(shift[0], height).astype(image.dtype)
@@ -84,7 +85,8 @@ def cutout(images: jax.Array, key: jax.Array) -> jax.Array:
   rows = jnp.arange(height)[None, :, None]
   cols = jnp.arange(width)[None, None, :]
   inside = (jnp.abs(rows - centre_r) < half_h) & (
-      jnp.abs(cols - centre_c) < half_w)
+    jnp.abs(cols - centre_c) < half_w
+  )
   return images * (~inside)[..., None].astype(images.dtype)
 
 
@@ -97,8 +99,7 @@ def flip(images: jax.Array, key: jax.Array) -> jax.Array:
 def rot90(images: jax.Array, key: jax.Array) -> jax.Array:
   """Rotate each (square) image by k * 90 degrees, k uniform in 0..3."""
   turns = jax.random.randint(key, (images.shape[0],), 0, 4)
-  rotations = jnp.stack([jnp.rot90(images, k, axes=(1, 2))
-                         for k in range(4)])
+  rotations = jnp.stack([jnp.rot90(images, k, axes=(1, 2)) for k in range(4)])
   one_hot = jax.nn.one_hot(turns, 4, dtype=images.dtype)
   return jnp.einsum("kbhwc,bk->bhwc", rotations, one_hot)
 
@@ -110,14 +111,21 @@ def affine(images: jax.Array, matrices: jax.Array) -> jax.Array:
   """
   _, height, width, channels = images.shape
   centre = jnp.array([(height - 1) / 2.0, (width - 1) / 2.0])
-  grid = jnp.stack(jnp.meshgrid(jnp.arange(height), jnp.arange(width),
-                                indexing="ij"), -1).reshape(-1, 2) - centre
+  grid = (
+    jnp.stack(
+      jnp.meshgrid(jnp.arange(height), jnp.arange(width), indexing="ij"), -1
+    ).reshape(-1, 2)
+    - centre
+  )
 
   def one(image, matrix):
     coords = grid @ matrix.T + centre
+
     def channel(plane):
       return jax.scipy.ndimage.map_coordinates(
-          plane, [coords[:, 0], coords[:, 1]], order=1, mode="constant")
+        plane, [coords[:, 0], coords[:, 1]], order=1, mode="constant"
+      )
+
     planes = jax.vmap(channel, in_axes=2, out_axes=1)(image)
     return planes.reshape(height, width, channels)
 
@@ -126,25 +134,37 @@ def affine(images: jax.Array, matrices: jax.Array) -> jax.Array:
 
 def scale(images: jax.Array, key: jax.Array) -> jax.Array:
   """Random independent scaling of both axes in [1/1.2, 1.2]."""
-  factors = jnp.exp(jax.random.uniform(
-      key, (images.shape[0], 2), minval=-jnp.log(SCALE_RATIO),
-      maxval=jnp.log(SCALE_RATIO)))
+  factors = jnp.exp(
+    jax.random.uniform(
+      key,
+      (images.shape[0], 2),
+      minval=-jnp.log(SCALE_RATIO),
+      maxval=jnp.log(SCALE_RATIO),
+    )
+  )
   matrices = jax.vmap(jnp.diag)(1.0 / factors)
   return affine(images, matrices)
 
 
 def rotate(images: jax.Array, key: jax.Array) -> jax.Array:
   """Random rotation in [-15, 15] degrees."""
-  angles = jnp.radians(ROTATE_DEGREES) * (
-      2.0 * _per_image(key, images) - 1.0)
+  angles = jnp.radians(ROTATE_DEGREES) * (2.0 * _per_image(key, images) - 1.0)
   cos, sin = jnp.cos(angles), jnp.sin(angles)
-  matrices = jnp.stack([jnp.stack([cos, -sin], -1),
-                        jnp.stack([sin, cos], -1)], -2)
+  matrices = jnp.stack(
+    [jnp.stack([cos, -sin], -1), jnp.stack([sin, cos], -1)], -2
+  )
   return affine(images, matrices)
 
 
-_FUNCTIONS = {"color": color, "crop": crop, "cutout": cutout, "flip": flip,
-              "scale": scale, "rotate": rotate, "rot90": rot90}
+_FUNCTIONS = {
+  "color": color,
+  "crop": crop,
+  "cutout": cutout,
+  "flip": flip,
+  "scale": scale,
+  "rotate": rotate,
+  "rot90": rot90,
+}
 
 
 def validate(ops: Sequence[str]) -> tuple[str, ...]:
@@ -155,8 +175,7 @@ def validate(ops: Sequence[str]) -> tuple[str, ...]:
   return ops
 
 
-def augment(images: jax.Array, key: jax.Array,
-            ops: Sequence[str]) -> jax.Array:
+def augment(images: jax.Array, key: jax.Array, ops: Sequence[str]) -> jax.Array:
   """Applies one op drawn uniformly from ``ops`` (DSA's "S" mode).
 
   With ``ops`` empty the images are returned unchanged.

@@ -36,15 +36,19 @@ import numpy.typing as npt
 CONVENTIONS = ("official", "paper")
 
 
-def class_errors(recalls: npt.ArrayLike,
-                 error_floor: float = 0.0) -> np.ndarray:
+def class_errors(
+  recalls: npt.ArrayLike, error_floor: float = 0.0
+) -> np.ndarray:
   """Error rates 1 - r_k, raised to at least ``error_floor``, float64 [K]."""
   return np.maximum(1.0 - np.asarray(recalls, np.float64), error_floor)
 
 
-def drop_densities(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
-                   density: float,
-                   error_floor: float = 0.0) -> np.ndarray:
+def drop_densities(
+  class_sizes: npt.ArrayLike,
+  recalls: npt.ArrayLike,
+  density: float,
+  error_floor: float = 0.0,
+) -> np.ndarray:
   """Per-class densities d_k of Algorithm 1 (the paper's density form).
 
   d_k ∝ (1 - r_k) with sum_k N_k d_k = density * N, every d_k <= 1; classes
@@ -90,8 +94,9 @@ def drop_densities(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
   return np.minimum(densities, 1.0)
 
 
-def integer_quotas(class_sizes: npt.ArrayLike, densities: npt.ArrayLike,
-                   total: int) -> np.ndarray:
+def integer_quotas(
+  class_sizes: npt.ArrayLike, densities: npt.ArrayLike, total: int
+) -> np.ndarray:
   """Integer counts from densities: floors, then largest remainders.
 
   The counts sum exactly to ``total`` (so every method keeps the same
@@ -111,8 +116,7 @@ def integer_quotas(class_sizes: npt.ArrayLike, densities: npt.ArrayLike,
       counts[order[0]] += 1
       remainder[order[0]] -= 1.0
     else:
-      order = np.argsort(np.where(counts > 0, remainder, np.inf),
-                         kind="stable")
+      order = np.argsort(np.where(counts > 0, remainder, np.inf), kind="stable")
       counts[order[0]] -= 1
       remainder[order[0]] += 1.0
   return counts
@@ -120,13 +124,17 @@ def integer_quotas(class_sizes: npt.ArrayLike, densities: npt.ArrayLike,
 
 def _check_errors(errors: np.ndarray) -> None:
   if np.all(errors <= 0):
-    raise ValueError("every class has zero validation error; set an "
-                     "error_floor > 0")
+    raise ValueError(
+      "every class has zero validation error; set an error_floor > 0"
+    )
 
 
-def official_counts(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
-                    total: int,
-                    error_floor: float = 0.0) -> np.ndarray:
+def official_counts(
+  class_sizes: npt.ArrayLike,
+  recalls: npt.ArrayLike,
+  total: int,
+  error_floor: float = 0.0,
+) -> np.ndarray:
   """Class counts of the official ``quoters/drop.py`` (before selection).
 
   With errors e_k = 1 - r_k (floored): n_k = int(total e_k / sum_j e_j)
@@ -167,7 +175,7 @@ def official_counts(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
   settled = False
   while excess > 0 and not settled:
     normaliser = sum(errors[k] for k in active)
-    if normaliser <= 0:      # Nothing left to grow (the official divides).
+    if normaliser <= 0:  # Nothing left to grow (the official divides).
       break
     extra = {k: int(excess * errors[k] / normaliser) for k in active}
     settled = True
@@ -196,14 +204,19 @@ def selection_sizes(counts: npt.ArrayLike, total: int) -> np.ndarray:
   k; the float round trip can give n_k - 1, one more point for
   ``fill_at_random``.
   """
-  return np.asarray([int(int(n) / total * total) if total else 0
-                     for n in np.asarray(counts)], np.int64)
+  return np.asarray(
+    [int(int(n) / total * total) if total else 0 for n in np.asarray(counts)],
+    np.int64,
+  )
 
 
-def drop_counts(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
-                density: float,
-                error_floor: float = 0.0,
-                convention: str = "official") -> np.ndarray:
+def drop_counts(
+  class_sizes: npt.ArrayLike,
+  recalls: npt.ArrayLike,
+  density: float,
+  error_floor: float = 0.0,
+  convention: str = "official",
+) -> np.ndarray:
   """Integer DRoP quotas for keeping round(density * N) points.
 
   ``"paper"``: Algorithm 1's densities rounded by largest remainders; the
@@ -214,22 +227,26 @@ def drop_counts(class_sizes: npt.ArrayLike, recalls: npt.ArrayLike,
   sizes = np.asarray(class_sizes, np.int64)
   total = int(round(density * sizes.sum()))
   if convention == "paper":
-    return integer_quotas(sizes, drop_densities(sizes, recalls, density,
-                                                error_floor), total)
+    return integer_quotas(
+      sizes, drop_densities(sizes, recalls, density, error_floor), total
+    )
   if convention == "official":
-    return selection_sizes(official_counts(sizes, recalls, total,
-                                           error_floor), total)
-  raise ValueError(f"unknown convention {convention!r}; choose one of "
-                   f"{CONVENTIONS}")
+    return selection_sizes(
+      official_counts(sizes, recalls, total, error_floor), total
+    )
+  raise ValueError(
+    f"unknown convention {convention!r}; choose one of {CONVENTIONS}"
+  )
 
 
 RECALL_SELECTIONS = ("accuracy", "mean_recall")
 
 
-def best_epoch_recalls(val_recalls: npt.ArrayLike,
-                       val_class_sizes: npt.ArrayLike,
-                       select_by: str = "accuracy"
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def best_epoch_recalls(
+  val_recalls: npt.ArrayLike,
+  val_class_sizes: npt.ArrayLike,
+  select_by: str = "accuracy",
+) -> tuple[np.ndarray, np.ndarray]:
   """Class recalls of query models at their best epochs, averaged.
 
   Every model m has per-epoch validation recalls r_{m,e,k}; its best epoch
@@ -260,15 +277,17 @@ def best_epoch_recalls(val_recalls: npt.ArrayLike,
   elif select_by == "mean_recall":
     criterion = val_recalls.mean(-1)
   else:
-    raise ValueError(f"unknown select_by {select_by!r}; choose one of "
-                     f"{RECALL_SELECTIONS}")
+    raise ValueError(
+      f"unknown select_by {select_by!r}; choose one of {RECALL_SELECTIONS}"
+    )
   best = np.argmax(criterion, axis=1)
   chosen = val_recalls[np.arange(len(best)), best].astype(np.float64)
   return chosen.mean(0), best.astype(np.int64)
 
 
-def class_counts(labels: npt.ArrayLike, num_classes: int,
-                 mask: npt.ArrayLike | None = None) -> np.ndarray:
+def class_counts(
+  labels: npt.ArrayLike, num_classes: int, mask: npt.ArrayLike | None = None
+) -> np.ndarray:
   """Number of (kept, when ``mask`` is given) points in every class."""
   labels = np.asarray(labels)
   if mask is not None:
@@ -276,9 +295,12 @@ def class_counts(labels: npt.ArrayLike, num_classes: int,
   return np.bincount(labels, minlength=num_classes)
 
 
-def select_with_quotas(scores: npt.ArrayLike, labels: npt.ArrayLike,
-                       counts: npt.ArrayLike,
-                       ties: str = "higher_index") -> np.ndarray:
+def select_with_quotas(
+  scores: npt.ArrayLike,
+  labels: npt.ArrayLike,
+  counts: npt.ArrayLike,
+  ties: str = "higher_index",
+) -> np.ndarray:
   """Indices keeping the ``counts[k]`` highest-scoring points of class k.
 
   With uniform random scores this is random selection within classes
@@ -300,8 +322,9 @@ def select_with_quotas(scores: npt.ArrayLike, labels: npt.ArrayLike,
   elif ties == "lower_index":
     tie_key = index
   else:
-    raise ValueError(f"unknown tie rule {ties!r}; choose higher_index or "
-                     "lower_index")
+    raise ValueError(
+      f"unknown tie rule {ties!r}; choose higher_index or lower_index"
+    )
   # Sort by class, then by descending score, then by the tie rule; rank =
   # position within class.
   order = np.lexsort((tie_key, -scores, labels))
@@ -314,8 +337,9 @@ def select_with_quotas(scores: npt.ArrayLike, labels: npt.ArrayLike,
   return np.sort(keep).astype(np.int32)
 
 
-def fill_at_random(kept: npt.ArrayLike, num_keep: int,
-                   random_scores: npt.ArrayLike) -> np.ndarray:
+def fill_at_random(
+  kept: npt.ArrayLike, num_keep: int, random_scores: npt.ArrayLike
+) -> np.ndarray:
   """``kept`` plus ``num_keep - len(kept)`` points drawn from the rest.
 
   The official ``utils.dosample``: the points a quota selection left

@@ -32,15 +32,17 @@ def _cdf(x):
   return special.ndtr(x)
 
 
-def class_risks(threshold: npt.ArrayLike, mu: float, sigma: float
-                ) -> tuple[np.ndarray | float, np.ndarray | float]:
+def class_risks(
+  threshold: npt.ArrayLike, mu: float, sigma: float
+) -> tuple[np.ndarray | float, np.ndarray | float]:
   """(P0(x > t), P1(x < t)) of the rule "predict 1 iff x > t"."""
   threshold = np.asarray(threshold, np.float64)
   return _cdf(-threshold), _cdf((threshold - mu) / sigma)
 
 
-def average_risk(threshold: npt.ArrayLike, phi1: float, mu: float,
-                 sigma: float) -> np.ndarray | float:
+def average_risk(
+  threshold: npt.ArrayLike, phi1: float, mu: float, sigma: float
+) -> np.ndarray | float:
   """R(t) = (1 - phi1) P0(x > t) + phi1 P1(x < t)."""
   risk0, risk1 = class_risks(threshold, mu, sigma)
   return (1.0 - phi1) * risk0 + phi1 * risk1
@@ -66,14 +68,16 @@ def density_crossings(phi1: float, mu: float, sigma: float) -> np.ndarray:
 
 def erm_threshold(phi1: float, mu: float, sigma: float) -> float:
   """The average-risk minimiser over t in [-inf, inf] (Theorem B.1)."""
-  candidates = np.concatenate([density_crossings(phi1, mu, sigma),
-                               [-np.inf, np.inf]])
+  candidates = np.concatenate(
+    [density_crossings(phi1, mu, sigma), [-np.inf, np.inf]]
+  )
   risks = [average_risk(t, phi1, mu, sigma) for t in candidates]
   return float(candidates[int(np.argmin(risks))])
 
 
-def erm_class_risks(phi1: float, mu: float,
-                    sigma: float) -> tuple[float, float]:
+def erm_class_risks(
+  phi1: float, mu: float, sigma: float
+) -> tuple[float, float]:
   """Class risks of the ERM threshold under prior ``phi1``."""
   risk0, risk1 = class_risks(erm_threshold(phi1, mu, sigma), mu, sigma)
   return float(risk0), float(risk1)
@@ -97,8 +101,11 @@ def _bisect(function, low: float, high: float, steps: int = 200) -> float:
 
 def equal_risk_threshold(mu: float, sigma: float) -> float:
   """The t with P0(x > t) = P1(x < t): the minimax (worst-class) rule."""
-  return _bisect(lambda t: np.subtract(*class_risks(t, mu, sigma)[::-1]),
-                 -10.0, mu + 10.0 * sigma)
+  return _bisect(
+    lambda t: np.subtract(*class_risks(t, mu, sigma)[::-1]),
+    -10.0,
+    mu + 10.0 * sigma,
+  )
 
 
 def optimal_prior(mu: float, sigma: float) -> float:
@@ -108,8 +115,7 @@ def optimal_prior(mu: float, sigma: float) -> float:
   phi1 / phi0 = N(t_eq; 0, 1) / N(t_eq; mu, sigma^2).
   """
   t_eq = equal_risk_threshold(mu, sigma)
-  log_ratio = (-0.5 * t_eq**2 + 0.5 * ((t_eq - mu) / sigma)**2 +
-               np.log(sigma))
+  log_ratio = -0.5 * t_eq**2 + 0.5 * ((t_eq - mu) / sigma) ** 2 + np.log(sigma)
   return float(1.0 / (1.0 + np.exp(-log_ratio)))
 
 
@@ -123,8 +129,7 @@ def _mass_above(threshold, mean: float, std: float, margin: float):
   """Mass of N(mean, std^2) in (t, inf) outside (mean - m, mean + m)."""
   above = _cdf((mean - threshold) / std)
   low = np.maximum(threshold, mean - margin)
-  removed = np.clip(_cdf(margin / std) - _cdf((low - mean) / std), 0.0,
-                    None)
+  removed = np.clip(_cdf(margin / std) - _cdf((low - mean) / std), 0.0, None)
   return above - np.where(margin > 0, removed, 0.0)
 
 
@@ -132,14 +137,17 @@ def _mass_below(threshold, mean: float, std: float, margin: float):
   """Mass of N(mean, std^2) in (-inf, t) outside (mean - m, mean + m)."""
   below = _cdf((threshold - mean) / std)
   high = np.minimum(threshold, mean + margin)
-  removed = np.clip(_cdf((high - mean) / std) - _cdf(-margin / std), 0.0,
-                    None)
+  removed = np.clip(_cdf((high - mean) / std) - _cdf(-margin / std), 0.0, None)
   return below - np.where(margin > 0, removed, 0.0)
 
 
-def pruned_erm_threshold(weights: Sequence[float], margins: Sequence[float],
-                         mu: float, sigma: float,
-                         grid_size: int = 400_001) -> float:
+def pruned_erm_threshold(
+  weights: Sequence[float],
+  margins: Sequence[float],
+  mu: float,
+  sigma: float,
+  grid_size: int = 400_001,
+) -> float:
   """ERM threshold of a pruned population, by a dense grid search.
 
   Class k keeps weight ``weights[k]`` times its density outside the band
@@ -149,8 +157,9 @@ def pruned_erm_threshold(weights: Sequence[float], margins: Sequence[float],
   removed bands lie, so the check of B.3 is a measurement.
   """
   grid = np.linspace(-4.0, mu + 4.0 * sigma, grid_size)
-  risk = (weights[0] * _mass_above(grid, 0.0, 1.0, margins[0]) +
-          weights[1] * _mass_below(grid, mu, sigma, margins[1]))
+  risk = weights[0] * _mass_above(grid, 0.0, 1.0, margins[0]) + weights[
+    1
+  ] * _mass_below(grid, mu, sigma, margins[1])
   return float(grid[int(np.argmin(risk))])
 
 

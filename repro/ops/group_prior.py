@@ -32,44 +32,52 @@ from jax.typing import ArrayLike
 SAM_NORM_EPS = 1e-12
 
 
-def context_log_weights(groups: jax.Array, num_groups: int,
-                        group_scale: ArrayLike) -> jax.Array:
+def context_log_weights(
+  groups: jax.Array, num_groups: int, group_scale: ArrayLike
+) -> jax.Array:
   """log of the per-example sampler weights (N / n_g)^s, [n].
 
   Computed in log space so that s = 10 does not overflow (CelebA preset).
   """
-  counts = jnp.sum(jnp.arange(num_groups)[:, None] == groups[None, :],
-                   axis=-1).astype(jnp.float32)
+  counts = jnp.sum(
+    jnp.arange(num_groups)[:, None] == groups[None, :], axis=-1
+  ).astype(jnp.float32)
   total = jnp.asarray(groups.shape[0], jnp.float32)
   log_ratio = jnp.log(total) - jnp.log(jnp.maximum(counts, 1.0))
   return group_scale * log_ratio[groups]
 
 
-def context_probabilities(groups: jax.Array, num_groups: int,
-                          group_scale: ArrayLike) -> jax.Array:
+def context_probabilities(
+  groups: jax.Array, num_groups: int, group_scale: ArrayLike
+) -> jax.Array:
   """Per-example sampling probabilities proportional to (N / n_g)^s."""
   return jax.nn.softmax(context_log_weights(groups, num_groups, group_scale))
 
 
-def context_group_mass(group_counts: ArrayLike,
-                       group_scale: ArrayLike) -> jax.Array:
+def context_group_mass(
+  group_counts: ArrayLike, group_scale: ArrayLike
+) -> jax.Array:
   """Expected share of each group among context draws: n_g^(1-s) / Z.
 
   Groups with no examples get mass 0.
   """
   counts = jnp.asarray(group_counts, jnp.float32)
-  logits = jnp.where(counts > 0,
-                     (1.0 - group_scale) * jnp.log(jnp.maximum(counts, 1.0)),
-                     -jnp.inf)
+  logits = jnp.where(
+    counts > 0,
+    (1.0 - group_scale) * jnp.log(jnp.maximum(counts, 1.0)),
+    -jnp.inf,
+  )
   return jax.nn.softmax(logits)
 
 
-def sample_context(key: jax.Array, probabilities: jax.Array,
-                   batch_size: int) -> jax.Array:
+def sample_context(
+  key: jax.Array, probabilities: jax.Array, batch_size: int
+) -> jax.Array:
   """Indices of a context batch, drawn with replacement (the official
   ``WeightedRandomSampler``)."""
-  return jax.random.choice(key, probabilities.shape[0], (batch_size,),
-                           replace=True, p=probabilities)
+  return jax.random.choice(
+    key, probabilities.shape[0], (batch_size,), replace=True, p=probabilities
+  )
 
 
 def sam_direction(loss_fn: Callable, params: Any) -> Any:
@@ -88,14 +96,24 @@ def sam_loss(loss_fn: Callable, params: Any, rho: ArrayLike) -> jax.Array:
 
 def squared_distance(params: Any, prior_mean: Any) -> jax.Array:
   """||theta - theta0||^2 summed over every leaf."""
-  return sum(jnp.sum(jnp.square(p - m)) for p, m in
-             zip(jax.tree.leaves(params), jax.tree.leaves(prior_mean),
-                 strict=True))
+  return sum(
+    jnp.sum(jnp.square(p - m))
+    for p, m in zip(
+      jax.tree.leaves(params), jax.tree.leaves(prior_mean), strict=True
+    )
+  )
 
 
-def gap_log_prior(params: Any, context_loss_fn: Callable, prior_mean: Any, *,
-                  precision: ArrayLike, scale: ArrayLike, rho: ArrayLike,
-                  num_batches: ArrayLike) -> jax.Array:
+def gap_log_prior(
+  params: Any,
+  context_loss_fn: Callable,
+  prior_mean: Any,
+  *,
+  precision: ArrayLike,
+  scale: ArrayLike,
+  rho: ArrayLike,
+  num_batches: ArrayLike,
+) -> jax.Array:
   """log p_GAP(theta) up to a constant (the official code's form above).
 
   Args:
@@ -108,15 +126,24 @@ def gap_log_prior(params: Any, context_loss_fn: Callable, prior_mean: Any, *,
     num_batches: N_b, mini-batches per epoch of the fine-tuning set.
   """
   context = sam_loss(context_loss_fn, params, rho)
-  return (-0.5 * precision * squared_distance(params, prior_mean)
-          - scale * num_batches * context)
+  return (
+    -0.5 * precision * squared_distance(params, prior_mean)
+    - scale * num_batches * context
+  )
 
 
-def gap_objective(params: Any, batch_loss_fn: Callable,
-                  context_loss_fn: Callable, prior_mean: Any, *,
-                  precision: ArrayLike, scale: ArrayLike, rho: ArrayLike,
-                  batch_size: ArrayLike, num_train: ArrayLike
-                  ) -> tuple[jax.Array, dict[str, jax.Array]]:
+def gap_objective(
+  params: Any,
+  batch_loss_fn: Callable,
+  context_loss_fn: Callable,
+  prior_mean: Any,
+  *,
+  precision: ArrayLike,
+  scale: ArrayLike,
+  rho: ArrayLike,
+  batch_size: ArrayLike,
+  num_train: ArrayLike,
+) -> tuple[jax.Array, dict[str, jax.Array]]:
   """Per-batch MAP loss: mean NLL(batch) - log p_GAP(theta) / N.
 
   Equal to mean NLL + (lambda / |B|) L_C^SAM + precision ||theta -
@@ -129,6 +156,7 @@ def gap_objective(params: Any, batch_loss_fn: Callable,
   nll = batch_loss_fn(params)
   context = sam_loss(context_loss_fn, params, rho)
   distance = squared_distance(params, prior_mean)
-  loss = (nll + scale / batch_size * context
-          + 0.5 * precision * distance / num_train)
+  loss = (
+    nll + scale / batch_size * context + 0.5 * precision * distance / num_train
+  )
   return loss, {"nll": nll, "context": context, "distance": distance}

@@ -38,9 +38,11 @@ LossFn = Callable[[Params], jax.Array]
 MatVec = Callable[[jax.Array], jax.Array]
 
 
-def flatten_loss(loss_fn: LossFn, params: Params
-                 ) -> tuple[Callable[[jax.Array], jax.Array], jax.Array,
-                            Callable[[jax.Array], Params]]:
+def flatten_loss(
+  loss_fn: LossFn, params: Params
+) -> tuple[
+  Callable[[jax.Array], jax.Array], jax.Array, Callable[[jax.Array], Params]
+]:
   """Returns ``(flat_loss, theta, unravel)`` with ``flat_loss(theta) = L``.
 
   ``theta`` is the parameter pytree flattened by ``ravel_pytree``; every
@@ -50,8 +52,9 @@ def flatten_loss(loss_fn: LossFn, params: Params
   return (lambda flat: loss_fn(unravel(flat))), theta, unravel
 
 
-def _map_columns(fn: MatVec, basis: jax.Array,
-                 chunk_size: int | None) -> jax.Array:
+def _map_columns(
+  fn: MatVec, basis: jax.Array, chunk_size: int | None
+) -> jax.Array:
   """``[fn(basis[:, j]) for j]`` stacked on axis 0, ``chunk_size`` at a time."""
   columns = basis.T
   if chunk_size is None:
@@ -79,8 +82,9 @@ def hvp(loss_fn: LossFn, params: Params, tangent: Params) -> Params:
   return jax.jvp(jax.grad(loss_fn), (params,), (tangent,))[1]
 
 
-def hessian(loss_fn: LossFn, params: Params,
-            chunk_size: int | None = None) -> jax.Array:
+def hessian(
+  loss_fn: LossFn, params: Params, chunk_size: int | None = None
+) -> jax.Array:
   """The exact ``[D, D]`` Hessian of ``loss_fn`` at ``params``.
 
   Args:
@@ -97,8 +101,9 @@ def hessian(loss_fn: LossFn, params: Params,
   return _map_columns(matvec, jnp.eye(dim, dtype=theta.dtype), chunk_size)
 
 
-def random_orthonormal_basis(key: jax.Array, dim: int, subspace_dim: int,
-                             dtype: DTypeLike | None = None) -> jax.Array:
+def random_orthonormal_basis(
+  key: jax.Array, dim: int, subspace_dim: int, dtype: DTypeLike | None = None
+) -> jax.Array:
   """A ``[dim, subspace_dim]`` basis with orthonormal columns.
 
   The polar factor ``X (X^T X)^(-1/2)`` of a Gaussian ``X``, which is
@@ -118,8 +123,12 @@ def random_orthonormal_basis(key: jax.Array, dim: int, subspace_dim: int,
   return basis
 
 
-def subspace_hessian(loss_fn: LossFn, params: Params, basis: jax.Array,
-                     chunk_size: int | None = None) -> jax.Array:
+def subspace_hessian(
+  loss_fn: LossFn,
+  params: Params,
+  basis: jax.Array,
+  chunk_size: int | None = None,
+) -> jax.Array:
   """``R^T H R``: the Hessian of ``u -> L(theta + R u)`` at ``u = 0``.
 
   Computed as ``d`` Hessian-vector products ``H R[:, j]`` followed by one
@@ -132,16 +141,21 @@ def subspace_hessian(loss_fn: LossFn, params: Params, basis: jax.Array,
   return hessian_times_basis @ basis
 
 
-def rademacher_probes(key: jax.Array, num_probes: int, dim: int,
-                      dtype: DTypeLike | None = None) -> jax.Array:
+def rademacher_probes(
+  key: jax.Array, num_probes: int, dim: int, dtype: DTypeLike | None = None
+) -> jax.Array:
   """``[num_probes, dim]`` independent +-1 entries."""
   dtype = dtype or jnp.result_type(float)
   return jax.random.rademacher(key, (num_probes, dim), dtype)
 
 
-def hutchinson_trace(matvec: MatVec, key: jax.Array, dim: int,
-                     num_probes: int = 100,
-                     dtype: DTypeLike | None = None) -> jax.Array:
+def hutchinson_trace(
+  matvec: MatVec,
+  key: jax.Array,
+  dim: int,
+  num_probes: int = 100,
+  dtype: DTypeLike | None = None,
+) -> jax.Array:
   """Hutchinson's estimate ``mean_i v_i^T H v_i`` of ``Tr H`` (Rademacher).
 
   Unbiased; its variance is ``2 (||H||_F^2 - sum_i H_ii^2) / num_probes``.
@@ -151,9 +165,13 @@ def hutchinson_trace(matvec: MatVec, key: jax.Array, dim: int,
   return jnp.mean(jnp.sum(probes * products, axis=-1))
 
 
-def hutchinson_frobenius(matvec: MatVec, key: jax.Array, dim: int,
-                         num_probes: int = 100,
-                         dtype: DTypeLike | None = None) -> jax.Array:
+def hutchinson_frobenius(
+  matvec: MatVec,
+  key: jax.Array,
+  dim: int,
+  num_probes: int = 100,
+  dtype: DTypeLike | None = None,
+) -> jax.Array:
   """Estimate ``sqrt(mean_i ||H v_i||^2)`` of ``||H||_F`` (Rademacher).
 
   ``E ||H v||^2 = Tr(H^T H) = ||H||_F^2`` for ``E[v v^T] = I``.
@@ -163,9 +181,13 @@ def hutchinson_frobenius(matvec: MatVec, key: jax.Array, dim: int,
   return jnp.sqrt(jnp.mean(jnp.sum(products**2, axis=-1)))
 
 
-def lanczos_tridiagonal(matvec: MatVec, key: jax.Array, dim: int,
-                        num_steps: int, dtype: DTypeLike | None = None
-                        ) -> tuple[jax.Array, jax.Array, jax.Array]:
+def lanczos_tridiagonal(
+  matvec: MatVec,
+  key: jax.Array,
+  dim: int,
+  num_steps: int,
+  dtype: DTypeLike | None = None,
+) -> tuple[jax.Array, jax.Array, jax.Array]:
   """``num_steps`` Lanczos steps with full reorthogonalisation.
 
   Args:
@@ -205,8 +227,9 @@ def lanczos_tridiagonal(matvec: MatVec, key: jax.Array, dim: int,
     next_vector = jnp.where(safe, residual / jnp.where(safe, beta, 1.0), 0.0)
     beta = jnp.where(safe, beta, 0.0)
     next_index = jnp.minimum(index + 1, num_steps - 1)
-    basis = jnp.where(index + 1 < num_steps,
-                      basis.at[next_index].set(next_vector), basis)
+    basis = jnp.where(
+      index + 1 < num_steps, basis.at[next_index].set(next_vector), basis
+    )
     return basis, (alpha, beta)
 
   basis, (alphas, betas) = jax.lax.scan(step, basis, jnp.arange(num_steps))
@@ -215,13 +238,17 @@ def lanczos_tridiagonal(matvec: MatVec, key: jax.Array, dim: int,
 
 def tridiagonal_eigenvalues(alphas: jax.Array, betas: jax.Array) -> jax.Array:
   """Ascending eigenvalues of the symmetric tridiagonal ``(alphas, betas)``."""
-  matrix = (jnp.diag(alphas) + jnp.diag(betas, 1) + jnp.diag(betas, -1))
+  matrix = jnp.diag(alphas) + jnp.diag(betas, 1) + jnp.diag(betas, -1)
   return jnp.linalg.eigvalsh(matrix)
 
 
-def lanczos_eigenvalues(matvec: MatVec, key: jax.Array, dim: int,
-                        num_steps: int = 30,
-                        dtype: DTypeLike | None = None) -> jax.Array:
+def lanczos_eigenvalues(
+  matvec: MatVec,
+  key: jax.Array,
+  dim: int,
+  num_steps: int = 30,
+  dtype: DTypeLike | None = None,
+) -> jax.Array:
   """Ritz values (ascending) of ``num_steps`` Lanczos steps.
 
   The largest and smallest converge first: ``[-1]`` approximates
@@ -242,9 +269,11 @@ def symmetrize(matrix: jax.Array) -> jax.Array:
   return 0.5 * (matrix + matrix.T)
 
 
-def gauss_newton_vector_product(outputs_fn: Callable[[Params], jax.Array],
-                                output_loss: Callable[[jax.Array], jax.Array],
-                                params: Params) -> tuple[MatVec, int]:
+def gauss_newton_vector_product(
+  outputs_fn: Callable[[Params], jax.Array],
+  output_loss: Callable[[jax.Array], jax.Array],
+  params: Params,
+) -> tuple[MatVec, int]:
   """Returns ``(matvec, D)`` with ``matvec(v) = J^T (d^2 l/dz^2) J v``.
 
   ``outputs_fn(params)`` gives all outputs ``z`` (e.g. logits ``[S, K]``),
@@ -265,9 +294,12 @@ def gauss_newton_vector_product(outputs_fn: Callable[[Params], jax.Array],
   return matvec, theta.size
 
 
-def jacobian_in_basis(outputs_fn: Callable[[Params], jax.Array],
-                      params: Params, basis: jax.Array | None = None,
-                      chunk_size: int | None = None) -> jax.Array:
+def jacobian_in_basis(
+  outputs_fn: Callable[[Params], jax.Array],
+  params: Params,
+  basis: jax.Array | None = None,
+  chunk_size: int | None = None,
+) -> jax.Array:
   """``J R`` stacked as ``[d, *z.shape]``: output tangents along each column.
 
   ``J = dz/dtheta`` of ``outputs_fn``; ``basis`` ``[D, d]`` (None: the
@@ -277,14 +309,17 @@ def jacobian_in_basis(outputs_fn: Callable[[Params], jax.Array],
   if basis is None:
     basis = jnp.eye(theta.size, dtype=theta.dtype)
   flat_outputs = lambda flat: outputs_fn(unravel(flat))
-  jvp = lambda vector: jax.jvp(flat_outputs, (theta,),
-                               (vector.astype(theta.dtype),))[1]
+  jvp = lambda vector: jax.jvp(
+    flat_outputs, (theta,), (vector.astype(theta.dtype),)
+  )[1]
   return _map_columns(jvp, basis.astype(theta.dtype), chunk_size)
 
 
-def gauss_newton_from_jacobian(jacobian: jax.Array, outputs: jax.Array,
-                               output_loss: Callable[[jax.Array], jax.Array]
-                               ) -> jax.Array:
+def gauss_newton_from_jacobian(
+  jacobian: jax.Array,
+  outputs: jax.Array,
+  output_loss: Callable[[jax.Array], jax.Array],
+) -> jax.Array:
   """``(J R)^T (d^2 l / dz^2) (J R)`` from ``jacobian_in_basis`` output.
 
   Args:
@@ -294,17 +329,20 @@ def gauss_newton_from_jacobian(jacobian: jax.Array, outputs: jax.Array,
   """
   output_grad = jax.grad(output_loss)
   output_hessian_times = lambda tangent: jax.jvp(
-      output_grad, (outputs,), (tangent,))[1]
+    output_grad, (outputs,), (tangent,)
+  )[1]
   curved = jax.vmap(output_hessian_times)(jacobian)
   num_columns = jacobian.shape[0]
-  return (jacobian.reshape(num_columns, -1) @
-          curved.reshape(num_columns, -1).T)
+  return jacobian.reshape(num_columns, -1) @ curved.reshape(num_columns, -1).T
 
 
-def gauss_newton_in_basis(outputs_fn: Callable[[Params], jax.Array],
-                          output_loss: Callable[[jax.Array], jax.Array],
-                          params: Params, basis: jax.Array | None = None,
-                          chunk_size: int | None = None) -> jax.Array:
+def gauss_newton_in_basis(
+  outputs_fn: Callable[[Params], jax.Array],
+  output_loss: Callable[[jax.Array], jax.Array],
+  params: Params,
+  basis: jax.Array | None = None,
+  chunk_size: int | None = None,
+) -> jax.Array:
   """``R^T G R`` with ``G = J^T (d^2 l / dz^2) J`` (the Gauss-Newton term).
 
   For the mean cross-entropy over ``S`` samples this is the paper's
@@ -321,11 +359,13 @@ def gauss_newton_in_basis(outputs_fn: Callable[[Params], jax.Array],
   return gauss_newton_from_jacobian(jacobian, outputs_fn(params), output_loss)
 
 
-def gauss_newton_split(outputs_fn: Callable[[Params], jax.Array],
-                       output_loss: Callable[[jax.Array], jax.Array],
-                       params: Params, basis: jax.Array | None = None,
-                       chunk_size: int | None = None
-                       ) -> tuple[jax.Array, jax.Array, jax.Array]:
+def gauss_newton_split(
+  outputs_fn: Callable[[Params], jax.Array],
+  output_loss: Callable[[jax.Array], jax.Array],
+  params: Params,
+  basis: jax.Array | None = None,
+  chunk_size: int | None = None,
+) -> tuple[jax.Array, jax.Array, jax.Array]:
   """Returns ``(H, G, H_term)`` in the basis, with ``H = G + H_term``.
 
   ``H`` is the Hessian of ``output_loss(outputs_fn(params))``; ``G`` the
@@ -338,6 +378,7 @@ def gauss_newton_split(outputs_fn: Callable[[Params], jax.Array],
     full_hessian = hessian(loss_fn, params, chunk_size)
   else:
     full_hessian = subspace_hessian(loss_fn, params, basis, chunk_size)
-  gauss_newton = gauss_newton_in_basis(outputs_fn, output_loss, params, basis,
-                                       chunk_size)
+  gauss_newton = gauss_newton_in_basis(
+    outputs_fn, output_loss, params, basis, chunk_size
+  )
   return full_hessian, gauss_newton, full_hessian - gauss_newton

@@ -44,18 +44,21 @@ def _survival(train_probs: jax.Array, num_samples) -> jax.Array:
   below_one = train_probs < 1.0
   safe = jnp.where(below_one, train_probs, 0.0)
   powered = jnp.exp(num_samples * jnp.log1p(-safe))
-  return jnp.where(below_one, powered, (num_samples == 0).astype(
-      train_probs.dtype))
+  return jnp.where(
+    below_one, powered, (num_samples == 0).astype(train_probs.dtype)
+  )
 
 
-def head_error(test: ItemLaw, train: ItemLaw,
-               num_samples: ArrayLike) -> jax.Array:
+def head_error(
+  test: ItemLaw, train: ItemLaw, num_samples: ArrayLike
+) -> jax.Array:
   """sum_{i <= N} p_i (1 - q_i)^T."""
   return jnp.sum(test.head * _survival(train.head, num_samples), axis=-1)
 
 
-def tail_error(test: ItemLaw, train: ItemLaw,
-               num_samples: ArrayLike) -> jax.Array:
+def tail_error(
+  test: ItemLaw, train: ItemLaw, num_samples: ArrayLike
+) -> jax.Array:
   """sum_{i > N} p_i (1 - q_i)^T for power tails, analytically.
 
   With p_i = a i^-b and q_i = A i^-B beyond the head (q_i << 1 there, so
@@ -80,22 +83,28 @@ def tail_error(test: ItemLaw, train: ItemLaw,
   safe_rate = jnp.where(visible, rate, 1.0)
   shape = (test_exponent - 1.0) / train_exponent
   u_edge = safe_rate * (num_items + 0.5) ** -train_exponent
-  integral = (test_scale / train_exponent * safe_rate ** -shape *
-              jnp.exp(special.gammaln(shape)) * special.gammainc(shape,
-                                                                 u_edge))
+  integral = (
+    test_scale
+    / train_exponent
+    * safe_rate**-shape
+    * jnp.exp(special.gammaln(shape))
+    * special.gammainc(shape, u_edge)
+  )
   return jnp.where(visible & (test_scale > 0), integral, unseen_mass)
 
 
-def expected_error(test: ItemLaw, train: ItemLaw,
-                   num_samples: ArrayLike) -> jax.Array:
+def expected_error(
+  test: ItemLaw, train: ItemLaw, num_samples: ArrayLike
+) -> jax.Array:
   """E_test(T) = sum_i p_i (1 - q_i)^T over head and tail ("eq. 9")."""
   return head_error(test, train, num_samples) + tail_error(
-      test, train, num_samples)
+    test, train, num_samples
+  )
 
 
-def expected_error_curve(test: ItemLaw, train: ItemLaw,
-                         sample_sizes: jax.Array,
-                         batch_size: int = 4) -> jax.Array:
+def expected_error_curve(
+  test: ItemLaw, train: ItemLaw, sample_sizes: jax.Array, batch_size: int = 4
+) -> jax.Array:
   """``expected_error`` at each T of ``sample_sizes`` (memory O(batch N)).
 
   log(1 - q_i) is computed once for all T.
@@ -105,17 +114,21 @@ def expected_error_curve(test: ItemLaw, train: ItemLaw,
   log_survival = jnp.log1p(-jnp.where(below_one, train_probs, 0.0))
 
   def at_size(num_samples):
-    survival = jnp.where(below_one, jnp.exp(num_samples * log_survival),
-                         (num_samples == 0).astype(train_probs.dtype))
-    return jnp.sum(test.head * survival) + tail_error(test, train,
-                                                      num_samples)
+    survival = jnp.where(
+      below_one,
+      jnp.exp(num_samples * log_survival),
+      (num_samples == 0).astype(train_probs.dtype),
+    )
+    return jnp.sum(test.head * survival) + tail_error(test, train, num_samples)
 
-  return jax.lax.map(at_size, jnp.asarray(sample_sizes, test.head.dtype),
-                     batch_size=batch_size)
+  return jax.lax.map(
+    at_size, jnp.asarray(sample_sizes, test.head.dtype), batch_size=batch_size
+  )
 
 
 class ItemSampler(NamedTuple):
   """A law's cumulative head probabilities, for inverse-CDF draws."""
+
   cdf: jax.Array
   total: jax.Array
   has_tail: jax.Array
@@ -128,8 +141,9 @@ def item_sampler(law: ItemLaw) -> ItemSampler:
   return ItemSampler(cdf, cdf[-1] + beyond, beyond > 0)
 
 
-def sample_items(key: jax.Array, law: ItemLaw | ItemSampler,
-                 num_samples: int) -> jax.Array:
+def sample_items(
+  key: jax.Array, law: ItemLaw | ItemSampler, num_samples: int
+) -> jax.Array:
   """T iid item indices from ``law`` by inverse CDF (0-based).
 
   Index N stands for "an item beyond the head" (drawn with the tail mass).
@@ -138,10 +152,12 @@ def sample_items(key: jax.Array, law: ItemLaw | ItemSampler,
   sampler = law if isinstance(law, ItemSampler) else item_sampler(law)
   num_items = sampler.cdf.shape[-1]
   uniforms = jax.random.uniform(key, (num_samples,), sampler.cdf.dtype)
-  indices = jnp.searchsorted(sampler.cdf, uniforms * sampler.total,
-                             side="right", method="scan")
-  return jnp.where(sampler.has_tail, indices,
-                   jnp.minimum(indices, num_items - 1))
+  indices = jnp.searchsorted(
+    sampler.cdf, uniforms * sampler.total, side="right", method="scan"
+  )
+  return jnp.where(
+    sampler.has_tail, indices, jnp.minimum(indices, num_items - 1)
+  )
 
 
 def first_draw_times(indices: jax.Array, num_items: int) -> jax.Array:
@@ -156,9 +172,13 @@ def first_draw_times(indices: jax.Array, num_items: int) -> jax.Array:
   return times[:num_items]
 
 
-def monte_carlo_errors(key: jax.Array, test: ItemLaw, train: ItemLaw,
-                       sample_sizes: tuple[int, ...], num_trials: int
-                       ) -> jax.Array:
+def monte_carlo_errors(
+  key: jax.Array,
+  test: ItemLaw,
+  train: ItemLaw,
+  sample_sizes: tuple[int, ...],
+  num_trials: int,
+) -> jax.Array:
   """E_test of learners trained on their own draws ([trials, sizes]).
 
   Each trial draws max(T) items once; its learner at size T memorises the
@@ -174,15 +194,17 @@ def monte_carlo_errors(key: jax.Array, test: ItemLaw, train: ItemLaw,
 
   def one_trial(trial_key):
     first = first_draw_times(
-        sample_items(trial_key, sampler, max(sample_sizes)), num_items)
+      sample_items(trial_key, sampler, max(sample_sizes)), num_items
+    )
     unseen = first[None, :] >= sizes[:, None]
     return jnp.sum(jnp.where(unseen, test.head, 0.0), axis=-1) + tails
 
   return jax.lax.map(one_trial, jax.random.split(key, num_trials))
 
 
-def wright_fisher_samples(key: jax.Array, law: ItemLaw, generation_size: int,
-                          num_generations: int) -> jax.Array:
+def wright_fisher_samples(
+  key: jax.Array, law: ItemLaw, generation_size: int, num_generations: int
+) -> jax.Array:
   """Item indices of generations 0..n-1, each of T0 draws ([n, T0]).
 
   Generation 0 draws from ``law``; generation g + 1 draws T0 times with
@@ -194,8 +216,9 @@ def wright_fisher_samples(key: jax.Array, law: ItemLaw, generation_size: int,
   return _resample_generations(resample_key, first, num_generations)
 
 
-def _resample_generations(key: jax.Array, first: jax.Array,
-                          num_generations: int) -> jax.Array:
+def _resample_generations(
+  key: jax.Array, first: jax.Array, num_generations: int
+) -> jax.Array:
   """``first`` ([T0]) and the generations resampled from it ([n, T0]).
 
   Generation g + 1 is T0 draws with replacement from generation g, drawn
@@ -208,13 +231,15 @@ def _resample_generations(key: jax.Array, first: jax.Array,
     resampled = samples[picks]
     return resampled, resampled
 
-  _, later = jax.lax.scan(next_generation, first,
-                          jax.random.split(key, num_generations - 1))
+  _, later = jax.lax.scan(
+    next_generation, first, jax.random.split(key, num_generations - 1)
+  )
   return jnp.concatenate([first[None], later], axis=0)
 
 
-def empirical_training_error(test: ItemLaw, samples: jax.Array,
-                             num_samples: ArrayLike) -> jax.Array:
+def empirical_training_error(
+  test: ItemLaw, samples: jax.Array, num_samples: ArrayLike
+) -> jax.Array:
   """E_test of a learner with T draws from the empirical law of ``samples``.
 
   q_i = c_i / T0 with c_i the count of item i in ``samples`` (index N, an
@@ -224,24 +249,31 @@ def empirical_training_error(test: ItemLaw, samples: jax.Array,
   dtype = test.head.dtype
   generation_size = samples.shape[-1]
   ordered = jnp.sort(samples)
-  starts = jnp.concatenate([jnp.ones((1,), bool),
-                            ordered[1:] != ordered[:-1]])
+  starts = jnp.concatenate([jnp.ones((1,), bool), ordered[1:] != ordered[:-1]])
   group = jnp.cumsum(starts) - 1
-  counts = jax.ops.segment_sum(jnp.ones_like(ordered, dtype), group,
-                               num_segments=generation_size)
+  counts = jax.ops.segment_sum(
+    jnp.ones_like(ordered, dtype), group, num_segments=generation_size
+  )
   probs_with_beyond = jnp.concatenate([test.head, jnp.zeros((1,), dtype)])
-  first_item = jnp.zeros((generation_size,), ordered.dtype).at[group].set(
-      ordered)
+  first_item = (
+    jnp.zeros((generation_size,), ordered.dtype).at[group].set(ordered)
+  )
   present = jnp.arange(generation_size) <= group[-1]
   learned = probs_with_beyond[first_item] * (
-      1.0 - _survival(counts / generation_size, num_samples))
+    1.0 - _survival(counts / generation_size, num_samples)
+  )
   total = jnp.sum(test.head) + tail_mass(test)
   return total - jnp.sum(jnp.where(present, learned, 0.0))
 
 
-def wright_fisher_errors(key: jax.Array, law: ItemLaw, generation_size: int,
-                        num_generations: int, num_samples: ArrayLike,
-                        sampler: ItemSampler | None = None) -> jax.Array:
+def wright_fisher_errors(
+  key: jax.Array,
+  law: ItemLaw,
+  generation_size: int,
+  num_generations: int,
+  num_samples: ArrayLike,
+  sampler: ItemSampler | None = None,
+) -> jax.Array:
   """``empirical_training_error`` of each ``wright_fisher_samples`` generation.
 
   The same draws and, to round-off, the same errors ([n]) as the two
@@ -267,29 +299,38 @@ def wright_fisher_errors(key: jax.Array, law: ItemLaw, generation_size: int,
   else:  # without x64 the product could overflow int32
     order = jnp.argsort(first)
     ordered = first[order]
-  starts = jnp.concatenate([jnp.ones((1,), bool),
-                            ordered[1:] != ordered[:-1]])
+  starts = jnp.concatenate([jnp.ones((1,), bool), ordered[1:] != ordered[:-1]])
   sorted_group = (jnp.cumsum(starts) - 1).astype(jnp.int32)
   group = jnp.zeros_like(sorted_group).at[order].set(sorted_group)
-  distinct = jnp.full((generation_size,), num_items, ordered.dtype).at[
-      sorted_group].set(ordered)  # index N (beyond the head): not credited
-  probs = jnp.where(distinct < num_items,
-                    law.head[jnp.minimum(distinct, num_items - 1)], 0.0)
+  distinct = (
+    jnp.full((generation_size,), num_items, ordered.dtype)
+    .at[sorted_group]
+    .set(ordered)
+  )  # index N (beyond the head): not credited
+  probs = jnp.where(
+    distinct < num_items, law.head[jnp.minimum(distinct, num_items - 1)], 0.0
+  )
   total = jnp.sum(law.head) + tail_mass(law)
-  survival = _survival(jnp.arange(generation_size + 1, dtype=dtype) /
-                       generation_size, num_samples)
+  survival = _survival(
+    jnp.arange(generation_size + 1, dtype=dtype) / generation_size, num_samples
+  )
 
   def error(generation_group):
     counts = jnp.bincount(generation_group, length=generation_size)
     return total - jnp.sum(probs * (1.0 - survival[counts]))
 
-  return jax.vmap(error)(_resample_generations(resample_key, group,
-                                               num_generations))
+  return jax.vmap(error)(
+    _resample_generations(resample_key, group, num_generations)
+  )
 
 
-def finite_sample_error(test: ItemLaw, generator: ItemLaw,
-                        generation_size: ArrayLike, num_samples: ArrayLike,
-                        max_count: int) -> jax.Array:
+def finite_sample_error(
+  test: ItemLaw,
+  generator: ItemLaw,
+  generation_size: ArrayLike,
+  num_samples: ArrayLike,
+  max_count: int,
+) -> jax.Array:
   """Expected E_test on AI data from a model trained on T0 samples (eq. 6).
 
   The generator reproduces the empirical law c / T0 of T0 draws from q;
@@ -310,25 +351,29 @@ def finite_sample_error(test: ItemLaw, generator: ItemLaw,
 
   def add_count(total, count):
     count = count.astype(dtype)
-    log_choose = (special.gammaln(generation_size + 1.0) -
-                  special.gammaln(count + 1.0) -
-                  special.gammaln(generation_size - count + 1.0))
-    log_pmf = (log_choose + count * log_q +
-               (generation_size - count) * log_not_q)
+    log_choose = (
+      special.gammaln(generation_size + 1.0)
+      - special.gammaln(count + 1.0)
+      - special.gammaln(generation_size - count + 1.0)
+    )
+    log_pmf = log_choose + count * log_q + (generation_size - count) * log_not_q
     pmf = jnp.where(probs > 0, jnp.exp(log_pmf), (count == 0).astype(dtype))
     pmf = jnp.where(count <= generation_size, pmf, 0.0)
-    missed = _survival(jnp.minimum(count / generation_size, 1.0),
-                       num_samples)
+    missed = _survival(jnp.minimum(count / generation_size, 1.0), num_samples)
     return total + jnp.sum(test.head * pmf * missed), None
 
-  head, _ = jax.lax.scan(add_count, jnp.zeros((), dtype),
-                         jnp.arange(max_count + 1))
+  head, _ = jax.lax.scan(
+    add_count, jnp.zeros((), dtype), jnp.arange(max_count + 1)
+  )
   return head + tail_error(test, generator, generation_size)
 
 
-def relabel_generations_error(test: ItemLaw, generation_size: ArrayLike,
-                              num_samples: ArrayLike,
-                              num_generations: ArrayLike) -> jax.Array:
+def relabel_generations_error(
+  test: ItemLaw,
+  generation_size: ArrayLike,
+  num_samples: ArrayLike,
+  num_generations: ArrayLike,
+) -> jax.Array:
   """E_test after n generations of relabelling (closed form).
 
   Generation 0 is trained on T0 clean draws; generation j >= 1 on T0 draws
@@ -345,7 +390,7 @@ def relabel_generations_error(test: ItemLaw, generation_size: ArrayLike,
   seen_final = 1.0 - _survival(test.head, num_samples)
   seen_generator = 1.0 - _survival(test.head, generation_size)
   num_generations = jnp.asarray(num_generations, test.head.dtype)
-  correct = seen_final * seen_generator ** num_generations
+  correct = seen_final * seen_generator**num_generations
   return jnp.sum(test.head * (1.0 - correct)) + tail_mass(test)
 
 
@@ -354,4 +399,4 @@ def log_log_slope(x: ArrayLike, y: ArrayLike) -> jax.Array:
   log_x = jnp.log(jnp.asarray(x, jnp.result_type(float)))
   log_y = jnp.log(jnp.asarray(y, log_x.dtype))
   centred = log_x - jnp.mean(log_x)
-  return jnp.sum(centred * (log_y - jnp.mean(log_y))) / jnp.sum(centred ** 2)
+  return jnp.sum(centred * (log_y - jnp.mean(log_y))) / jnp.sum(centred**2)

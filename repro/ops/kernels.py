@@ -20,8 +20,11 @@ from jax.typing import ArrayLike
 def squared_distances(a: jax.Array, b: jax.Array) -> jax.Array:
   """||a_i - b_j||^2 for rows a [m, p], b [n, p] -> [m, n], clipped at 0."""
   cross = a @ b.T
-  squared = (jnp.sum(a * a, axis=1)[:, None] + jnp.sum(b * b, axis=1)[None, :]
-             - 2.0 * cross)
+  squared = (
+    jnp.sum(a * a, axis=1)[:, None]
+    + jnp.sum(b * b, axis=1)[None, :]
+    - 2.0 * cross
+  )
   return jnp.maximum(squared, 0.0)
 
 
@@ -46,8 +49,9 @@ def median_bandwidth(x: jax.Array) -> jax.Array:
   return 0.5 * (distances[middle - 1] + distances[middle])
 
 
-def kernel_ridge_fit(k_train: jax.Array, y: jax.Array,
-                     lam: ArrayLike) -> jax.Array:
+def kernel_ridge_fit(
+  k_train: jax.Array, y: jax.Array, lam: ArrayLike
+) -> jax.Array:
   """Dual coefficients alpha = (K + T lam I)^{-1} y, so f(x) = k(x, X) alpha.
 
   Args:
@@ -57,12 +61,14 @@ def kernel_ridge_fit(k_train: jax.Array, y: jax.Array,
   """
   num_samples = k_train.shape[0]
   regularised = k_train + num_samples * lam * jnp.eye(
-      num_samples, dtype=k_train.dtype)
+    num_samples, dtype=k_train.dtype
+  )
   return jsl.cho_solve(jsl.cho_factor(regularised), y)
 
 
-def kernel_ridge_path(k_train: jax.Array, y: jax.Array, lambdas: jax.Array,
-                      k_eval: jax.Array) -> jax.Array:
+def kernel_ridge_path(
+  k_train: jax.Array, y: jax.Array, lambdas: jax.Array, k_eval: jax.Array
+) -> jax.Array:
   """KRR predictions at the evaluation inputs for every ``lam`` in ``lambdas``.
 
   One Cholesky solve per ``lam`` (faster on CPU than one eigendecomposition
@@ -79,5 +85,6 @@ def kernel_ridge_path(k_train: jax.Array, y: jax.Array, lambdas: jax.Array,
   """
   lambdas = jnp.asarray(lambdas, k_train.dtype)
   coefficients = jax.vmap(lambda lam: kernel_ridge_fit(k_train, y, lam))(
-      lambdas)
+    lambdas
+  )
   return jnp.einsum("mt,lt...->lm...", k_eval, coefficients)

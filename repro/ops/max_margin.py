@@ -31,8 +31,9 @@ def _as_problem(x, y) -> np.ndarray:
   return y[:, None] * x
 
 
-def robust_margins(w: npt.ArrayLike, x: npt.ArrayLike, y: npt.ArrayLike,
-                   eps: float) -> np.ndarray:
+def robust_margins(
+  w: npt.ArrayLike, x: npt.ArrayLike, y: npt.ArrayLike, eps: float
+) -> np.ndarray:
   """y_i <w, x_i> - eps ||w||_1 for every i (numpy)."""
   return _as_problem(x, y) @ np.asarray(w) - eps * np.abs(w).sum()
 
@@ -44,14 +45,17 @@ def _split_constraints(z: np.ndarray, eps: float):
 
 def _check_lp(result, what: str) -> None:
   if result.status == 2:
-    raise UserError(f"{what}: no separator with the required robust margin "
-                    "exists (eps above the data's linf-robust margin)")
+    raise UserError(
+      f"{what}: no separator with the required robust margin "
+      "exists (eps above the data's linf-robust margin)"
+    )
   if result.status != 0:
     raise RuntimeError(f"{what}: linprog failed: {result.message}")
 
 
-def l1_max_margin(x: npt.ArrayLike, y: npt.ArrayLike,
-                  eps: float = 0.0) -> np.ndarray:
+def l1_max_margin(
+  x: npt.ArrayLike, y: npt.ArrayLike, eps: float = 0.0
+) -> np.ndarray:
   """argmin ||w||_1 s.t. y_i <w, x_i> - eps ||w||_1 >= 1 (an LP).
 
   Written with w = w+ - w-, w+- >= 0 and ||w||_1 replaced by 1'(w+ + w-):
@@ -67,14 +71,15 @@ def l1_max_margin(x: npt.ArrayLike, y: npt.ArrayLike,
   dim = z.shape[1]
   a_ub, b_ub = _split_constraints(z, eps)
   result = scipy.optimize.linprog(
-      np.ones(2 * dim), A_ub=a_ub, b_ub=b_ub, bounds=(0, None),
-      method="highs")
+    np.ones(2 * dim), A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs"
+  )
   _check_lp(result, "l1_max_margin")
   return result.x[:dim] - result.x[dim:]
 
 
-def linf_min_norm_separator(x: npt.ArrayLike, y: npt.ArrayLike,
-                            eps: float = 0.0) -> np.ndarray:
+def linf_min_norm_separator(
+  x: npt.ArrayLike, y: npt.ArrayLike, eps: float = 0.0
+) -> np.ndarray:
   """argmin ||w||_inf s.t. y_i <w, x_i> - eps ||w||_1 >= 1 (an LP).
 
   Variables (w+, w-, t) with w+_j + w-_j <= t. The minimiser is often not
@@ -91,21 +96,28 @@ def linf_min_norm_separator(x: npt.ArrayLike, y: npt.ArrayLike,
   cost = np.zeros(2 * dim + 1)
   cost[-1] = 1.0
   result = scipy.optimize.linprog(
-      cost, A_ub=np.vstack([a_margin, a_box]),
-      b_ub=np.concatenate([b_margin, np.zeros(dim)]), bounds=(0, None),
-      method="highs")
+    cost,
+    A_ub=np.vstack([a_margin, a_box]),
+    b_ub=np.concatenate([b_margin, np.zeros(dim)]),
+    bounds=(0, None),
+    method="highs",
+  )
   _check_lp(result, "linf_min_norm_separator")
-  return result.x[:dim] - result.x[dim:2 * dim]
+  return result.x[:dim] - result.x[dim : 2 * dim]
 
 
 def _soft_threshold(v: np.ndarray, threshold: float) -> np.ndarray:
   return np.sign(v) * np.maximum(np.abs(v) - threshold, 0.0)
 
 
-def l2_min_norm_robust_separator(x: npt.ArrayLike, y: npt.ArrayLike,
-                                 eps: float = 0.0, *,
-                                 method: str = "dual",
-                                 tol: float = 1e-12) -> np.ndarray:
+def l2_min_norm_robust_separator(
+  x: npt.ArrayLike,
+  y: npt.ArrayLike,
+  eps: float = 0.0,
+  *,
+  method: str = "dual",
+  tol: float = 1e-12,
+) -> np.ndarray:
   """argmin ||w||_2 s.t. y_i <w, x_i> - eps ||w||_1 >= 1.
 
   ``method="dual"`` (default) maximises the concave, differentiable dual
@@ -132,8 +144,10 @@ def l2_min_norm_robust_separator(x: npt.ArrayLike, y: npt.ArrayLike,
     raise ValueError(f"unknown method {method!r}; use 'dual' or 'slsqp'")
   margins = z @ w - eps * np.abs(w).sum()
   if not np.all(np.isfinite(w)) or margins.min() <= 0:
-    raise UserError("l2_min_norm_robust_separator: no separator with a "
-                    "positive robust margin found (eps infeasible?)")
+    raise UserError(
+      "l2_min_norm_robust_separator: no separator with a "
+      "positive robust margin found (eps infeasible?)"
+    )
   return w
 
 
@@ -149,15 +163,26 @@ def _l2_separator_dual(z: np.ndarray, eps: float, tol: float) -> np.ndarray:
   # A feasible start scale: alpha uniform, small.
   alpha0 = np.full(num_points, 1.0 / num_points)
   result = scipy.optimize.minimize(
-      negative_dual, alpha0, jac=True, method="L-BFGS-B",
-      bounds=[(0.0, None)] * num_points,
-      options={"maxiter": 20000, "maxfun": 40000, "ftol": tol * 1e-3,
-               "gtol": tol, "maxcor": 30})
+    negative_dual,
+    alpha0,
+    jac=True,
+    method="L-BFGS-B",
+    bounds=[(0.0, None)] * num_points,
+    options={
+      "maxiter": 20000,
+      "maxfun": 40000,
+      "ftol": tol * 1e-3,
+      "gtol": tol,
+      "maxcor": 30,
+    },
+  )
   alpha = result.x
   w = _soft_threshold(z.T @ alpha, eps * alpha.sum())
   if -result.fun > 1e12:
-    raise UserError("l2_min_norm_robust_separator: the dual is unbounded, "
-                    "no robust separator exists at this eps")
+    raise UserError(
+      "l2_min_norm_robust_separator: the dual is unbounded, "
+      "no robust separator exists at this eps"
+    )
   return w
 
 
@@ -174,9 +199,14 @@ def _l2_separator_slsqp(z: np.ndarray, eps: float, tol: float) -> np.ndarray:
   scale = np.abs(a_ge @ start).min() if np.any(a_ge @ start > 0) else 1.0
   start = start / max(scale, 1e-12) * 2.0
   result = scipy.optimize.minimize(
-      objective, start, jac=True, method="SLSQP",
-      bounds=[(0.0, None)] * (2 * dim),
-      constraints=[{"type": "ineq", "fun": lambda v: a_ge @ v - 1.0,
-                    "jac": lambda v: a_ge}],
-      options={"maxiter": 2000, "ftol": tol})
+    objective,
+    start,
+    jac=True,
+    method="SLSQP",
+    bounds=[(0.0, None)] * (2 * dim),
+    constraints=[
+      {"type": "ineq", "fun": lambda v: a_ge @ v - 1.0, "jac": lambda v: a_ge}
+    ],
+    options={"maxiter": 2000, "ftol": tol},
+  )
   return result.x[:dim] - result.x[dim:]

@@ -65,8 +65,9 @@ import numpy.typing as npt
 PINV_RTOL = 1e-8
 
 
-def class_means(features: jax.Array, labels: jax.Array,
-                num_classes: int) -> tuple[jax.Array, jax.Array]:
+def class_means(
+  features: jax.Array, labels: jax.Array, num_classes: int
+) -> tuple[jax.Array, jax.Array]:
   """Class means ``mu_c`` [C, d] and class counts ``N_c`` [C]."""
   one_hot = jax.nn.one_hot(labels, num_classes, dtype=features.dtype)
   counts = one_hot.sum(axis=0)
@@ -84,9 +85,16 @@ def centered_means(means: jax.Array, counts: jax.Array) -> jax.Array:
   return means - global_mean(means, counts)
 
 
-def nc1(features: jax.Array, labels: jax.Array, num_classes: int, *,
-        means: jax.Array | None = None, counts: jax.Array | None = None,
-        rtol: float = PINV_RTOL, divide_by_classes: bool = True) -> jax.Array:
+def nc1(
+  features: jax.Array,
+  labels: jax.Array,
+  num_classes: int,
+  *,
+  means: jax.Array | None = None,
+  counts: jax.Array | None = None,
+  rtol: float = PINV_RTOL,
+  divide_by_classes: bool = True,
+) -> jax.Array:
   """NC1 ``= Tr(Sigma_W Sigma_B^+) / C`` (module docstring for conventions).
 
   Args:
@@ -122,8 +130,9 @@ def nc1(features: jax.Array, labels: jax.Array, num_classes: int, *,
 EQUINORM_DDOF = 1  # the official torch.std
 
 
-def coefficient_of_variation(values: jax.Array,
-                             ddof: int = EQUINORM_DDOF) -> jax.Array:
+def coefficient_of_variation(
+  values: jax.Array, ddof: int = EQUINORM_DDOF
+) -> jax.Array:
   """std / mean; ``ddof=1``: unbiased std (official), 0: population std."""
   return jnp.std(values, ddof=ddof) / jnp.mean(values)
 
@@ -143,11 +152,13 @@ def equiangularity(vectors: jax.Array) -> jax.Array:
   return deviation.sum() / (num * (num - 1))
 
 
-def nc2_equinorm(means: jax.Array, counts: jax.Array,
-                 ddof: int = EQUINORM_DDOF) -> jax.Array:
+def nc2_equinorm(
+  means: jax.Array, counts: jax.Array, ddof: int = EQUINORM_DDOF
+) -> jax.Array:
   """NC2 equinorm: CV of ``||mu_c - mu_G||`` (std with ``ddof``)."""
   return coefficient_of_variation(
-      jnp.linalg.norm(centered_means(means, counts), axis=1), ddof)
+    jnp.linalg.norm(centered_means(means, counts), axis=1), ddof
+  )
 
 
 def nc2_equiangularity(means: jax.Array, counts: jax.Array) -> jax.Array:
@@ -155,24 +166,30 @@ def nc2_equiangularity(means: jax.Array, counts: jax.Array) -> jax.Array:
   return equiangularity(centered_means(means, counts))
 
 
-def nc3_self_duality(classifier: jax.Array, means: jax.Array,
-                     counts: jax.Array) -> jax.Array:
+def nc3_self_duality(
+  classifier: jax.Array, means: jax.Array, counts: jax.Array
+) -> jax.Array:
   """NC3 ``|| W/||W||_F - M/||M||_F ||_F^2``; ``classifier`` W is [C, d]."""
   centred = centered_means(means, counts)
-  difference = (classifier / jnp.linalg.norm(classifier)
-                - centred / jnp.linalg.norm(centred))
+  difference = classifier / jnp.linalg.norm(
+    classifier
+  ) - centred / jnp.linalg.norm(centred)
   return jnp.sum(difference**2)
 
 
 def ncc_predict(features: jax.Array, means: jax.Array) -> jax.Array:
   """Nearest-class-centre labels ``argmin_c ||h - mu_c||`` (un-centred)."""
-  squared = (jnp.sum(features**2, axis=1, keepdims=True)
-             - 2.0 * features @ means.T + jnp.sum(means**2, axis=1))
+  squared = (
+    jnp.sum(features**2, axis=1, keepdims=True)
+    - 2.0 * features @ means.T
+    + jnp.sum(means**2, axis=1)
+  )
   return jnp.argmin(squared, axis=1)
 
 
-def nc4_mismatch(features: jax.Array, means: jax.Array,
-                 predictions: jax.Array) -> jax.Array:
+def nc4_mismatch(
+  features: jax.Array, means: jax.Array, predictions: jax.Array
+) -> jax.Array:
   """NC4: fraction of points where NCC and the network disagree."""
   mismatch = ncc_predict(features, means) != predictions
   return jnp.mean(mismatch.astype(features.dtype))
@@ -183,9 +200,13 @@ ANGLE_UNITS = ("radians", "degrees")
 OFFICIAL_NORM_OFFSET = 1e-10
 
 
-def vector_angles(a: jax.Array, b: jax.Array, *,
-                  convention: str = "official",
-                  units: str = "radians") -> jax.Array:
+def vector_angles(
+  a: jax.Array,
+  b: jax.Array,
+  *,
+  convention: str = "official",
+  units: str = "radians",
+) -> jax.Array:
   """Angles between the rows of ``a`` and ``b`` ([..., d] -> [...]).
 
   * ``"official"`` (``train.py``/``eval.py``):
@@ -205,8 +226,10 @@ def vector_angles(a: jax.Array, b: jax.Array, *,
   elif convention == "clipped":
     angle = jnp.arccos(jnp.clip(dot / norms, -1.0, 1.0))
   else:
-    raise ValueError(f"unknown angle convention {convention!r}; choose one "
-                     f"of {ANGLE_CONVENTIONS}")
+    raise ValueError(
+      f"unknown angle convention {convention!r}; choose one "
+      f"of {ANGLE_CONVENTIONS}"
+    )
   if units == "degrees":
     return jnp.degrees(angle)
   if units != "radians":
@@ -214,9 +237,13 @@ def vector_angles(a: jax.Array, b: jax.Array, *,
   return angle
 
 
-def mean_alignment(means_a: jax.Array, means_b: jax.Array, *,
-                   convention: str = "official", units: str = "radians"
-                   ) -> tuple[jax.Array, jax.Array]:
+def mean_alignment(
+  means_a: jax.Array,
+  means_b: jax.Array,
+  *,
+  convention: str = "official",
+  units: str = "radians",
+) -> tuple[jax.Array, jax.Array]:
   """Per-class angle and distance between two centred sets of means.
 
   Each set is centred by the unweighted mean of its class means (official
@@ -228,14 +255,19 @@ def mean_alignment(means_a: jax.Array, means_b: jax.Array, *,
   """
   centred_a = means_a - means_a.mean(axis=0)
   centred_b = means_b - means_b.mean(axis=0)
-  angle = vector_angles(centred_a, centred_b, convention=convention,
-                        units=units)
+  angle = vector_angles(
+    centred_a, centred_b, convention=convention, units=units
+  )
   return angle, jnp.linalg.norm(centred_a - centred_b, axis=1)
 
 
-def simplex_alignment(means_a: jax.Array, means_b: jax.Array, *,
-                      convention: str = "official", units: str = "radians"
-                      ) -> dict[str, jax.Array]:
+def simplex_alignment(
+  means_a: jax.Array,
+  means_b: jax.Array,
+  *,
+  convention: str = "official",
+  units: str = "radians",
+) -> dict[str, jax.Array]:
   """Everything the official code records about two sets of class means.
 
   Returns:
@@ -245,25 +277,30 @@ def simplex_alignment(means_a: jax.Array, means_b: jax.Array, *,
     between the two centres, the unweighted means of the class means.
   """
   centred_angle, centred_distance = mean_alignment(
-      means_a, means_b, convention=convention, units=units)
+    means_a, means_b, convention=convention, units=units
+  )
   centre_a, centre_b = means_a.mean(axis=0), means_b.mean(axis=0)
-  angles = functools.partial(vector_angles, convention=convention,
-                             units=units)
+  angles = functools.partial(vector_angles, convention=convention, units=units)
   return {
-      "centred_angle": centred_angle,
-      "centred_distance": centred_distance,
-      "uncentred_angle": angles(means_a, means_b),
-      "uncentred_distance": jnp.linalg.norm(means_a - means_b, axis=1),
-      "centre_angle": angles(centre_a, centre_b),
-      "centre_distance": jnp.linalg.norm(centre_a - centre_b),
+    "centred_angle": centred_angle,
+    "centred_distance": centred_distance,
+    "uncentred_angle": angles(means_a, means_b),
+    "uncentred_distance": jnp.linalg.norm(means_a - means_b, axis=1),
+    "centre_angle": angles(centre_a, centre_b),
+    "centre_distance": jnp.linalg.norm(centre_a - centre_b),
   }
 
 
-def collapse_metrics(features: jax.Array, labels: jax.Array,
-                     num_classes: int, classifier: jax.Array,
-                     predictions: jax.Array, *, rtol: float = PINV_RTOL,
-                     equinorm_ddof: int = EQUINORM_DDOF
-                     ) -> dict[str, jax.Array]:
+def collapse_metrics(
+  features: jax.Array,
+  labels: jax.Array,
+  num_classes: int,
+  classifier: jax.Array,
+  predictions: jax.Array,
+  *,
+  rtol: float = PINV_RTOL,
+  equinorm_ddof: int = EQUINORM_DDOF,
+) -> dict[str, jax.Array]:
   """NC1-NC4 of one feature set, means taken from the same set.
 
   Args:
@@ -282,24 +319,30 @@ def collapse_metrics(features: jax.Array, labels: jax.Array,
   """
   means, counts = class_means(features, labels, num_classes)
   return {
-      "nc1": nc1(features, labels, num_classes, means=means, counts=counts,
-                 rtol=rtol),
-      "nc2_equinorm": nc2_equinorm(means, counts, equinorm_ddof),
-      "nc2_equiangular": nc2_equiangularity(means, counts),
-      "nc2_w_equinorm": coefficient_of_variation(
-          jnp.linalg.norm(classifier, axis=1), equinorm_ddof),
-      "nc2_w_equiangular": equiangularity(classifier),
-      "nc3": nc3_self_duality(classifier, means, counts),
-      "nc4": nc4_mismatch(features, means, predictions),
+    "nc1": nc1(
+      features, labels, num_classes, means=means, counts=counts, rtol=rtol
+    ),
+    "nc2_equinorm": nc2_equinorm(means, counts, equinorm_ddof),
+    "nc2_equiangular": nc2_equiangularity(means, counts),
+    "nc2_w_equinorm": coefficient_of_variation(
+      jnp.linalg.norm(classifier, axis=1), equinorm_ddof
+    ),
+    "nc2_w_equiangular": equiangularity(classifier),
+    "nc3": nc3_self_duality(classifier, means, counts),
+    "nc4": nc4_mismatch(features, means, predictions),
   }
 
 
-def collapse_metrics_float64(features: npt.ArrayLike, labels: npt.ArrayLike,
-                             num_classes: int, classifier: npt.ArrayLike,
-                             predictions: npt.ArrayLike, *,
-                             rtol: float = PINV_RTOL,
-                             equinorm_ddof: int = EQUINORM_DDOF
-                             ) -> dict[str, np.ndarray]:
+def collapse_metrics_float64(
+  features: npt.ArrayLike,
+  labels: npt.ArrayLike,
+  num_classes: int,
+  classifier: npt.ArrayLike,
+  predictions: npt.ArrayLike,
+  *,
+  rtol: float = PINV_RTOL,
+  equinorm_ddof: int = EQUINORM_DDOF,
+) -> dict[str, np.ndarray]:
   """``collapse_metrics`` in float64 on host arrays; leading axes vmapped.
 
   ``features`` may carry leading replica axes (seeds) shared by
@@ -311,20 +354,33 @@ def collapse_metrics_float64(features: npt.ArrayLike, labels: npt.ArrayLike,
   predictions = np.asarray(predictions)
   labels = np.asarray(labels)
   with jax.enable_x64(True):
-    function = _batched_collapse_metrics(num_classes, rtol,
-                                         features.ndim - 2, equinorm_ddof)
-    result = function(jnp.asarray(features), jnp.asarray(labels),
-                      jnp.asarray(classifier), jnp.asarray(predictions))
+    function = _batched_collapse_metrics(
+      num_classes, rtol, features.ndim - 2, equinorm_ddof
+    )
+    result = function(
+      jnp.asarray(features),
+      jnp.asarray(labels),
+      jnp.asarray(classifier),
+      jnp.asarray(predictions),
+    )
     return {k: np.asarray(v) for k, v in result.items()}
 
 
 @functools.cache
-def _batched_collapse_metrics(num_classes: int, rtol: float, batch_dims: int,
-                              equinorm_ddof: int):
+def _batched_collapse_metrics(
+  num_classes: int, rtol: float, batch_dims: int, equinorm_ddof: int
+):
   def single(features, labels, classifier, predictions):
-    return collapse_metrics(features, labels, num_classes, classifier,
-                            predictions, rtol=rtol,
-                            equinorm_ddof=equinorm_ddof)
+    return collapse_metrics(
+      features,
+      labels,
+      num_classes,
+      classifier,
+      predictions,
+      rtol=rtol,
+      equinorm_ddof=equinorm_ddof,
+    )
+
   function = single
   for _ in range(batch_dims):
     function = jax.vmap(function, in_axes=(0, None, 0, 0))

@@ -37,8 +37,9 @@ import numpy.typing as npt
 EL2N_LABELS = ("oracle", "max", "avg")
 
 
-def el2n(logits: jax.Array, labels: jax.Array | None = None,
-         label: str = "oracle") -> jax.Array:
+def el2n(
+  logits: jax.Array, labels: jax.Array | None = None, label: str = "oracle"
+) -> jax.Array:
   """EL2N per example, [..., N]: the error vector's 2-norm.
 
   With p = softmax(logits) and e_c the one-hot vector of class c, the
@@ -64,19 +65,20 @@ def el2n(logits: jax.Array, labels: jax.Array | None = None,
     onehot = jax.nn.one_hot(labels, num_classes, dtype=probs.dtype)
     return jnp.linalg.norm(probs - onehot, axis=-1)
   if label == "max":
-    onehot = jax.nn.one_hot(jnp.argmax(probs, axis=-1), num_classes,
-                            dtype=probs.dtype)
+    onehot = jax.nn.one_hot(
+      jnp.argmax(probs, axis=-1), num_classes, dtype=probs.dtype
+    )
     return jnp.linalg.norm(probs - onehot, axis=-1)
   if label == "avg":
     # [..., N, K(candidate label c), K(component)].
     errors = probs[..., None, :] - jnp.eye(num_classes, dtype=probs.dtype)
     return jnp.sum(probs * jnp.linalg.norm(errors, axis=-1), axis=-1)
-  raise ValueError(f"unknown EL2N label {label!r}; choose one of "
-                   f"{EL2N_LABELS}")
+  raise ValueError(f"unknown EL2N label {label!r}; choose one of {EL2N_LABELS}")
 
 
-def el2n_over_models(logits: jax.Array, labels: jax.Array | None = None,
-                     label: str = "oracle") -> jax.Array:
+def el2n_over_models(
+  logits: jax.Array, labels: jax.Array | None = None, label: str = "oracle"
+) -> jax.Array:
   """EL2N averaged over query models: logits [S, N, K] -> [N].
 
   The mean over models is the official aggregation (``main.py`` averages
@@ -85,28 +87,36 @@ def el2n_over_models(logits: jax.Array, labels: jax.Array | None = None,
   return jnp.mean(el2n(logits, labels, label), axis=0)
 
 
-def per_example_grads(loss_fn: Callable, params: Any, inputs: jax.Array,
-                      labels: jax.Array) -> Any:
+def per_example_grads(
+  loss_fn: Callable, params: Any, inputs: jax.Array, labels: jax.Array
+) -> Any:
   """Per-example gradients of ``loss_fn(params, x, y)`` (one example).
 
   Returns the params pytree with a leading example axis.
   """
-  return jax.vmap(jax.grad(loss_fn), in_axes=(None, 0, 0))(params, inputs,
-                                                          labels)
+  return jax.vmap(jax.grad(loss_fn), in_axes=(None, 0, 0))(
+    params, inputs, labels
+  )
 
 
-def grad_norms(loss_fn: Callable, params: Any, inputs: jax.Array,
-               labels: jax.Array, batch_size: int | None = 256) -> jax.Array:
+def grad_norms(
+  loss_fn: Callable,
+  params: Any,
+  inputs: jax.Array,
+  labels: jax.Array,
+  batch_size: int | None = 256,
+) -> jax.Array:
   """GraNd: the global 2-norm of every example's gradient, [N].
 
   Computed in chunks of ``batch_size`` examples (``lax.map``) so the
   per-example gradients never exist all at once.
   """
+
   def norm_of(example):
     x, y = example
     grads = jax.grad(loss_fn)(params, x, y)
-    return jnp.sqrt(sum(jnp.sum(jnp.square(g))
-                        for g in jax.tree.leaves(grads)))
+    return jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in jax.tree.leaves(grads)))
+
   return jax.lax.map(norm_of, (inputs, labels), batch_size=batch_size)
 
 
@@ -125,8 +135,9 @@ def forgetting_counts(correct: jax.Array) -> jax.Array:
 DU_CONVENTIONS = ("official", "paper")
 
 
-def dynamic_uncertainty(true_class_probs: jax.Array, window: int,
-                        convention: str = "official") -> jax.Array:
+def dynamic_uncertainty(
+  true_class_probs: jax.Array, window: int, convention: str = "official"
+) -> jax.Array:
   """He et al. (2023) dynamic uncertainty, [T, N] -> [N].
 
   With p_t the true-class probability at epoch t = 1..T and J = ``window``:
@@ -151,20 +162,25 @@ def dynamic_uncertainty(true_class_probs: jax.Array, window: int,
   elif convention == "official":
     span, ddof, normaliser = window - 1, 1, num_epochs - window
     if window < 3 or num_epochs <= window:
-      raise ValueError("the official dynamic uncertainty needs a window of "
-                       f"at least 3 and more than {window} epochs, got "
-                       f"window {window} and {num_epochs} epochs")
+      raise ValueError(
+        "the official dynamic uncertainty needs a window of "
+        f"at least 3 and more than {window} epochs, got "
+        f"window {window} and {num_epochs} epochs"
+      )
   else:
-    raise ValueError(f"unknown convention {convention!r}; choose one of "
-                     f"{DU_CONVENTIONS}")
+    raise ValueError(
+      f"unknown convention {convention!r}; choose one of {DU_CONVENTIONS}"
+    )
   starts = jnp.arange(num_epochs - window + 1)
-  windows = jax.vmap(lambda s: jax.lax.dynamic_slice_in_dim(
-      true_class_probs, s, span, axis=0))(starts)
+  windows = jax.vmap(
+    lambda s: jax.lax.dynamic_slice_in_dim(true_class_probs, s, span, axis=0)
+  )(starts)
   return jnp.sum(jnp.std(windows, axis=1, ddof=ddof), axis=0) / normaliser
 
 
-def k_center_order(embeddings: jax.Array,
-                   num_centers: int | None = None) -> jax.Array:
+def k_center_order(
+  embeddings: jax.Array, num_centers: int | None = None
+) -> jax.Array:
   """Greedy k-center pick order on ``embeddings`` [N, F] -> [num_centers].
 
   The first centre is the point closest to the mean embedding; each next
@@ -178,10 +194,11 @@ def k_center_order(embeddings: jax.Array,
 
   def sq_dist_to(index):
     center = embeddings[index]
-    return jnp.maximum(squared_norms - 2.0 * embeddings @ center +
-                       jnp.sum(center**2), 0.0)
+    return jnp.maximum(
+      squared_norms - 2.0 * embeddings @ center + jnp.sum(center**2), 0.0
+    )
 
-  first = jnp.argmin(jnp.sum((embeddings - embeddings.mean(0))**2, -1))
+  first = jnp.argmin(jnp.sum((embeddings - embeddings.mean(0)) ** 2, -1))
 
   def pick(min_dist, _):
     index = jnp.argmax(min_dist)
@@ -197,15 +214,19 @@ def k_center_scores(embeddings: jax.Array) -> jax.Array:
   """Score N - (pick position): the top-k scores are the first k centres."""
   order = k_center_order(embeddings)
   num = embeddings.shape[0]
-  return jnp.zeros(num, jnp.float32).at[order].set(
-      jnp.arange(num, 0, -1, dtype=jnp.float32))
+  return (
+    jnp.zeros(num, jnp.float32)
+    .at[order]
+    .set(jnp.arange(num, 0, -1, dtype=jnp.float32))
+  )
 
 
 TIE_RULES = ("higher_index", "lower_index")
 
 
-def keep_hardest(scores: npt.ArrayLike, num_keep: int,
-                 ties: str = "higher_index") -> np.ndarray:
+def keep_hardest(
+  scores: npt.ArrayLike, num_keep: int, ties: str = "higher_index"
+) -> np.ndarray:
   """Indices of the ``num_keep`` highest scores, sorted ascending.
 
   ``ties`` decides which of equal scores are kept at the cut:
@@ -222,7 +243,7 @@ def keep_hardest(scores: npt.ArrayLike, num_keep: int,
   scores = np.asarray(scores, np.float64)
   if ties == "higher_index":
     order = np.argsort(scores, kind="stable")
-    kept = order[len(order) - num_keep:]
+    kept = order[len(order) - num_keep :]
   elif ties == "lower_index":
     kept = np.argsort(-scores, kind="stable")[:num_keep]
   else:

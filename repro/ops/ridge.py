@@ -34,14 +34,16 @@ def ridge_fit(x: jax.Array, y: jax.Array, lam: ArrayLike) -> jax.Array:
   """
   num_samples, dim = x.shape
   if num_samples >= dim:
-    return _regularised_solve(x.T @ x / num_samples, lam,
-                              x.T @ y / num_samples)
-  return x.T @ _regularised_solve(x @ x.T / num_samples, lam,
-                                  y / num_samples)
+    return _regularised_solve(x.T @ x / num_samples, lam, x.T @ y / num_samples)
+  return x.T @ _regularised_solve(x @ x.T / num_samples, lam, y / num_samples)
 
 
-def ridge_path(x: jax.Array, y: jax.Array, lambdas: jax.Array,
-               num_samples: ArrayLike | None = None) -> jax.Array:
+def ridge_path(
+  x: jax.Array,
+  y: jax.Array,
+  lambdas: jax.Array,
+  num_samples: ArrayLike | None = None,
+) -> jax.Array:
   """Ridge weights for every ``lam`` in ``lambdas`` from one Gram matrix.
 
   One Cholesky solve per ``lam`` (on CPU, batched small Cholesky solves are
@@ -66,12 +68,12 @@ def ridge_path(x: jax.Array, y: jax.Array, lambdas: jax.Array,
   if rows >= dim:
     gram = x.T @ x / num_samples
     moment = x.T @ y / num_samples
-    return jax.vmap(lambda lam: _regularised_solve(gram, lam, moment))(
-        lambdas)
+    return jax.vmap(lambda lam: _regularised_solve(gram, lam, moment))(lambdas)
   kernel = x @ x.T / num_samples
   scaled_targets = y / num_samples
-  dual = jax.vmap(lambda lam: _regularised_solve(kernel, lam,
-                                                 scaled_targets))(lambdas)
+  dual = jax.vmap(lambda lam: _regularised_solve(kernel, lam, scaled_targets))(
+    lambdas
+  )
   return jnp.einsum("ti,lt...->li...", x, dual)
 
 
@@ -101,8 +103,9 @@ def min_norm_least_squares(x: jax.Array, y: jax.Array) -> jax.Array:
   return x.T @ _regularised_solve(x @ x.T, 0.0, y)
 
 
-def sigma_norm_error(w: jax.Array, w_true: jax.Array,
-                     eigenvalues: jax.Array) -> jax.Array:
+def sigma_norm_error(
+  w: jax.Array, w_true: jax.Array, eigenvalues: jax.Array
+) -> jax.Array:
   """||w - w_true||_Sigma^2 = E_x (x^T w - x^T w_true)^2 for diagonal Sigma.
 
   This is the exact population test error for x ~ N(0, diag(eigenvalues)),

@@ -69,8 +69,9 @@ def dual_norm(w: jax.Array, threat: str = "linf") -> jax.Array:
   return l1_norm(w) if threat == "linf" else l2_norm(w)
 
 
-def robust_margin(w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
-                  threat: str = "linf") -> jax.Array:
+def robust_margin(
+  w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike, threat: str = "linf"
+) -> jax.Array:
   """y <w, x> - eps ||w||_q, the margin under the worst perturbation.
 
   Args:
@@ -86,9 +87,9 @@ def robust_margin(w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
   return y * (x @ w) - eps * dual_norm(w, threat)
 
 
-def worst_case_perturbation(w: jax.Array, x: jax.Array, y: jax.Array,
-                            eps: ArrayLike,
-                            threat: str = "linf") -> jax.Array:
+def worst_case_perturbation(
+  w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike, threat: str = "linf"
+) -> jax.Array:
   """The delta* attaining the worst case; ``[n, d]`` (broadcast to x).
 
   linf: delta* = -eps y sign(w); l2: delta* = -eps y w / ||w||_2.
@@ -102,16 +103,21 @@ def worst_case_perturbation(w: jax.Array, x: jax.Array, y: jax.Array,
   return jnp.broadcast_to(-eps * y[:, None] * direction[None, :], x.shape)
 
 
-def robust_accuracy(w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
-                    threat: str = "linf") -> jax.Array:
+def robust_accuracy(
+  w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike, threat: str = "linf"
+) -> jax.Array:
   """Exact robust accuracy: mean of 1[y <w, x> - eps ||w||_q > 0]."""
   return jnp.mean(robust_margin(w, x, y, eps, threat) > 0)
 
 
-def robust_logsumexp_loss(w: jax.Array, x: jax.Array, y: jax.Array,
-                          eps: ArrayLike,
-                          mask: jax.Array | None = None,
-                          threat: str = "linf") -> jax.Array:
+def robust_logsumexp_loss(
+  w: jax.Array,
+  x: jax.Array,
+  y: jax.Array,
+  eps: ArrayLike,
+  mask: jax.Array | None = None,
+  threat: str = "linf",
+) -> jax.Array:
   """log sum_i exp(-(y_i <w, x_i> - eps ||w||_q)) over the masked points.
 
   The logarithm of the summed exponential robust loss (arXiv 2406.04981, Section
@@ -125,8 +131,9 @@ def robust_logsumexp_loss(w: jax.Array, x: jax.Array, y: jax.Array,
   return jax.nn.logsumexp(jnp.where(mask, negative_margins, -jnp.inf))
 
 
-def l1_min_norm_subgradient(smooth_grad: jax.Array, w: jax.Array,
-                            l1_weight: ArrayLike) -> jax.Array:
+def l1_min_norm_subgradient(
+  smooth_grad: jax.Array, w: jax.Array, l1_weight: ArrayLike
+) -> jax.Array:
   """The minimum-norm element of smooth_grad + l1_weight * d||w||_1.
 
   Where w_j != 0 the subdifferential is the point g_j + l1_weight sign(w_j);
@@ -137,13 +144,18 @@ def l1_min_norm_subgradient(smooth_grad: jax.Array, w: jax.Array,
   |g_j| <= l1_weight.
   """
   soft = jnp.sign(smooth_grad) * jnp.maximum(
-      jnp.abs(smooth_grad) - l1_weight, 0.0)
+    jnp.abs(smooth_grad) - l1_weight, 0.0
+  )
   return jnp.where(w != 0, smooth_grad + l1_weight * jnp.sign(w), soft)
 
 
 def robust_logsumexp_loss_and_subgradient(
-    w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
-    mask: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+  w: jax.Array,
+  x: jax.Array,
+  y: jax.Array,
+  eps: ArrayLike,
+  mask: jax.Array | None = None,
+) -> tuple[jax.Array, jax.Array]:
   """The linf robust logsumexp loss and its minimum-norm subgradient.
 
   Under linf perturbations the eps ||w||_1 term is common to every point,
@@ -155,6 +167,7 @@ def robust_logsumexp_loss_and_subgradient(
   and the minimum-norm subgradient is ``l1_min_norm_subgradient`` of the
   smooth part's gradient.
   """
+
   def smooth_part(weights):
     return robust_logsumexp_loss(weights, x, y, 0.0, mask)
 
@@ -163,8 +176,9 @@ def robust_logsumexp_loss_and_subgradient(
   return loss, l1_min_norm_subgradient(smooth_grad, w, eps)
 
 
-def robust_exp_loss(w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike,
-                    threat: str = "linf") -> jax.Array:
+def robust_exp_loss(
+  w: jax.Array, x: jax.Array, y: jax.Array, eps: ArrayLike, threat: str = "linf"
+) -> jax.Array:
   """sum_i exp(-(y_i <w, x_i> - eps ||w||_q)), the summed robust loss."""
   return jnp.sum(jnp.exp(-robust_margin(w, x, y, eps, threat)))
 
@@ -181,17 +195,22 @@ def numpy_generator(key: jax.Array) -> np.random.Generator:
   return np.random.default_rng(np.asarray(jax.random.key_data(key)))
 
 
-def _sparse_signs(generator: np.random.Generator, shape, num_nonzero: float,
-                  dim: int) -> np.ndarray:
+def _sparse_signs(
+  generator: np.random.Generator, shape, num_nonzero: float, dim: int
+) -> np.ndarray:
   """i.i.d. entries in {-1, 0, +1} with P(+1) = P(-1) = num_nonzero/(2 dim)."""
   on = generator.random(shape) < num_nonzero / dim
   signs = np.where(generator.random(shape) < 0.5, 1.0, -1.0)
   return np.where(on, signs, 0.0)
 
 
-def sample_teacher(generator: np.random.Generator, dim: int,
-                   num_nonzero: int | None = None, *,
-                   exact: bool = True) -> np.ndarray:
+def sample_teacher(
+  generator: np.random.Generator,
+  dim: int,
+  num_nonzero: int | None = None,
+  *,
+  exact: bool = True,
+) -> np.ndarray:
   """A teacher w* (the sparse-teacher data model of arXiv 2406.04981).
 
   Args:
@@ -212,8 +231,7 @@ def sample_teacher(generator: np.random.Generator, dim: int,
   if exact:
     teacher = np.zeros(dim)
     support = generator.choice(dim, size=num_nonzero, replace=False)
-    teacher[support] = np.where(generator.random(num_nonzero) < 0.5, 1.0,
-                                -1.0)
+    teacher[support] = np.where(generator.random(num_nonzero) < 0.5, 1.0, -1.0)
     return teacher
   while True:
     teacher = _sparse_signs(generator, (dim,), num_nonzero, dim)
@@ -221,8 +239,12 @@ def sample_teacher(generator: np.random.Generator, dim: int,
       return teacher
 
 
-def sample_inputs(generator: np.random.Generator, num_points: int, dim: int,
-                  num_nonzero: float | None = None) -> np.ndarray:
+def sample_inputs(
+  generator: np.random.Generator,
+  num_points: int,
+  dim: int,
+  num_nonzero: float | None = None,
+) -> np.ndarray:
   """Inputs x: dense N(0, I_d), or sparse with expected k_x non-zeros.
 
   Sparse rows have i.i.d. entries in {-1, 0, +1} with P(+-1) = k_x/(2d)
@@ -249,8 +271,9 @@ def teacher_labels(w_star: npt.ArrayLike, x: npt.ArrayLike) -> np.ndarray:
   return np.where(np.asarray(x) @ np.asarray(w_star) > 0, 1.0, -1.0)
 
 
-def inject_margin(x: npt.ArrayLike, y: npt.ArrayLike, w_star: npt.ArrayLike,
-                  rho: float) -> np.ndarray:
+def inject_margin(
+  x: npt.ArrayLike, y: npt.ArrayLike, w_star: npt.ArrayLike, rho: float
+) -> np.ndarray:
   """x + rho y ||w*||_1 w* / ||w*||_2^2.
 
   Raises y <w*, x> by rho ||w*||_1, so the teacher classifies every point
@@ -262,17 +285,22 @@ def inject_margin(x: npt.ArrayLike, y: npt.ArrayLike, w_star: npt.ArrayLike,
   return np.asarray(x) + np.asarray(y)[:, None] * shift[None, :]
 
 
-def make_teacher_data(generator: np.random.Generator, w_star: np.ndarray,
-                      num_points: int, input_nonzero: float | None = None,
-                      rho: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def make_teacher_data(
+  generator: np.random.Generator,
+  w_star: np.ndarray,
+  num_points: int,
+  input_nonzero: float | None = None,
+  rho: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
   """Draws ``(x, y)`` labelled by ``w_star``, with margin injection ``rho``."""
   x = sample_inputs(generator, num_points, w_star.shape[0], input_nonzero)
   y = teacher_labels(w_star, x)
   return inject_margin(x, y, w_star, rho), y
 
 
-def eps_star(w_star: jax.Array, x: jax.Array, y: jax.Array,
-             mask: jax.Array | None = None) -> jax.Array:
+def eps_star(
+  w_star: jax.Array, x: jax.Array, y: jax.Array, mask: jax.Array | None = None
+) -> jax.Array:
   """min_i y_i <w*, x_i> / ||w*||_1: the teacher's linf-robust margin.
 
   The largest radius at which the teacher still robustly classifies every

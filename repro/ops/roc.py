@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 
-def auroc(negative_scores: npt.ArrayLike,
-          positive_scores: npt.ArrayLike) -> jnp.ndarray:
+def auroc(
+  negative_scores: npt.ArrayLike, positive_scores: npt.ArrayLike
+) -> jnp.ndarray:
   """P(pos > neg) + 0.5 P(pos = neg) over all pairs; ties get half credit."""
   negative_scores = jnp.ravel(jnp.asarray(negative_scores))
   positive_scores = jnp.ravel(jnp.asarray(positive_scores))
@@ -31,8 +32,9 @@ def auroc(negative_scores: npt.ArrayLike,
   return (rank_sum - num_pos * (num_pos + 1) / 2) / (num_pos * num_neg)
 
 
-def roc_curve(negative_scores: npt.ArrayLike, positive_scores: npt.ArrayLike
-              ) -> tuple[np.ndarray, np.ndarray]:
+def roc_curve(
+  negative_scores: npt.ArrayLike, positive_scores: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
   """False and true positive rates ``(fpr, tpr)`` over all thresholds.
 
   Thresholds run over the distinct scores from high to low; tied scores
@@ -41,13 +43,17 @@ def roc_curve(negative_scores: npt.ArrayLike, positive_scores: npt.ArrayLike
   """
   negative_scores = np.ravel(np.asarray(negative_scores, np.float64))
   positive_scores = np.ravel(np.asarray(positive_scores, np.float64))
-  thresholds = np.unique(np.concatenate([negative_scores,
-                                         positive_scores]))[::-1]
+  thresholds = np.unique(np.concatenate([negative_scores, positive_scores]))[
+    ::-1
+  ]
 
   def rate_at_or_above(scores):
     ordered = np.sort(scores)
-    return (scores.size - np.searchsorted(ordered, thresholds, "left")
-            ) / scores.size
+    return (
+      scores.size - np.searchsorted(ordered, thresholds, "left")
+    ) / scores.size
 
-  return (np.concatenate([[0.0], rate_at_or_above(negative_scores)]),
-          np.concatenate([[0.0], rate_at_or_above(positive_scores)]))
+  return (
+    np.concatenate([[0.0], rate_at_or_above(negative_scores)]),
+    np.concatenate([[0.0], rate_at_or_above(positive_scores)]),
+  )

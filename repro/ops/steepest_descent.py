@@ -35,6 +35,7 @@ def keep_largest_coordinate() -> optax.GradientTransformation:
   Ties go to the first entry in ``ravel_pytree`` order (leaves in pytree
   order, each in row-major order).
   """
+
   def init_fn(params):
     del params
     return _Stateless()
@@ -56,6 +57,7 @@ def scale_by_sign_times_l1_norm() -> optax.GradientTransformation:
 
   ||g||_1 is the sum over every leaf of the update pytree.
   """
+
   def init_fn(params):
     del params
     return _Stateless()
@@ -77,6 +79,7 @@ def stop_at_zero_crossing() -> optax.GradientTransformation:
   the minimum-norm subgradient (``robust_linear.l1_min_norm_subgradient``)
   decide whether the coordinate leaves 0 again. Needs ``params``.
   """
+
   def init_fn(params):
     del params
     return _Stateless()
@@ -84,41 +87,47 @@ def stop_at_zero_crossing() -> optax.GradientTransformation:
   def update_fn(updates, state, params=None):
     if params is None:
       raise ValueError("stop_at_zero_crossing needs params")
+
     def clip(update, param):
       crosses = (param != 0) & (param * (param + update) < 0)
       return jnp.where(crosses, -param, update)
+
     return jax.tree.map(clip, updates, params), state
 
   return optax.GradientTransformation(init_fn, update_fn)
 
 
 def greedy_coordinate_descent(
-    learning_rate: optax.ScalarOrSchedule) -> optax.GradientTransformation:
+  learning_rate: optax.ScalarOrSchedule,
+) -> optax.GradientTransformation:
   """l1 steepest descent: w_i <- w_i - lr g_i at i = argmax_j |g_j|.
 
   Greedy (Gauss-Southwell), not random or cyclic, as the paper's CD is;
   the argmax runs over all parameters of the pytree.
   """
-  return optax.chain(keep_largest_coordinate(),
-                     optax.scale_by_learning_rate(learning_rate))
+  return optax.chain(
+    keep_largest_coordinate(), optax.scale_by_learning_rate(learning_rate)
+  )
 
 
-def sign_descent(learning_rate: optax.ScalarOrSchedule,
-                 scale_by_l1_norm: bool = False
-                 ) -> optax.GradientTransformation:
+def sign_descent(
+  learning_rate: optax.ScalarOrSchedule, scale_by_l1_norm: bool = False
+) -> optax.GradientTransformation:
   """linf steepest descent: w <- w - lr sign(g) (times ||g||_1 if asked).
 
   The plain form (``scale_by_l1_norm=False``) is what the paper's network
   experiments use (arXiv 2406.04981, Section 4); the scaled
   form is the exact steepest descent step.
   """
-  direction = (scale_by_sign_times_l1_norm() if scale_by_l1_norm
-               else optax.scale_by_sign())
+  direction = (
+    scale_by_sign_times_l1_norm() if scale_by_l1_norm else optax.scale_by_sign()
+  )
   return optax.chain(direction, optax.scale_by_learning_rate(learning_rate))
 
 
-def steepest_descent(norm: str, learning_rate: optax.ScalarOrSchedule
-                     ) -> optax.GradientTransformation:
+def steepest_descent(
+  norm: str, learning_rate: optax.ScalarOrSchedule
+) -> optax.GradientTransformation:
   """Steepest descent w.r.t. ``norm`` in {"l2", "l1", "linf"}.
 
   l2 is plain gradient descent, l1 greedy coordinate descent and linf sign

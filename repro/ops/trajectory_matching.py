@@ -39,15 +39,20 @@ ApplyFlat = Callable[[jax.Array, jax.Array], jax.Array]
 Augment = Callable[[jax.Array, jax.Array], jax.Array]
 
 
-def cross_entropy(apply_flat: ApplyFlat, params: jax.Array,
-                  images: jax.Array, labels: jax.Array) -> jax.Array:
+def cross_entropy(
+  apply_flat: ApplyFlat, params: jax.Array, images: jax.Array, labels: jax.Array
+) -> jax.Array:
   """Mean softmax cross-entropy of integer labels."""
   return losses.mean_cross_entropy(apply_flat(params, images), labels)
 
 
-def syn_batch(images: jax.Array, labels: jax.Array, key: jax.Array,
-              step: jax.Array, batch_syn: int
-              ) -> tuple[jax.Array, jax.Array]:
+def syn_batch(
+  images: jax.Array,
+  labels: jax.Array,
+  key: jax.Array,
+  step: jax.Array,
+  batch_syn: int,
+) -> tuple[jax.Array, jax.Array]:
   """The step-th chunk of D_syn (as MTT's ``batch_syn``).
 
   D_syn is cut into ``n // batch_syn`` chunks of a random permutation that
@@ -58,10 +63,12 @@ def syn_batch(images: jax.Array, labels: jax.Array, key: jax.Array,
   if batch_syn >= num:
     return images, labels
   num_chunks = num // batch_syn
-  order = jax.random.permutation(jax.random.fold_in(key, step // num_chunks),
-                                 num)
-  chunk = jax.lax.dynamic_slice_in_dim(order, (step % num_chunks) * batch_syn,
-                                       batch_syn)
+  order = jax.random.permutation(
+    jax.random.fold_in(key, step // num_chunks), num
+  )
+  chunk = jax.lax.dynamic_slice_in_dim(
+    order, (step % num_chunks) * batch_syn, batch_syn
+  )
   return images[chunk], labels[chunk]
 
 
@@ -75,14 +82,26 @@ def _step_batch(images, labels, key, index, batch_syn, augment):
   return batch_x, batch_y
 
 
-def _autodiff_unroll(apply_flat, start, images, labels, step_size, key, *,
-                     syn_steps, batch_syn, augment, remat):
+def _autodiff_unroll(
+  apply_flat,
+  start,
+  images,
+  labels,
+  step_size,
+  key,
+  *,
+  syn_steps,
+  batch_syn,
+  augment,
+  remat,
+):
   """The unroll as one scan that JAX differentiates (reverse over reverse)."""
   grad_fn = jax.grad(lambda p, x, y: cross_entropy(apply_flat, p, x, y))
 
   def step(params, index):
-    batch_x, batch_y = _step_batch(images, labels, key, index, batch_syn,
-                                   augment)
+    batch_x, batch_y = _step_batch(
+      images, labels, key, index, batch_syn, augment
+    )
     return params - step_size * grad_fn(params, batch_x, batch_y), None
 
   if remat:
@@ -92,27 +111,56 @@ def _autodiff_unroll(apply_flat, start, images, labels, step_size, key, *,
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 6, 7, 8))
-def _hvp_unroll(apply_flat, start, images, labels, step_size, key,
-                syn_steps, batch_syn, augment):
-  return _hvp_unroll_fwd(apply_flat, start, images, labels, step_size, key,
-                         syn_steps, batch_syn, augment)[0]
+def _hvp_unroll(
+  apply_flat,
+  start,
+  images,
+  labels,
+  step_size,
+  key,
+  syn_steps,
+  batch_syn,
+  augment,
+):
+  return _hvp_unroll_fwd(
+    apply_flat,
+    start,
+    images,
+    labels,
+    step_size,
+    key,
+    syn_steps,
+    batch_syn,
+    augment,
+  )[0]
 
 
-def _hvp_unroll_fwd(apply_flat, start, images, labels, step_size, key,
-                    syn_steps, batch_syn, augment):
+def _hvp_unroll_fwd(
+  apply_flat,
+  start,
+  images,
+  labels,
+  step_size,
+  key,
+  syn_steps,
+  batch_syn,
+  augment,
+):
   grad_fn = jax.grad(lambda p, x, y: cross_entropy(apply_flat, p, x, y))
 
   def step(params, index):
-    batch_x, batch_y = _step_batch(images, labels, key, index, batch_syn,
-                                   augment)
+    batch_x, batch_y = _step_batch(
+      images, labels, key, index, batch_syn, augment
+    )
     return params - step_size * grad_fn(params, batch_x, batch_y), params
 
   final, trajectory = jax.lax.scan(step, start, jnp.arange(syn_steps))
   return final, (trajectory, images, labels, step_size, key)
 
 
-def _hvp_unroll_bwd(apply_flat, syn_steps, batch_syn, augment, residuals,
-                    cotangent):
+def _hvp_unroll_bwd(
+  apply_flat, syn_steps, batch_syn, augment, residuals, cotangent
+):
   """Reverse pass: one forward-over-reverse Hessian product per step.
 
   Step i maps theta -> theta - alpha g(theta, x) with g = grad_theta CE. For
@@ -127,39 +175,63 @@ def _hvp_unroll_bwd(apply_flat, syn_steps, batch_syn, augment, residuals,
   """
   trajectory, images, labels, step_size, key = residuals
   grad_both = jax.grad(
-      lambda p, x, y: cross_entropy(apply_flat, p, x, y), argnums=(0, 1))
+    lambda p, x, y: cross_entropy(apply_flat, p, x, y), argnums=(0, 1)
+  )
 
   def back(carry, inputs):
     v, v_images, v_step = carry
     params, index = inputs
     batch_x, pull, batch_y = jax.vjp(
-        lambda im: _step_batch(im, labels, key, index, batch_syn, augment),
-        images, has_aux=True)
+      lambda im: _step_batch(im, labels, key, index, batch_syn, augment),
+      images,
+      has_aux=True,
+    )
     (grad, _), (hess_v, mixed_v) = jax.jvp(
-        lambda p: grad_both(p, batch_x, batch_y), (params,), (v,))
+      lambda p: grad_both(p, batch_x, batch_y), (params,), (v,)
+    )
     (image_part,) = pull(-step_size * mixed_v)
-    return (v - step_size * hess_v, v_images + image_part,
-            v_step - jnp.vdot(v, grad)), None
+    return (
+      v - step_size * hess_v,
+      v_images + image_part,
+      v_step - jnp.vdot(v, grad),
+    ), None
 
-  init = (cotangent, jnp.zeros_like(images),
-          jnp.zeros((), jnp.result_type(step_size)))
+  init = (
+    cotangent,
+    jnp.zeros_like(images),
+    jnp.zeros((), jnp.result_type(step_size)),
+  )
   (v_start, v_images, v_step), _ = jax.lax.scan(
-      back, init, (trajectory, jnp.arange(syn_steps)), reverse=True)
-  return (v_start, v_images, None,
-          jnp.reshape(v_step, jnp.shape(step_size)).astype(
-              jnp.result_type(step_size)), None)
+    back, init, (trajectory, jnp.arange(syn_steps)), reverse=True
+  )
+  return (
+    v_start,
+    v_images,
+    None,
+    jnp.reshape(v_step, jnp.shape(step_size)).astype(
+      jnp.result_type(step_size)
+    ),
+    None,
+  )
 
 
 _hvp_unroll.defvjp(_hvp_unroll_fwd, _hvp_unroll_bwd)
 
 
-def unroll_student(apply_flat: ApplyFlat, start: jax.Array,
-                   images: jax.Array, labels: jax.Array,
-                   step_size: jax.Array, key: jax.Array, *, syn_steps: int,
-                   batch_syn: int | None = None,
-                   augment: Augment | None = None,
-                   remat: bool = True,
-                   reverse: str = "hvp") -> jax.Array:
+def unroll_student(
+  apply_flat: ApplyFlat,
+  start: jax.Array,
+  images: jax.Array,
+  labels: jax.Array,
+  step_size: jax.Array,
+  key: jax.Array,
+  *,
+  syn_steps: int,
+  batch_syn: int | None = None,
+  augment: Augment | None = None,
+  remat: bool = True,
+  reverse: str = "hvp",
+) -> jax.Array:
   """theta_N after N SGD steps theta <- theta - alpha grad CE (MTT's unroll).
 
   Step i uses the key ``fold_in(key, i)`` for its chunk and a fresh
@@ -173,31 +245,68 @@ def unroll_student(apply_flat: ApplyFlat, start: jax.Array,
   """
   batch_syn = images.shape[0] if batch_syn is None else batch_syn
   if reverse == "hvp":
-    return _hvp_unroll(apply_flat, start, images, labels,
-                       jnp.asarray(step_size), key, syn_steps, batch_syn,
-                       augment)
+    return _hvp_unroll(
+      apply_flat,
+      start,
+      images,
+      labels,
+      jnp.asarray(step_size),
+      key,
+      syn_steps,
+      batch_syn,
+      augment,
+    )
   if reverse != "autodiff":
     raise ValueError(f"unknown reverse {reverse!r}")
-  return _autodiff_unroll(apply_flat, start, images, labels, step_size, key,
-                          syn_steps=syn_steps, batch_syn=batch_syn,
-                          augment=augment, remat=remat)
+  return _autodiff_unroll(
+    apply_flat,
+    start,
+    images,
+    labels,
+    step_size,
+    key,
+    syn_steps=syn_steps,
+    batch_syn=batch_syn,
+    augment=augment,
+    remat=remat,
+  )
 
 
-def normalized_distance(final: jax.Array, start: jax.Array,
-                        target: jax.Array) -> jax.Array:
+def normalized_distance(
+  final: jax.Array, start: jax.Array, target: jax.Array
+) -> jax.Array:
   """||final - target||^2 / ||start - target||^2 (the MTT loss)."""
   return jnp.sum((final - target) ** 2) / jnp.sum((start - target) ** 2)
 
 
-def matching_loss(images: jax.Array, step_size: jax.Array,
-                  apply_flat: ApplyFlat, start: jax.Array,
-                  target: jax.Array, labels: jax.Array, key: jax.Array, *,
-                  syn_steps: int, batch_syn: int | None = None,
-                  augment: Augment | None = None,
-                  remat: bool = True, reverse: str = "hvp") -> jax.Array:
+def matching_loss(
+  images: jax.Array,
+  step_size: jax.Array,
+  apply_flat: ApplyFlat,
+  start: jax.Array,
+  target: jax.Array,
+  labels: jax.Array,
+  key: jax.Array,
+  *,
+  syn_steps: int,
+  batch_syn: int | None = None,
+  augment: Augment | None = None,
+  remat: bool = True,
+  reverse: str = "hvp",
+) -> jax.Array:
   """The MTT loss of one (start, target) pair; differentiable in images and
   step_size."""
-  final = unroll_student(apply_flat, start, images, labels, step_size, key,
-                         syn_steps=syn_steps, batch_syn=batch_syn,
-                         augment=augment, remat=remat, reverse=reverse)
+  final = unroll_student(
+    apply_flat,
+    start,
+    images,
+    labels,
+    step_size,
+    key,
+    syn_steps=syn_steps,
+    batch_syn=batch_syn,
+    augment=augment,
+    remat=remat,
+    reverse=reverse,
+  )
   return normalized_distance(final, start, target)

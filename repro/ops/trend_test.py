@@ -45,13 +45,16 @@ def masked_pearson_r(values: jnp.ndarray, length: ArrayLike) -> jnp.ndarray:
   return jnp.where(norm > 0, covariance / jnp.where(norm > 0, norm, 1.0), 0.0)
 
 
-def trend_test(values: jnp.ndarray, length: ArrayLike,
-               sigma: float) -> TrendResult:
+def trend_test(
+  values: jnp.ndarray, length: ArrayLike, sigma: float
+) -> TrendResult:
   """STM's test on the first ``length`` entries of ``values``."""
   r = masked_pearson_r(values, length)
   dof = jnp.asarray(length, values.dtype) - 2.0
-  sigma_r = jnp.where(dof > 0, jnp.sqrt(1.0 / jnp.maximum(dof, 1e-12)),
-                      jnp.inf)
-  return TrendResult(r=r, sigma_r=sigma_r,
-                     decreasing=r < -sigma * sigma_r,
-                     increasing=r > OVERFIT_SIGMAS * sigma_r)
+  sigma_r = jnp.where(dof > 0, jnp.sqrt(1.0 / jnp.maximum(dof, 1e-12)), jnp.inf)
+  return TrendResult(
+    r=r,
+    sigma_r=sigma_r,
+    decreasing=r < -sigma * sigma_r,
+    increasing=r > OVERFIT_SIGMAS * sigma_r,
+  )

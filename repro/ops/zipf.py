@@ -34,12 +34,14 @@ class PowerTail(NamedTuple):
   ``scale = 0`` means the distribution has no mass beyond the head (a cut
   or an empirical distribution).
   """
+
   scale: jax.Array | float
   exponent: jax.Array | float
 
 
 class ItemLaw(NamedTuple):
   """A distribution over items 1, 2, ...: the head array and its tail."""
+
   head: jax.Array
   tail: PowerTail
 
@@ -54,8 +56,7 @@ def zipf_law(num_items: int, beta: ArrayLike) -> ItemLaw:
   ranks = item_ranks(num_items)
   beta = jnp.asarray(beta, ranks.dtype)
   normaliser = special.zeta(beta, 1.0)
-  return ItemLaw(ranks ** -beta / normaliser,
-                 PowerTail(1.0 / normaliser, beta))
+  return ItemLaw(ranks**-beta / normaliser, PowerTail(1.0 / normaliser, beta))
 
 
 def tail_mass(law: ItemLaw) -> jax.Array:
@@ -64,8 +65,9 @@ def tail_mass(law: ItemLaw) -> jax.Array:
   scale = jnp.asarray(law.tail.scale, law.head.dtype)
   exponent = jnp.asarray(law.tail.exponent, law.head.dtype)
   safe_exponent = jnp.where(scale > 0, exponent, 2.0)
-  return jnp.where(scale > 0,
-                   scale * special.zeta(safe_exponent, num_items + 1.0), 0.0)
+  return jnp.where(
+    scale > 0, scale * special.zeta(safe_exponent, num_items + 1.0), 0.0
+  )
 
 
 def zipf_tail_mass(k: ArrayLike, beta: ArrayLike) -> jax.Array:
@@ -95,15 +97,16 @@ def with_temperature(law: ItemLaw, temperature: ArrayLike) -> ItemLaw:
   temperature = jnp.asarray(temperature, law.head.dtype)
   powered = law.head ** (1.0 / temperature)
   tail_scale = jnp.asarray(law.tail.scale, law.head.dtype) ** (
-      1.0 / temperature)
+    1.0 / temperature
+  )
   tail = PowerTail(tail_scale, law.tail.exponent / temperature)
   total = jnp.sum(powered) + tail_mass(ItemLaw(powered, tail))
-  return ItemLaw(powered / total, PowerTail(tail_scale / total,
-                                            tail.exponent))
+  return ItemLaw(powered / total, PowerTail(tail_scale / total, tail.exponent))
 
 
-def mix(clean: ItemLaw, synthetic: ItemLaw,
-        clean_fraction: ArrayLike) -> ItemLaw:
+def mix(
+  clean: ItemLaw, synthetic: ItemLaw, clean_fraction: ArrayLike
+) -> ItemLaw:
   """Mixing (Sec. 3.1): q = pi p_clean + (1 - pi) q_AI.
 
   The tail is represented exactly only when at most one of the two laws
@@ -113,9 +116,11 @@ def mix(clean: ItemLaw, synthetic: ItemLaw,
   head = pi * clean.head + (1.0 - pi) * synthetic.head
   clean_tail = jnp.asarray(clean.tail.scale, head.dtype) > 0
   tail = PowerTail(
-      jnp.where(clean_tail, pi * clean.tail.scale,
-                (1.0 - pi) * synthetic.tail.scale),
-      jnp.where(clean_tail, clean.tail.exponent, synthetic.tail.exponent))
+    jnp.where(
+      clean_tail, pi * clean.tail.scale, (1.0 - pi) * synthetic.tail.scale
+    ),
+    jnp.where(clean_tail, clean.tail.exponent, synthetic.tail.exponent),
+  )
   return ItemLaw(head, tail)
 
 
@@ -123,5 +128,6 @@ def empirical_law(counts: jax.Array) -> ItemLaw:
   """The empirical distribution counts / sum(counts) (no tail)."""
   counts = jnp.asarray(counts)
   dtype = jnp.result_type(float)
-  return ItemLaw(counts.astype(dtype) / jnp.sum(counts).astype(dtype),
-                 PowerTail(0.0, 1.0))
+  return ItemLaw(
+    counts.astype(dtype) / jnp.sum(counts).astype(dtype), PowerTail(0.0, 1.0)
+  )

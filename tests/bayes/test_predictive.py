@@ -18,13 +18,18 @@ def _numpy_log_bma(logits):
 
 def test_log_bma_equals_naive_formula_where_both_are_finite():
   logits = jax.random.normal(jax.random.key(0), (7, 5, 4)) * 3.0
-  np.testing.assert_allclose(predictive.bma_log_probs(logits),
-                             _numpy_log_bma(logits), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(
+    predictive.bma_log_probs(logits),
+    _numpy_log_bma(logits),
+    rtol=1e-5,
+    atol=1e-5,
+  )
   # p_bar is a distribution: softmax(log p_bar) = p_bar.
   log_bma = predictive.bma_log_probs(logits)
   np.testing.assert_allclose(jnp.exp(log_bma).sum(-1), 1.0, rtol=1e-5)
-  np.testing.assert_allclose(jax.nn.softmax(log_bma), jnp.exp(log_bma),
-                             rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(
+    jax.nn.softmax(log_bma), jnp.exp(log_bma), rtol=1e-5, atol=1e-7
+  )
 
 
 def test_log_bma_survives_where_float32_averaging_underflows():
@@ -34,11 +39,13 @@ def test_log_bma_survives_where_float32_averaging_underflows():
   naive = jnp.log(jnp.mean(jax.nn.softmax(logits, -1), 0))[0, 0]
   assert naive == -jnp.inf
   stable = predictive.bma_log_probs(logits)[0, 0]
-  expected = np.logaddexp(-150.0 - np.log1p(2 * np.exp(-150.0)),
-                          -160.0) - np.log(2.0)
+  expected = np.logaddexp(
+    -150.0 - np.log1p(2 * np.exp(-150.0)), -160.0
+  ) - np.log(2.0)
   assert float(stable) == pytest.approx(expected, rel=1e-6)
-  assert float(stable) == pytest.approx(-150.0 - np.log(2.0) + np.log1p(
-      np.exp(-10.0)), rel=1e-6)
+  assert float(stable) == pytest.approx(
+    -150.0 - np.log(2.0) + np.log1p(np.exp(-10.0)), rel=1e-6
+  )
 
 
 def test_posterior_predictive_logprob_of_linear_draws():
@@ -58,14 +65,17 @@ def test_entropy_and_mutual_information_hand_cases():
   scores = predictive.uncertainty_scores(disagree)
   np.testing.assert_allclose(scores["entropy"], [np.log(2)], rtol=1e-6)
   np.testing.assert_allclose(scores["aleatoric"], [0.0], atol=1e-6)
-  np.testing.assert_allclose(scores["mutual_information"], [np.log(2)],
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+    scores["mutual_information"], [np.log(2)], rtol=1e-5
+  )
   # Identical uniform draws over 4 classes: H = log 4, MI = 0.
   uniform = jnp.zeros((3, 1, 4))
-  np.testing.assert_allclose(predictive.predictive_entropy(uniform),
-                             [np.log(4)], rtol=1e-6)
-  np.testing.assert_allclose(predictive.mutual_information(uniform), [0.0],
-                             atol=1e-6)
+  np.testing.assert_allclose(
+    predictive.predictive_entropy(uniform), [np.log(4)], rtol=1e-6
+  )
+  np.testing.assert_allclose(
+    predictive.mutual_information(uniform), [0.0], atol=1e-6
+  )
   # A one-hot prediction has zero entropy, not nan (0 log 0 = 0).
   certain = jnp.array([[[0.0, -1e30]]])
   assert float(predictive.predictive_entropy(certain)[0]) == 0.0
@@ -77,5 +87,9 @@ def test_mutual_information_matches_direct_formula():
   mean = probs.mean(0)
   total = -(mean * np.log(mean)).sum(-1)
   aleatoric = -(probs * np.log(probs)).sum(-1).mean(0)
-  np.testing.assert_allclose(predictive.mutual_information(logits),
-                             total - aleatoric, rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(
+    predictive.mutual_information(logits),
+    total - aleatoric,
+    rtol=1e-4,
+    atol=1e-6,
+  )

@@ -19,15 +19,23 @@ def _regression():
   """A Bayesian linear regression and the settings of its VI fit."""
   generator = np.random.default_rng(0)
   design = generator.normal(size=(20, 2))
-  design[:, 1] += 0.8 * design[:, 0]          # correlated posterior
+  design[:, 1] += 0.8 * design[:, 0]  # correlated posterior
   theta_true = np.array([1.0, -0.5])
   targets = design @ theta_true + NOISE_STD * generator.normal(size=20)
   design_j, targets_j = jnp.asarray(design), jnp.asarray(targets)
-  log_likelihood = lambda theta: -0.5 * jnp.sum(
-      (targets_j - design_j @ theta) ** 2) / NOISE_STD ** 2
+  log_likelihood = lambda theta: (
+    -0.5 * jnp.sum((targets_j - design_j @ theta) ** 2) / NOISE_STD**2
+  )
   fit = functools.partial(
-      vi.fit_mean_field, log_likelihood, 2, PRIOR_STD, jax.random.key(0),
-      num_steps=4000, learning_rate=1e-2, init_scale=0.1)
+    vi.fit_mean_field,
+    log_likelihood,
+    2,
+    PRIOR_STD,
+    jax.random.key(0),
+    num_steps=4000,
+    learning_rate=1e-2,
+    init_scale=0.1,
+  )
   return design, targets, fit
 
 
@@ -42,8 +50,8 @@ def test_mean_field_vi_matches_the_closed_form_optimum():
   # The best mean-field Gaussian (reverse KL) has the exact mean mu and
   # variances 1 / Lambda_ii (Bishop, PRML Section 10.1.2).
   design, targets, _ = _regression()
-  precision = design.T @ design / NOISE_STD ** 2 + np.eye(2) / PRIOR_STD ** 2
-  mean = np.linalg.solve(precision, design.T @ targets / NOISE_STD ** 2)
+  precision = design.T @ design / NOISE_STD**2 + np.eye(2) / PRIOR_STD**2
+  mean = np.linalg.solve(precision, design.T @ targets / NOISE_STD**2)
   mf_std = 1.0 / np.sqrt(np.diag(precision))
 
   q = _one_program_fit()
@@ -60,13 +68,16 @@ class _Interrupted(Exception):
 
 
 def test_interrupted_and_resumed_fit_equals_uninterrupted_one(
-    tmp_path, monkeypatch):
+  tmp_path, monkeypatch
+):
   # The SVI steps run in chunks through the resumable loop; a fit stopped
   # after its second checkpoint and rerun continues from it and ends where
   # an uninterrupted fit without checkpoints does, bit for bit.
   fit = functools.partial(
-      _regression()[2], chunk_steps=1000,
-      checkpoints=checkpoint.RunCheckpoints(str(tmp_path), every_steps=1))
+    _regression()[2],
+    chunk_steps=1000,
+    checkpoints=checkpoint.RunCheckpoints(str(tmp_path), every_steps=1),
+  )
   real_save, saved = checkpoint.save, []
 
   def save_then_stop(directory, step, items):
@@ -85,5 +96,6 @@ def test_interrupted_and_resumed_fit_equals_uninterrupted_one(
   assert checkpoint.latest_step(str(tmp_path / "001-mfvi")) == 4000
   uninterrupted = _regression()[2](chunk_steps=1000)
   for name in ("loc", "scale", "losses"):
-    np.testing.assert_array_equal(getattr(resumed, name),
-                                  getattr(uninterrupted, name), err_msg=name)
+    np.testing.assert_array_equal(
+      getattr(resumed, name), getattr(uninterrupted, name), err_msg=name
+    )

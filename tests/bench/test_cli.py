@@ -17,18 +17,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(repro.__file__)))
 
 
 def _bench(*args, cwd):
-  path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH"))
-                         if p)
+  path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
   env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=path)
-  return subprocess.run([sys.executable, "-m", "repro.bench", *args],
-                        capture_output=True, text=True, cwd=cwd, env=env,
-                        timeout=120)
+  return subprocess.run(
+    [sys.executable, "-m", "repro.bench", *args],
+    capture_output=True,
+    text=True,
+    cwd=cwd,
+    env=env,
+    timeout=120,
+  )
 
 
 def test_cli_runs_one_tiny_kernel_and_writes_the_report(tmp_path):
   # nc_metrics: synthetic inputs, so the subprocess loads no dataset.
-  result = _bench("--kernel=nc_metrics", "--size=tiny", "--repeat=2",
-                  "--nopeers", f"--workdir={tmp_path}", cwd=tmp_path)
+  result = _bench(
+    "--kernel=nc_metrics",
+    "--size=tiny",
+    "--repeat=2",
+    "--nopeers",
+    f"--workdir={tmp_path}",
+    cwd=tmp_path,
+  )
   assert result.returncode == 0, result.stderr[-2000:]
   assert "nc_metrics: jax" in result.stdout
   directory = tmp_path / "bench" / "cpu"
@@ -53,8 +63,10 @@ def test_cli_unknown_kernel_exits_2_with_one_line(tmp_path):
 
 def test_parse_kernels():
   assert cli.parse_kernels("all")[0] == "pgd_attack"
-  assert cli.parse_kernels("nc_metrics, pgd_attack") == ["nc_metrics",
-                                                         "pgd_attack"]
+  assert cli.parse_kernels("nc_metrics, pgd_attack") == [
+    "nc_metrics",
+    "pgd_attack",
+  ]
   with pytest.raises(UserError, match="unknown --kernel"):
     cli.parse_kernels("pgd_attack,typo")
   with pytest.raises(UserError, match="repeat"):

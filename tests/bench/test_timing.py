@@ -29,10 +29,21 @@ def test_interleaved_alternates_and_keeps_first_calls_apart():
   order = []
   jax_fn = lambda: order.append("jax")
   peer_fn = lambda: order.append("peer")
-  jax_timing, peer_timing = timing.interleaved(jax_fn, peer_fn, repeat=4,
-                                               warmup=0)
-  assert order == ["jax", "peer", "jax", "peer", "peer", "jax", "jax",
-                   "peer", "peer", "jax"]
+  jax_timing, peer_timing = timing.interleaved(
+    jax_fn, peer_fn, repeat=4, warmup=0
+  )
+  assert order == [
+    "jax",
+    "peer",
+    "jax",
+    "peer",
+    "peer",
+    "jax",
+    "jax",
+    "peer",
+    "peer",
+    "jax",
+  ]
   assert len(jax_timing.times_s) == len(peer_timing.times_s) == 4
 
 

@@ -24,14 +24,15 @@ DATA_DIR_STUDIES = ("robust_erm",)
 
 @dataclasses.dataclass(frozen=True)
 class SmokeRun:
-  record: dict              # The summary record run_study returned.
-  run_dir: pathlib.Path     # workdir/<study>/smoke with the published files.
-  placements: tuple         # parallel.record_placements() of the run.
+  record: dict  # The summary record run_study returned.
+  run_dir: pathlib.Path  # workdir/<study>/smoke with the published files.
+  placements: tuple  # parallel.record_placements() of the run.
 
 
 @functools.cache
-def smoke_run(study: str, devices: int | None = None, seed: int = 0,
-              repeat: int = 0) -> SmokeRun:
+def smoke_run(
+  study: str, devices: int | None = None, seed: int = 0, repeat: int = 0
+) -> SmokeRun:
   """Runs ``study``'s smoke preset on ``devices`` devices (None: all).
 
   ``repeat`` > 0 forces a fresh run of the same arguments (determinism).
@@ -41,7 +42,11 @@ def smoke_run(study: str, devices: int | None = None, seed: int = 0,
   atexit.register(shutil.rmtree, root, ignore_errors=True)
   data_dir = str(root / "data") if study in DATA_DIR_STUDIES else None
   with parallel.limit_devices(devices), parallel.record_placements() as log:
-    record = launch.run_study(study, "smoke", seed=seed,
-                              workdir=str(root / "results"),
-                              data_dir=data_dir)
+    record = launch.run_study(
+      study,
+      "smoke",
+      seed=seed,
+      workdir=str(root / "results"),
+      data_dir=data_dir,
+    )
   return SmokeRun(record, root / "results" / study / "smoke", tuple(log))

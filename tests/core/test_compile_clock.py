@@ -16,5 +16,8 @@ def test_counts_a_new_program_and_not_a_repeated_call():
   assert first.programs >= 1 and first.seconds > 0.0
   assert repeat.programs == 0 and repeat.seconds == 0.0
   record = first.record()
-  assert set(record) == {"compile_time_s", "compiled_programs",
-                         "compile_cache_hits"}
+  assert set(record) == {
+    "compile_time_s",
+    "compiled_programs",
+    "compile_cache_hits",
+  }

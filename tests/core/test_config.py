@@ -20,9 +20,18 @@ def get_config(preset):
 
 
 def test_overrides_keep_types():
-  config = config_lib.build_config(get_config, "cpu", [
-      "lr=1", "steps=7", "name=sd", "use_bias=true", "eps=(0, 0.5)",
-      "model.width=32"])
+  config = config_lib.build_config(
+    get_config,
+    "cpu",
+    [
+      "lr=1",
+      "steps=7",
+      "name=sd",
+      "use_bias=true",
+      "eps=(0, 0.5)",
+      "model.width=32",
+    ],
+  )
   assert config.lr == 1.0 and isinstance(config.lr, float)
   assert config.steps == 7
   assert config.name == "sd"
@@ -36,7 +45,9 @@ def test_fields_set_before_overrides():
   assert config.seed == 5 and config.steps == 10
 
 
-@pytest.mark.parametrize("override, message", [
+@pytest.mark.parametrize(
+  "override, message",
+  [
     ("lrr=1", "unknown config key 'lrr'"),
     ("model.depth=2", "unknown config key 'model.depth'"),
     ("steps=1.5", "expected a int"),
@@ -45,7 +56,8 @@ def test_fields_set_before_overrides():
     ("eps=(1, 'a')", "expected a sequence of float"),
     ("model=3", "is a group"),
     ("noequals", "expects key=value"),
-])
+  ],
+)
 def test_bad_overrides_are_user_errors(override, message):
   with pytest.raises(UserError, match=message.replace("(", r"\(")):
     config_lib.build_config(get_config, "cpu", [override])
@@ -68,6 +80,7 @@ def test_from_cpu_config_adjusts_the_cpu_config_per_preset():
 
   def build(preset):
     return config_lib.from_cpu_config(preset, get_config("cpu"), smoke=smoke)
+
   assert build("cpu").steps == 100
   assert build("smoke").steps == 3
   with pytest.raises(ValueError, match="unknown preset 'paper'"):

@@ -31,7 +31,8 @@ def test_another_seed_gives_other_metrics():
   # trained, seed-dependent measurements must.
   assert len(changed) >= len(first) // 2, sorted(set(first) - set(changed))
   assert "nn/gd/robust_test_acc/eps0.20" in changed or any(
-      k.startswith("nn/") for k in changed)
+    k.startswith("nn/") for k in changed
+  )
 
 
 def test_summary_records_versions_devices_and_xla_flags():

@@ -26,22 +26,24 @@ def test_mesh_uses_devices_that_divide_the_replicas():
 def test_sharded_training_matches_one_device():
   keys = rng.replica_keys(rng.stream(0, "train"), 8)
   params = jnp.zeros((8, 5))
-  single, single_history = train.fit(noisy, optax.adam(0.1), params, keys,
-                                     25, replicated=True)
+  single, single_history = train.fit(
+    noisy, optax.adam(0.1), params, keys, 25, replicated=True
+  )
   sharded_params, sharded_keys = parallel.shard_replicas((params, keys))
   assert parallel.num_devices_used(sharded_params) == 4
-  state, history = train.fit(noisy, optax.adam(0.1), sharded_params,
-                             sharded_keys, 25, replicated=True)
+  state, history = train.fit(
+    noisy, optax.adam(0.1), sharded_params, sharded_keys, 25, replicated=True
+  )
   assert parallel.num_devices_used(state.params) == 4
   np.testing.assert_allclose(state.params, single.params, rtol=1e-6)
-  np.testing.assert_allclose(history["loss"], single_history["loss"],
-                             rtol=1e-6)
+  np.testing.assert_allclose(history["loss"], single_history["loss"], rtol=1e-6)
 
 
 def test_map_replicas_is_the_same_on_one_and_four_devices():
   def orbit(weights, start, scale):
     def step(x, _):
       return jnp.tanh(scale * (weights @ x)), None
+
     return jax.lax.scan(step, start, None, length=10)[0]
 
   keys = jax.random.split(jax.random.key(0), 2)
@@ -59,7 +61,7 @@ def test_map_replicas_is_the_same_on_one_and_four_devices():
   np.testing.assert_array_equal(results[1], results[4])
   expected = np.asarray(starts, np.float64)
   for _ in range(10):  # The orbits in float64 numpy, replica by replica.
-    expected = np.tanh(0.5 * np.einsum("rij,rj->ri",
-                                       np.asarray(weights, np.float64),
-                                       expected))
+    expected = np.tanh(
+      0.5 * np.einsum("rij,rj->ri", np.asarray(weights, np.float64), expected)
+    )
   np.testing.assert_allclose(results[4], expected, rtol=1e-5, atol=1e-5)

@@ -20,7 +20,7 @@ def test_streams_are_deterministic_and_distinct():
 
 def test_step_key_depends_only_on_step():
   key = rng.stream(0, "train")
-  np.testing.assert_array_equal(draw(rng.step_key(key, 7)),
-                                draw(rng.step_key(key, 7)))
-  assert not np.allclose(draw(rng.step_key(key, 7)),
-                         draw(rng.step_key(key, 8)))
+  np.testing.assert_array_equal(
+    draw(rng.step_key(key, 7)), draw(rng.step_key(key, 7))
+  )
+  assert not np.allclose(draw(rng.step_key(key, 7)), draw(rng.step_key(key, 8)))

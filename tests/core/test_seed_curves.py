@@ -10,23 +10,33 @@ import pytest
 from repro import registry
 from repro.core import seed_curves
 
-SPEC = seed_curves.CurveSpec("c.png", "A curve.", x="step", series=("loss",),
-                             group="run", where={"phase": "train"})
+SPEC = seed_curves.CurveSpec(
+  "c.png",
+  "A curve.",
+  x="step",
+  series=("loss",),
+  group="run",
+  where={"phase": "train"},
+)
 
 
 def _rows(seed_values):
   """Rows of one seed: two replicas per step, one row outside ``where``."""
   rows = [{"phase": "eval", "run": "a", "step": 0, "loss": 99.0}]
   for step, (first, second) in seed_values.items():
-    rows += [{"phase": "train", "run": "a", "step": step, "loss": first},
-             {"phase": "train", "run": "a", "step": step, "loss": second}]
+    rows += [
+      {"phase": "train", "run": "a", "step": step, "loss": first},
+      {"phase": "train", "run": "a", "step": step, "loss": second},
+    ]
   return rows
 
 
 def test_bands_average_replicas_then_take_mean_min_max_over_seeds():
-  seeds = [_rows({0: (1.0, 3.0), 1: (0.0, 2.0)}),   # per-seed 2, 1
-           _rows({0: (4.0, 4.0), 1: (1.0, 1.0)}),   # 4, 1
-           _rows({0: (0.0, 0.0), 1: (4.0, 4.0), 2: (5.0, 5.0)})]  # 0, 4
+  seeds = [
+    _rows({0: (1.0, 3.0), 1: (0.0, 2.0)}),  # per-seed 2, 1
+    _rows({0: (4.0, 4.0), 1: (1.0, 1.0)}),  # 4, 1
+    _rows({0: (0.0, 0.0), 1: (4.0, 4.0), 2: (5.0, 5.0)}),
+  ]  # 0, 4
   band = seed_curves.bands(seeds, SPEC, "loss")["a"]
   chex.assert_shape([band.x, band.mean, band.low, band.high], (2,))
   np.testing.assert_array_equal(band.x, [0.0, 1.0])  # step 2: one seed only
@@ -48,8 +58,15 @@ def test_write_figure_draws_the_band_or_reports_a_missing_curve(tmp_path):
 @pytest.mark.parametrize("study", registry.STUDIES)
 def test_every_study_curve_exists_in_its_committed_results(study):
   """Each SEED_CURVES series is a key of the committed cpu metrics."""
-  path = os.path.join(os.path.dirname(__file__), "..", "..", "results",
-                      study, "cpu", "metrics.jsonl")
+  path = os.path.join(
+    os.path.dirname(__file__),
+    "..",
+    "..",
+    "results",
+    study,
+    "cpu",
+    "metrics.jsonl",
+  )
   if not os.path.exists(path):
     pytest.skip(f"no committed cpu results for {study}")
   with open(path) as f:

@@ -92,7 +92,7 @@ def fake_mnist(tmp_path_factory) -> dict[str, object]:
   builder = FakeMnist(data_dir=data_dir, file_format="array_record")
   with refused_network():
     builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(try_download_gcs=False)
+      download_config=tfds.download.DownloadConfig(try_download_gcs=False)
     )
   images = {split: fake_mnist_images(split) for split in FAKE_MNIST_SIZES}
   return {"data_dir": data_dir, "images": images}

@@ -20,8 +20,8 @@ def test_digits_two_versus_seven(digits_dir):
 
 def test_hand_case():
   data = {
-      "image": np.arange(8, dtype=np.float32).reshape(4, 1, 2, 1),
-      "label": np.array([3, 1, 0, 1], dtype=np.int32),
+    "image": np.arange(8, dtype=np.float32).reshape(4, 1, 2, 1),
+    "label": np.array([3, 1, 0, 1], dtype=np.int32),
   }
   x, y = repro.data.binary_subset(data, class_pos=0, class_neg=1)
   np.testing.assert_array_equal(x, [[2, 3], [4, 5], [6, 7]])

@@ -55,7 +55,7 @@ def test_unknown_catalog_split(fake_mnist):
 
 
 def test_tfrecord_catalog_without_tensorflow_is_a_user_error(
-    fake_mnist, tmp_path
+  fake_mnist, tmp_path
 ):
   if importlib.util.find_spec("tensorflow") is not None:
     pytest.skip("tensorflow is installed")

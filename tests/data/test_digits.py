@@ -37,7 +37,7 @@ def test_examples_equal_sklearn_pixels_over_16(digits_dir):
     data = repro.data.load("digits", split, data_dir=digits_dir)
     rows = data["index"]
     np.testing.assert_array_equal(
-        data["image"][..., 0], (bunch.images[rows] / 16).astype(np.float32)
+      data["image"][..., 0], (bunch.images[rows] / 16).astype(np.float32)
     )
     np.testing.assert_array_equal(data["label"], bunch.target[rows])
 
@@ -47,7 +47,7 @@ def test_split_is_disjoint_covering_and_stratified(digits_dir):
   test = repro.data.load("digits", "test", data_dir=digits_dir)["index"]
   assert not set(train.tolist()) & set(test.tolist())
   np.testing.assert_array_equal(
-      np.sort(np.concatenate([train, test])), np.arange(NUM_EXAMPLES)
+    np.sort(np.concatenate([train, test])), np.arange(NUM_EXAMPLES)
   )
   labels = sklearn.datasets.load_digits().target
   for label in range(10):
@@ -64,7 +64,7 @@ def test_split_is_deterministic_and_pinned(digits_dir):
     np.testing.assert_array_equal(stored, first[split])
   # Pinned: changing the split must come with a new builder VERSION.
   np.testing.assert_array_equal(
-      first["test"][:10], [3, 5, 7, 13, 16, 19, 22, 26, 33, 36]
+    first["test"][:10], [3, 5, 7, 13, 16, 19, 22, 26, 33, 36]
   )
   assert first["test"].sum() == 469715
 
@@ -112,7 +112,7 @@ def test_failed_preparation_leaves_nothing_prepared(tmp_path, monkeypatch):
 
 
 def test_losing_a_preparation_race_uses_the_winners_copy(
-    digits_dir, monkeypatch
+  digits_dir, monkeypatch
 ):
   # The winner's copy is already in place; this process checked too early.
   real_is_prepared = sources.is_prepared

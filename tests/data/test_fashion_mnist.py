@@ -71,10 +71,16 @@ def write_files(directory, names=None, change=None) -> str:
 def fake_checksums(monkeypatch):
   """The fake files are 'official': their checksums replace the real ones."""
   files = fake_files()
-  monkeypatch.setattr(fashion_mnist, "CONTENT_SHA256", {
-      name: hashlib.sha256(data).hexdigest() for name, data in files.items()})
-  monkeypatch.setattr(fashion_mnist, "OFFICIAL_MD5", {
-      name: hashlib.md5(gz(data)).hexdigest() for name, data in files.items()})
+  monkeypatch.setattr(
+    fashion_mnist,
+    "CONTENT_SHA256",
+    {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+  )
+  monkeypatch.setattr(
+    fashion_mnist,
+    "OFFICIAL_MD5",
+    {name: hashlib.md5(gz(data)).hexdigest() for name, data in files.items()},
+  )
 
 
 @pytest.fixture
@@ -82,18 +88,20 @@ def places(tmp_path) -> dict[str, str]:
   """The three places looked in, in order (all absent at first)."""
   data_dir = str(tmp_path / "data")
   return {
-      "data_dir": data_dir,
-      "manual": fashion_mnist.default_manual_dir(data_dir),
-      "debian": fashion_mnist.DEBIAN_DIR,
-      "cache": os.path.expanduser(fashion_mnist.CACHE_DIR),
+    "data_dir": data_dir,
+    "manual": fashion_mnist.default_manual_dir(data_dir),
+    "debian": fashion_mnist.DEBIAN_DIR,
+    "cache": os.path.expanduser(fashion_mnist.CACHE_DIR),
   }
 
 
 def fetch_from(files: dict[str, bytes], calls: list[str]):
   """A stand-in for `fashion_mnist.fetch` serving .gz bytes by URL."""
+
   def fetch(url):
     calls.append(url)
     return files[url.removeprefix(fashion_mnist.URL)]
+
   return fetch
 
 
@@ -104,16 +112,20 @@ def test_parse_idx_reads_hand_written_files():
   chex.assert_type(parsed, np.uint8)
   np.testing.assert_array_equal(parsed, images)
   np.testing.assert_array_equal(
-      fashion_mnist.parse_idx(idx_bytes(labels), "labels"), labels)
+    fashion_mnist.parse_idx(idx_bytes(labels), "labels"), labels
+  )
 
 
-@pytest.mark.parametrize("corrupt, message", [
+@pytest.mark.parametrize(
+  "corrupt, message",
+  [
     (lambda b: b[:-1], "not the"),  # One value short of the header's shape.
     (lambda b: b + b"\0", "not the"),
     (lambda b: b[:6], "ends inside its idx header"),
     (lambda b: b"\0\0\x0d" + b[3:], "not an idx file of bytes"),  # float32
     (lambda b: b"\x1f\x8b" + b[2:], "not an idx file of bytes"),
-])
+  ],
+)
 def test_malformed_idx_is_a_user_error(corrupt, message):
   data = idx_bytes(fake_split("test")[0])
   with pytest.raises(UserError, match=message):
@@ -123,17 +135,17 @@ def test_malformed_idx_is_a_user_error(corrupt, message):
 def test_load_from_the_manual_dir(places, fake_checksums):
   write_files(places["manual"])
   for split in fashion_mnist.SPLITS:
-    data = repro.data.load("fashion_mnist", split,
-                           data_dir=places["data_dir"])
+    data = repro.data.load("fashion_mnist", split, data_dir=places["data_dir"])
     images, labels = fake_split(split)
     n = SIZES[split]
     chex.assert_shape(data["image"], (n, 28, 28, 1))
-    chex.assert_type([data["image"], data["label"], data["index"]],
-                     [np.float32, np.int32, np.int64])
+    chex.assert_type(
+      [data["image"], data["label"], data["index"]],
+      [np.float32, np.int32, np.int64],
+    )
     assert data["image"].min() >= 0.0 and data["image"].max() <= 1.0
     np.testing.assert_array_equal(data["index"], np.arange(n))
-    np.testing.assert_allclose(data["image"][..., 0], images / 255.0,
-                               rtol=1e-6)
+    np.testing.assert_allclose(data["image"][..., 0], images / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(data["label"], labels)
     np.testing.assert_array_equal(np.bincount(data["label"]), [n // 10] * 10)
   assert not os.path.exists(places["cache"])  # Nothing downloaded.
@@ -153,24 +165,32 @@ def test_search_order_manual_then_debian_then_cache(places, tmp_path):
 
 
 def test_download_into_the_cache_checked_by_md5(
-    places, fake_checksums, monkeypatch):
+  places, fake_checksums, monkeypatch
+):
   calls = []
   files = {name: gz(data) for name, data in fake_files().items()}
   monkeypatch.setattr(fashion_mnist, "fetch", fetch_from(files, calls))
-  data = repro.data.load("fashion_mnist", "train",
-                         data_dir=places["data_dir"])
+  data = repro.data.load("fashion_mnist", "train", data_dir=places["data_dir"])
   assert len(data["label"]) == SIZES["train"]
   assert sorted(calls) == sorted(
-      fashion_mnist.URL + name for name in fashion_mnist.FILE_NAMES)
+    fashion_mnist.URL + name for name in fashion_mnist.FILE_NAMES
+  )
   assert sorted(os.listdir(places["cache"])) == sorted(files)  # No temps.
   calls.clear()  # Prepared: the test split needs no file at all.
-  assert len(repro.data.load("fashion_mnist", "test",
-                             data_dir=places["data_dir"])["label"]) == 20
+  assert (
+    len(
+      repro.data.load("fashion_mnist", "test", data_dir=places["data_dir"])[
+        "label"
+      ]
+    )
+    == 20
+  )
   assert not calls
 
 
 def test_download_fetches_only_the_missing_files(
-    places, fake_checksums, monkeypatch):
+  places, fake_checksums, monkeypatch
+):
   write_files(places["cache"], names=("train-images-idx3-ubyte.gz",))
   calls = []
   files = {name: gz(data) for name, data in fake_files().items()}
@@ -181,7 +201,8 @@ def test_download_fetches_only_the_missing_files(
 
 
 def test_download_with_a_wrong_md5_is_rejected_and_not_kept(
-    places, fake_checksums, monkeypatch):
+  places, fake_checksums, monkeypatch
+):
   files = {name: gz(data) for name, data in fake_files().items()}
   bad = "train-labels-idx1-ubyte.gz"
   files[bad] = gz(fake_files()[bad][:-1] + b"\x09")  # One label changed.
@@ -191,7 +212,8 @@ def test_download_with_a_wrong_md5_is_rejected_and_not_kept(
   assert bad not in os.listdir(places["cache"])
   assert all(not name.startswith(".") for name in os.listdir(places["cache"]))
   assert not os.path.exists(
-      os.path.join(places["data_dir"], "fashion_mnist", "1.0.0"))
+    os.path.join(places["data_dir"], "fashion_mnist", "1.0.0")
+  )
 
 
 def test_local_file_with_other_content_is_rejected(places, fake_checksums):
@@ -202,7 +224,8 @@ def test_local_file_with_other_content_is_rejected(places, fake_checksums):
   with pytest.raises(UserError, match="t10k-images.*is not the official"):
     repro.data.load("fashion_mnist", "test", data_dir=places["data_dir"])
   assert not os.path.exists(
-      os.path.join(places["data_dir"], "fashion_mnist", "1.0.0"))
+    os.path.join(places["data_dir"], "fashion_mnist", "1.0.0")
+  )
 
 
 def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
@@ -215,8 +238,7 @@ def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
   assert os.listdir(tmp_path) == []
 
 
-def test_missing_files_and_no_network_say_how_to_get_them(
-    places, monkeypatch):
+def test_missing_files_and_no_network_say_how_to_get_them(places, monkeypatch):
   def unreachable(url):
     raise urllib.error.URLError("Name or service not known")
 
@@ -233,16 +255,20 @@ def test_missing_files_and_no_network_say_how_to_get_them(
   assert not os.path.exists(os.path.join(places["data_dir"], "fashion_mnist"))
 
 
-def test_missing_files_exit_2_through_the_launcher(
-    places, monkeypatch, capsys):
+def test_missing_files_exit_2_through_the_launcher(places, monkeypatch, capsys):
   from repro import launch  # pylint: disable=g-import-not-at-top
 
   def unreachable(url):
     raise urllib.error.URLError("no route to host")
 
   monkeypatch.setattr(fashion_mnist, "fetch", unreachable)
-  monkeypatch.setattr(launch, "main", lambda argv: repro.data.load(
-      "fashion_mnist", "train", data_dir=places["data_dir"]))
+  monkeypatch.setattr(
+    launch,
+    "main",
+    lambda argv: repro.data.load(
+      "fashion_mnist", "train", data_dir=places["data_dir"]
+    ),
+  )
   with pytest.raises(SystemExit) as exit_info:
     launch.run_main(["repro.launch"])
   assert exit_info.value.code == 2
@@ -258,11 +284,16 @@ def test_unknown_split_is_a_user_error(places):
 
 def test_real_files():
   """The real idx files: official content, 60k/10k, 10 balanced classes."""
-  missing = [name for name in fashion_mnist.FILE_NAMES
-             if not os.path.isfile(os.path.join(REAL_DIR, name))]
+  missing = [
+    name
+    for name in fashion_mnist.FILE_NAMES
+    if not os.path.isfile(os.path.join(REAL_DIR, name))
+  ]
   if missing:
-    pytest.skip(f"{', '.join(missing)} not in {REAL_DIR}; apt-get install"
-                " dataset-fashion-mnist to run this test")
+    pytest.skip(
+      f"{', '.join(missing)} not in {REAL_DIR}; apt-get install"
+      " dataset-fashion-mnist to run this test"
+    )
   for split, n in (("train", 60000), ("test", 10000)):
     images, labels = fashion_mnist.read_files(REAL_DIR, split)
     chex.assert_shape(images, (n, 28, 28, 1))
@@ -276,10 +307,14 @@ def test_real_files():
 @pytest.mark.slow
 def test_real_files_through_tfds(tmp_path, monkeypatch):
   """All 70,000 real images prepared and read back (~30 s; pytest -m slow)."""
-  if not all(os.path.isfile(os.path.join(REAL_DIR, name))
-             for name in fashion_mnist.FILE_NAMES):
-    pytest.skip(f"the idx files are not in {REAL_DIR}; apt-get install"
-                " dataset-fashion-mnist to run this test")
+  if not all(
+    os.path.isfile(os.path.join(REAL_DIR, name))
+    for name in fashion_mnist.FILE_NAMES
+  ):
+    pytest.skip(
+      f"the idx files are not in {REAL_DIR}; apt-get install"
+      " dataset-fashion-mnist to run this test"
+    )
   monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", REAL_DIR)
   for split in fashion_mnist.SPLITS:
     data = repro.data.load("fashion_mnist", split, data_dir=str(tmp_path))

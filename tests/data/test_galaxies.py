@@ -48,8 +48,9 @@ def test_tfds_builder_round_trip(tmp_path):
   assert test["image"].shape == (450, 16, 16, 3)
   np.testing.assert_array_equal(test["label"], galaxies.split_labels("test"))
   np.testing.assert_array_equal(test["index"], np.arange(450))
-  expected = galaxies.render(int(test["label"][7]), 16,
-                             galaxies.example_rng("test", 7))
+  expected = galaxies.render(
+    int(test["label"][7]), 16, galaxies.example_rng("test", 7)
+  )
   np.testing.assert_array_equal(test["image"][7], expected)
   assert galaxies.is_prepared(data_dir, 16)
   with pytest.raises(UserError):

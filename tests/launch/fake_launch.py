@@ -6,8 +6,10 @@ from absl import app
 
 from repro import launch, registry
 
-TEST_STUDIES = {"fake": "tests.fake_study",
-                "resumable": "tests.launch.resumable_study"}
+TEST_STUDIES = {
+  "fake": "tests.fake_study",
+  "resumable": "tests.launch.resumable_study",
+}
 
 
 def register() -> None:

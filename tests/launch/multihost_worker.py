@@ -26,19 +26,26 @@ def main(argv):
   rows = np.arange(40, dtype=np.float32).reshape(20, 2)
   mine = parallel.process_rows(rows.shape[0])
   batch = parallel.global_batch(rows[mine])
-  total = jax.jit(lambda x: jnp.sum(x, axis=0),
-                  out_shardings=jax.sharding.NamedSharding(
-                      batch.sharding.mesh, jax.sharding.PartitionSpec()))(
-                          batch)
+  total = jax.jit(
+    lambda x: jnp.sum(x, axis=0),
+    out_shardings=jax.sharding.NamedSharding(
+      batch.sharding.mesh, jax.sharding.PartitionSpec()
+    ),
+  )(batch)
   with open(flags.FLAGS.check_out, "w") as f:
-    json.dump({"process": jax.process_index(),
-               "processes": jax.process_count(),
-               "devices": jax.device_count(),
-               "local_devices": jax.local_device_count(),
-               "rows": [mine.start, mine.stop],
-               "batch_shards": len(batch.sharding.device_set),
-               "global_sum": np.asarray(total).tolist(),
-               "gathered": parallel.gather(batch).tolist()}, f)
+    json.dump(
+      {
+        "process": jax.process_index(),
+        "processes": jax.process_count(),
+        "devices": jax.device_count(),
+        "local_devices": jax.local_device_count(),
+        "rows": [mine.start, mine.stop],
+        "batch_shards": len(batch.sharding.device_set),
+        "global_sum": np.asarray(total).tolist(),
+        "gathered": parallel.gather(batch).tolist(),
+      },
+      f,
+    )
 
 
 def run(argv):

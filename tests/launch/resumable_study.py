@@ -23,8 +23,15 @@ TITLE = "A resumable fake study"
 ARXIV = "0000.00001"
 
 CLAIMS = [
-    Claim(id="R1", text="noisy SGD gets near the target", metric="distance",
-          op="<=", threshold=1.0, source="test", kind="paper"),
+  Claim(
+    id="R1",
+    text="noisy SGD gets near the target",
+    metric="distance",
+    op="<=",
+    threshold=1.0,
+    source="test",
+    kind="paper",
+  ),
 ]
 
 
@@ -48,6 +55,7 @@ def walk_chunk(position, key, first_step):
   def step(position, t):
     position = position + 0.1 * jax.random.normal(rng.step_key(key, t))
     return position, {"path": position}
+
   return jax.lax.scan(step, position, first_step + jnp.arange(10))
 
 
@@ -55,27 +63,39 @@ def random_walk(config, checkpoints):
   """A study's own loop: 10-step chunks through ``loop.run``."""
   key = rng.stream(config.seed, "walk")
   result = loop.run(
-      lambda position, start, size: walk_chunk(position, key,
-                                               jnp.int32(start)),
-      jnp.zeros(()), config.steps, chunk_steps=10, name="walk",
-      checkpoints=checkpoints, finite=("path",))
+    lambda position, start, size: walk_chunk(position, key, jnp.int32(start)),
+    jnp.zeros(()),
+    config.steps,
+    chunk_steps=10,
+    name="walk",
+    checkpoints=checkpoints,
+    finite=("path",),
+  )
   return result.history["path"]
 
 
 def run(config, workdir, checkpoints=None):
   del workdir
   state, history = train.fit(
-      noisy, optax.sgd(config.lr), jnp.zeros(3),
-      rng.stream(config.seed, "train"), config.steps,
-      chunk_steps=config.chunk_steps, description="noisy sgd",
-      checkpoints=checkpoints)
+    noisy,
+    optax.sgd(config.lr),
+    jnp.zeros(3),
+    rng.stream(config.seed, "train"),
+    config.steps,
+    chunk_steps=config.chunk_steps,
+    description="noisy sgd",
+    checkpoints=checkpoints,
+  )
   path = random_walk(config, checkpoints)
-  curves = [{"step": i, "train/loss": float(v), "walk": float(w)}
-            for i, (v, w) in enumerate(zip(history["loss"], path,
-                                           strict=True))]
-  metrics = {"distance": float(jnp.max(jnp.abs(state.params - 2.0))),
-             "param0": float(state.params[0]),
-             "walk_end": float(path[-1])}
+  curves = [
+    {"step": i, "train/loss": float(v), "walk": float(w)}
+    for i, (v, w) in enumerate(zip(history["loss"], path, strict=True))
+  ]
+  metrics = {
+    "distance": float(jnp.max(jnp.abs(state.params - 2.0))),
+    "param0": float(state.params[0]),
+    "walk_end": float(path[-1]),
+  }
   return Summary(metrics=metrics, curves=curves, figures=[], notes="")
 
 

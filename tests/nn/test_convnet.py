@@ -43,8 +43,9 @@ def test_instance_norm_keeps_images_independent():
   logits = net.apply(params, images)
   chex.assert_shape(logits, (3, 3))
   changed = images.at[1:].multiply(5.0).at[2].add(3.0)
-  np.testing.assert_allclose(net.apply(params, changed)[0], logits[0],
-                             atol=1e-5)
+  np.testing.assert_allclose(
+    net.apply(params, changed)[0], logits[0], atol=1e-5
+  )
   # Instance norm: a per-image affine change of the input that is uniform
   # over pixels and channels leaves the first normalised layer unchanged
   # only up to the conv bias, so logits of image 0 alone stay fixed above.
@@ -57,10 +58,10 @@ class _FlaxConvNet(nn.Module):
   def __call__(self, images):
     hidden = images
     for block in range(2):
-      hidden = nn.Conv(4, (3, 3), padding="SAME", name=f"conv_{block}")(
-          hidden)
-      hidden = nn.GroupNorm(num_groups=None, group_size=1, epsilon=1e-5,
-                            name=f"norm_{block}")(hidden)
+      hidden = nn.Conv(4, (3, 3), padding="SAME", name=f"conv_{block}")(hidden)
+      hidden = nn.GroupNorm(
+        num_groups=None, group_size=1, epsilon=1e-5, name=f"norm_{block}"
+      )(hidden)
       hidden = nn.avg_pool(nn.relu(hidden), (2, 2), strides=(2, 2))
     hidden = hidden.reshape(hidden.shape[0], -1)
     return nn.Dense(3, name="classifier")(hidden)
@@ -71,8 +72,8 @@ def test_convnet_matches_flax_layers():
   images = jax.random.normal(jax.random.key(0), (3, 8, 8, 3))
   params = net.init(jax.random.key(1), images)
   params = jax.tree.map(  # non-trivial norm scale and shift
-      lambda a: a + 0.1 * jax.random.normal(jax.random.key(2), a.shape),
-      params)
-  np.testing.assert_allclose(net.apply(params, images),
-                             _FlaxConvNet().apply(params, images),
-                             atol=1e-5)
+    lambda a: a + 0.1 * jax.random.normal(jax.random.key(2), a.shape), params
+  )
+  np.testing.assert_allclose(
+    net.apply(params, images), _FlaxConvNet().apply(params, images), atol=1e-5
+  )

@@ -16,7 +16,8 @@ def test_initial_weights_give_zero_predictor():
   for depth in (2, 3):
     chex.assert_shape(diagonal.effective_weights(params, depth), (50,))
     np.testing.assert_array_equal(
-        diagonal.effective_weights(params, depth), 0.0)
+      diagonal.effective_weights(params, depth), 0.0
+    )
 
 
 def test_module_matches_u_squared_minus_v_squared():

@@ -12,8 +12,11 @@ from repro.nn import flat
 
 
 def test_layout_of_a_hand_tree():
-  tree = {"b": jnp.array([5.0]), "a": jnp.array([[1.0, 2.0], [3.0, 4.0]]),
-          "c": [jnp.zeros((0, 3)), jnp.array(6.0)]}
+  tree = {
+    "b": jnp.array([5.0]),
+    "a": jnp.array([[1.0, 2.0], [3.0, 4.0]]),
+    "c": [jnp.zeros((0, 3)), jnp.array(6.0)],
+  }
   layout = flat.layout(tree)
   # Dict keys in sorted order, each leaf row-major, empty leaves skipped.
   vector = layout.ravel(tree)
@@ -42,8 +45,9 @@ def test_float32_vectors_equal_ravel_pytree_bit_for_bit():
   chex.assert_type(got, jnp.float32)
   np.testing.assert_array_equal(got, expected)
   chex.assert_trees_all_equal(model.unravel(got), unravel(expected))
-  np.testing.assert_array_equal(model.apply(got, inputs),
-                                module.apply(params, inputs))
+  np.testing.assert_array_equal(
+    model.apply(got, inputs), module.apply(params, inputs)
+  )
 
 
 class _Mixed(nn.Module):
@@ -61,8 +65,8 @@ def test_float64_stays_float64_where_ravel_pytree_rounds_to_float32():
     module = _Mixed()
     params = module.init(jax.random.key(1), inputs)
     dtypes = {str(leaf.dtype) for leaf in jax.tree.leaves(params)}
-    assert dtypes == {"float32", "float64"}     # the hazard
-    model = flat.flat_model(module, inputs)     # default: float64 here
+    assert dtypes == {"float32", "float64"}  # the hazard
+    model = flat.flat_model(module, inputs)  # default: float64 here
     theta = model.init(jax.random.key(1))
     chex.assert_type(theta, jnp.float64)
     # A perturbation below float32 resolution reaches the output.

@@ -20,15 +20,17 @@ class Jitted:
 
   def __init__(self, model):
     self.module = model
-    self.apply = jax.jit(model.apply, static_argnames=(
-        "return_attention", "train"))
+    self.apply = jax.jit(
+      model.apply, static_argnames=("return_attention", "train")
+    )
 
 
 @functools.cache
 def make():
   """The test model, its parameters and tokens (one init compilation)."""
-  model = tf.Transformer(vocab_size=VOCAB, max_len=LENGTH, num_layers=2,
-                         num_heads=HEADS, width=WIDTH)
+  model = tf.Transformer(
+    vocab_size=VOCAB, max_len=LENGTH, num_layers=2, num_heads=HEADS, width=WIDTH
+  )
   tokens = np.random.default_rng(1).integers(0, VOCAB, (3, LENGTH))
   params = jax.jit(model.init)(jax.random.key(0), tokens)
   return Jitted(model), params, jnp.asarray(tokens)
@@ -57,11 +59,11 @@ def reference_forward(params, tokens, num_layers, normalized_residual=True):
     qkv = normed @ block["attn"]["qkv"]["kernel"]
     q, k, v = np.split(qkv, 3, axis=-1)
     split = lambda x: x.reshape(*x.shape[:2], HEADS, head_dim).transpose(
-        0, 2, 1, 3)
+      0, 2, 1, 3
+    )
     q, k, v = split(q), split(k), split(v)
     scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(head_dim)
-    scores = np.where(np.tril(np.ones((length, length))) > 0, scores,
-                      -np.inf)
+    scores = np.where(np.tril(np.ones((length, length))) > 0, scores, -np.inf)
     weights = np.exp(scores - scores.max(-1, keepdims=True))
     weights /= weights.sum(-1, keepdims=True)
     attentions.append(weights)
@@ -69,8 +71,11 @@ def reference_forward(params, tokens, num_layers, normalized_residual=True):
     attended = mixed @ block["attn"]["out"]["kernel"]
     hidden = (normed if normalized_residual else hidden) + attended
     inner = layer_norm(hidden, block["norm_2"]["scale"])
-    hidden = hidden + gelu(inner @ block["mlp"]["fc1"]["kernel"]) @ (
-        block["mlp"]["fc2"]["kernel"])
+    hidden = (
+      hidden
+      + gelu(inner @ block["mlp"]["fc1"]["kernel"])
+      @ (block["mlp"]["fc2"]["kernel"])
+    )
   hidden = layer_norm(hidden, p["output_norm"]["scale"])
   return hidden @ p["unembed"]["kernel"], np.stack(attentions, axis=1)
 
@@ -82,8 +87,9 @@ def test_matches_numpy_reference(normalized_residual):
   logits, attention = model.apply(params, tokens, return_attention=True)
   chex.assert_shape(logits, (3, LENGTH, VOCAB))
   chex.assert_type([logits, attention], jnp.float32)
-  ref_logits, ref_attention = reference_forward(params, tokens, 2,
-                                                normalized_residual)
+  ref_logits, ref_attention = reference_forward(
+    params, tokens, 2, normalized_residual
+  )
   np.testing.assert_allclose(logits, ref_logits, rtol=2e-4, atol=2e-4)
   np.testing.assert_allclose(attention, ref_attention, atol=1e-5)
   assert attention.shape == (3, 2, HEADS, LENGTH, LENGTH)
@@ -106,8 +112,10 @@ def test_attention_is_causal_and_normalised():
 
 def test_no_biases_and_pytorch_init_scales():
   _, params, _ = make()
-  names = ["/".join(str(getattr(k, "key", k)) for k in path)
-           for path, _ in jax.tree_util.tree_leaves_with_path(params)]
+  names = [
+    "/".join(str(getattr(k, "key", k)) for k in path)
+    for path, _ in jax.tree_util.tree_leaves_with_path(params)
+  ]
   assert not [n for n in names if "bias" in n]
   p = jax.tree.map(np.asarray, params["params"])
   # nn.Embedding: N(0, 1) (88 and 56 draws).
@@ -129,8 +137,13 @@ def test_no_biases_and_pytorch_init_scales():
   count = sum(x.size for x in jax.tree.leaves(params))
   # 2 blocks of 4 d^2 (attention) + 8 d^2 (MLP) + 2 d (norms), token and
   # position embeddings, the final norm and the unembedding.
-  expected = (2 * (12 * WIDTH**2 + 2 * WIDTH) + VOCAB * WIDTH +
-              LENGTH * WIDTH + WIDTH + WIDTH * VOCAB)
+  expected = (
+    2 * (12 * WIDTH**2 + 2 * WIDTH)
+    + VOCAB * WIDTH
+    + LENGTH * WIDTH
+    + WIDTH
+    + WIDTH * VOCAB
+  )
   assert count == expected
 
 
@@ -140,10 +153,12 @@ def test_override_replaces_rows_in_every_head():
   weights = jnp.zeros((LENGTH, LENGTH)).at[5, 2].set(1.0)
   override = tf.AttentionOverride(rows, weights)
   _, base = model.apply(params, tokens, return_attention=True)
-  _, attention = model.apply(params, tokens, return_attention=True,
-                             attention_overrides=[None, override])
-  np.testing.assert_array_equal(attention[:, 1, :, 5], jnp.broadcast_to(
-      weights[5], (3, HEADS, LENGTH)))
+  _, attention = model.apply(
+    params, tokens, return_attention=True, attention_overrides=[None, override]
+  )
+  np.testing.assert_array_equal(
+    attention[:, 1, :, 5], jnp.broadcast_to(weights[5], (3, HEADS, LENGTH))
+  )
   np.testing.assert_allclose(attention[:, 1, :, :5], base[:, 1, :, :5])
   np.testing.assert_allclose(attention[:, 0], base[:, 0])
   with pytest.raises(ValueError, match="one entry per layer"):
@@ -158,13 +173,15 @@ def test_masked_loss_counts_only_target_tokens():
   chex.assert_rank(loss, 0)
   chex.assert_type(loss, jnp.float32)
   log_probs = np.asarray(jax.nn.log_softmax(logits, axis=-1))
-  expected = -np.mean([log_probs[b, i - 1, tokens[b, i]]
-                       for b in range(2) for i in (2, 3, 4)])
+  expected = -np.mean(
+    [log_probs[b, i - 1, tokens[b, i]] for b in range(2) for i in (2, 3, 4)]
+  )
   np.testing.assert_allclose(loss, expected, rtol=1e-6)
   # Logits that predict non-target tokens do not matter.
   edited = logits.at[:, 0].set(100.0)
   np.testing.assert_allclose(
-      tf.masked_next_token_loss(edited, tokens, mask), loss, rtol=1e-6)
+    tf.masked_next_token_loss(edited, tokens, mask), loss, rtol=1e-6
+  )
 
 
 def test_exact_match_needs_every_target_right():
@@ -178,8 +195,9 @@ def test_exact_match_needs_every_target_right():
   chex.assert_type(match, bool)
   np.testing.assert_array_equal(match, [True, True])
   logits = logits.at[1, 2].set(jax.nn.one_hot(1, 4))
-  np.testing.assert_array_equal(tf.exact_match(logits, tokens, mask),
-                                [True, False])
+  np.testing.assert_array_equal(
+    tf.exact_match(logits, tokens, mask), [True, False]
+  )
 
 
 def test_embedding_dropout_needs_train_flag():
@@ -188,8 +206,13 @@ def test_embedding_dropout_needs_train_flag():
   dropout = Jitted(model.module.clone(emb_dropout=0.5))
   same, _ = dropout.apply(params, tokens, return_attention=True)
   np.testing.assert_array_equal(clean, same)
-  noisy, _ = dropout.apply(params, tokens, train=True, return_attention=True,
-                           rngs={"dropout": jax.random.key(3)})
+  noisy, _ = dropout.apply(
+    params,
+    tokens,
+    train=True,
+    return_attention=True,
+    rngs={"dropout": jax.random.key(3)},
+  )
   chex.assert_equal_shape([noisy, clean])
   assert float(jnp.abs(noisy - clean).max()) > 1e-3
 
@@ -201,13 +224,25 @@ def test_longer_input_than_max_len_is_an_error():
 
 
 def test_use_bias_adds_dense_and_norm_biases():
-  model = tf.Transformer(vocab_size=VOCAB, max_len=LENGTH, num_heads=HEADS,
-                         width=WIDTH, use_bias=True,
-                         normalized_residual=False)
-  shapes = jax.eval_shape(model.init, jax.random.key(0),
-                          jnp.zeros((1, LENGTH), jnp.int32))
-  names = {"/".join(str(getattr(k, "key", k)) for k in path)
-           for path, _ in jax.tree_util.tree_leaves_with_path(shapes)}
-  assert {"params/block_0/attn/qkv/bias", "params/block_1/mlp/fc2/bias",
-          "params/block_0/norm_1/bias", "params/output_norm/bias"} <= names
+  model = tf.Transformer(
+    vocab_size=VOCAB,
+    max_len=LENGTH,
+    num_heads=HEADS,
+    width=WIDTH,
+    use_bias=True,
+    normalized_residual=False,
+  )
+  shapes = jax.eval_shape(
+    model.init, jax.random.key(0), jnp.zeros((1, LENGTH), jnp.int32)
+  )
+  names = {
+    "/".join(str(getattr(k, "key", k)) for k in path)
+    for path, _ in jax.tree_util.tree_leaves_with_path(shapes)
+  }
+  assert {
+    "params/block_0/attn/qkv/bias",
+    "params/block_1/mlp/fc2/bias",
+    "params/block_0/norm_1/bias",
+    "params/output_norm/bias",
+  } <= names
   assert "params/unembed/bias" not in names  # untied, bias-free head

@@ -15,9 +15,11 @@ def _init_and_features(images):
   def run(key):
     variables = model.init(key, images)
     logits, features = model.apply(variables, images, return_features=True)
-    _, updates = model.apply(variables, images, train=True,
-                             mutable=["batch_stats"])
+    _, updates = model.apply(
+      variables, images, train=True, mutable=["batch_stats"]
+    )
     return variables, logits, features, updates
+
   # An rbg key: threefry init of eight conv kernels compiles ~5x slower.
   return run(jax.random.key(1, impl="rbg"))
 
@@ -37,14 +39,15 @@ def test_vgg11_bn_penultimate_is_512_channels_after_pooling():
   chex.assert_rank(features, 2)  # globally pooled (batch, channels)
   classifier = variables["params"]["classifier"]
   np.testing.assert_allclose(
-      logits, features[-1] @ classifier["kernel"] + classifier["bias"],
-      rtol=1e-4, atol=1e-5)
+    logits,
+    features[-1] @ classifier["kernel"] + classifier["bias"],
+    rtol=1e-4,
+    atol=1e-5,
+  )
   # Train mode normalises with batch statistics and moves the running ones.
   before = jax.tree.leaves(variables["batch_stats"])
   after = jax.tree.leaves(updates["batch_stats"])
-  chex.assert_trees_all_equal_shapes_and_dtypes(updates["batch_stats"],
-                                                variables["batch_stats"])
-  assert any(not np.allclose(a, b) for a, b in zip(before, after,
-                                                   strict=True))
-
-
+  chex.assert_trees_all_equal_shapes_and_dtypes(
+    updates["batch_stats"], variables["batch_stats"]
+  )
+  assert any(not np.allclose(a, b) for a, b in zip(before, after, strict=True))

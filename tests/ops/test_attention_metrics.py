@@ -44,8 +44,9 @@ def test_weights_pick_the_expected_entries():
   np.testing.assert_array_equal(weights[:, 3], 0)
   weights, _ = am.eoi_locator_weights(attention, length, MAX_LEN)
   for t in range(1, length + 1):  # A[L+1+t, L+1]
-    np.testing.assert_allclose(weights[:, t - 1],
-                               attention[:, length + 1 + t, length + 1])
+    np.testing.assert_allclose(
+      weights[:, t - 1], attention[:, length + 1 + t, length + 1]
+    )
 
 
 def test_ideal_circuit_scores_one():
@@ -65,8 +66,7 @@ def test_ideal_circuit_scores_one():
 
 def test_peakiness_thresholds_and_invariance_by_hand():
   # Two sequences, L = 2 valid positions (max_len 4).
-  weights = jnp.array([[0.9, 0.4, 0.0, 0.0],
-                       [0.7, 0.6, 0.0, 0.0]])
+  weights = jnp.array([[0.9, 0.4, 0.0, 0.0], [0.7, 0.6, 0.0, 0.0]])
   valid = jnp.array([True, True, False, False])
   scores = am.peakiness_scores(weights, valid)
   np.testing.assert_allclose(scores["mean"], (0.9 + 0.4 + 0.7 + 0.6) / 4)
@@ -75,8 +75,9 @@ def test_peakiness_thresholds_and_invariance_by_hand():
   # position 1: 0.2 / sqrt(2), position 2: 0.2 / sqrt(2).
   chex.assert_shape(scores["invariance"], ())
   chex.assert_type(scores["invariance"], jnp.float32)
-  np.testing.assert_allclose(scores["invariance"], 1 - 0.2 / np.sqrt(2),
-                             rtol=1e-6)
+  np.testing.assert_allclose(
+    scores["invariance"], 1 - 0.2 / np.sqrt(2), rtol=1e-6
+  )
   # Population std: |a - b| / 2 = 0.1 at both positions -> 1 - 0.1.
   population = am.peakiness_scores(weights, valid, ddof=0)
   np.testing.assert_allclose(population["invariance"], 0.9, rtol=1e-6)
@@ -94,7 +95,8 @@ def test_scores_vmap_over_traced_lengths():
   attention = jnp.asarray(np.stack([np.stack(s) for s in stacked]))
   attention = attention[:, None, :, None]  # [E, N=1, layers, heads, T, T]
   scores = jax.vmap(lambda a, n: am.circuit_scores(a, n, MAX_LEN))(
-      attention, jnp.array([2, 3, 4]))
+    attention, jnp.array([2, 3, 4])
+  )
   np.testing.assert_allclose(scores["iter/mean"][:, 1, 0], 0.8, rtol=1e-6)
   np.testing.assert_allclose(scores["iter/frac_above"][:, 1, 0], 1.0)
 

@@ -20,13 +20,15 @@ def test_rot90_and_flip_are_exact_symmetries():
   chex.assert_type(out, jnp.float32)
   turns = jax.random.randint(jax.random.key(1), (4,), 0, 4)
   for i in range(4):
-    np.testing.assert_allclose(out[i], jnp.rot90(x[i], int(turns[i])),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+      out[i], jnp.rot90(x[i], int(turns[i])), atol=1e-6
+    )
   flipped = da.flip(x, jax.random.key(2))
   chex.assert_equal_shape([flipped, x])
   for i in range(4):
-    assert (np.allclose(flipped[i], x[i]) or
-            np.allclose(flipped[i], x[i, :, ::-1]))
+    assert np.allclose(flipped[i], x[i]) or np.allclose(
+      flipped[i], x[i, :, ::-1]
+    )
 
 
 def test_crop_is_a_zero_padded_integer_shift():
@@ -61,8 +63,9 @@ def test_affine_identity_and_cutout_fraction():
 def test_every_op_is_differentiable(op):
   x = images()
   weights = jax.random.normal(jax.random.key(5), x.shape)
-  grad = jax.grad(lambda z: jnp.sum(da.augment(z, jax.random.key(6), (op,))
-                                    * weights))(x)
+  grad = jax.grad(
+    lambda z: jnp.sum(da.augment(z, jax.random.key(6), (op,)) * weights)
+  )(x)
   assert grad.shape == x.shape
   chex.assert_equal_shape([grad, x])
   chex.assert_type(grad, jnp.float32)

@@ -8,14 +8,17 @@ from repro.ops import drop_quotas
 
 
 def test_hand_case_with_and_without_the_cap():
-  sizes, recalls = [100, 100], [0.9, 0.7]      # errors 0.1, 0.3
-  np.testing.assert_allclose(drop_quotas.drop_densities(sizes, recalls, 0.5),
-                             [0.25, 0.75])
+  sizes, recalls = [100, 100], [0.9, 0.7]  # errors 0.1, 0.3
+  np.testing.assert_allclose(
+    drop_quotas.drop_densities(sizes, recalls, 0.5), [0.25, 0.75]
+  )
   # d = 0.8: class 1 would get 1.2 -> capped at 1, 60 points left -> 0.6.
-  np.testing.assert_allclose(drop_quotas.drop_densities(sizes, recalls, 0.8),
-                             [0.6, 1.0])
-  np.testing.assert_allclose(drop_quotas.drop_densities(sizes, recalls, 1.0),
-                             [1.0, 1.0])
+  np.testing.assert_allclose(
+    drop_quotas.drop_densities(sizes, recalls, 0.8), [0.6, 1.0]
+  )
+  np.testing.assert_allclose(
+    drop_quotas.drop_densities(sizes, recalls, 1.0), [1.0, 1.0]
+  )
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -27,8 +30,9 @@ def test_random_quotas_meet_the_budget_and_the_caps(seed):
   density = rng.uniform(0.05, 1.0)
   densities = drop_quotas.drop_densities(sizes, recalls, density)
   assert np.all((densities >= 0) & (densities <= 1 + 1e-12))
-  np.testing.assert_allclose(np.sum(sizes * densities),
-                             density * sizes.sum(), rtol=1e-9)
+  np.testing.assert_allclose(
+    np.sum(sizes * densities), density * sizes.sum(), rtol=1e-9
+  )
   # Unsaturated classes: density proportional to the error rate.
   free = densities < 1 - 1e-9
   if free.sum() >= 2:
@@ -37,8 +41,7 @@ def test_random_quotas_meet_the_budget_and_the_caps(seed):
   # Saturated classes have larger errors than every unsaturated one.
   if (~free).any() and free.any():
     assert (1 - recalls[~free]).min() >= (1 - recalls[free]).max() - 1e-12
-  counts = drop_quotas.drop_counts(sizes, recalls, density,
-                                   convention="paper")
+  counts = drop_quotas.drop_counts(sizes, recalls, density, convention="paper")
   assert counts.sum() == round(density * sizes.sum())
   assert np.all(counts <= sizes) and np.all(counts >= 0)
   assert np.all(np.abs(counts - sizes * densities) < 1.0 + 1e-9)
@@ -50,12 +53,14 @@ def test_zero_error_classes_need_a_floor():
   # One perfect class gets nothing without a floor, something with one.
   plain = drop_quotas.drop_densities([10, 10], [1.0, 0.8], 0.3)
   np.testing.assert_allclose(plain, [0.0, 0.6])
-  floored = drop_quotas.drop_densities([10, 10], [1.0, 0.8], 0.3,
-                                       error_floor=0.1)
+  floored = drop_quotas.drop_densities(
+    [10, 10], [1.0, 0.8], 0.3, error_floor=0.1
+  )
   np.testing.assert_allclose(floored, [0.2, 0.4])
   # Beyond what the error classes hold, zero-error classes are filled.
   np.testing.assert_allclose(
-      drop_quotas.drop_densities([10, 10], [1.0, 0.8], 0.75), [0.5, 1.0])
+    drop_quotas.drop_densities([10, 10], [1.0, 0.8], 0.75), [0.5, 1.0]
+  )
 
 
 def test_select_with_quotas_keeps_the_top_scores_of_each_class():
@@ -66,10 +71,10 @@ def test_select_with_quotas_keeps_the_top_scores_of_each_class():
   rng = np.random.default_rng(0)
   labels = rng.integers(0, 5, 500)
   counts = np.minimum(drop_quotas.class_counts(labels, 5), [3, 40, 0, 99, 7])
-  kept = drop_quotas.select_with_quotas(rng.uniform(size=500), labels,
-                                        counts)
-  np.testing.assert_array_equal(drop_quotas.class_counts(labels[kept], 5),
-                                counts)
+  kept = drop_quotas.select_with_quotas(rng.uniform(size=500), labels, counts)
+  np.testing.assert_array_equal(
+    drop_quotas.class_counts(labels[kept], 5), counts
+  )
   with pytest.raises(ValueError):
     drop_quotas.select_with_quotas(np.zeros(3), np.zeros(3, int), [4])
 
@@ -116,14 +121,17 @@ def test_official_counts_by_hand_including_the_skipped_class():
   assert counts.sum() == 147
   # The official quota round trip: int(97 / 150 * 150) = 96.
   np.testing.assert_array_equal(
-      drop_quotas.drop_counts(sizes, recalls, 0.65), [10, 20, 20, 96])
+    drop_quotas.drop_counts(sizes, recalls, 0.65), [10, 20, 20, 96]
+  )
   # Class counts, not densities: equal errors give equal counts however
   # large the classes (the paper's densities would give 2:1).
   np.testing.assert_array_equal(
-      drop_quotas.official_counts([200, 100], [0.5, 0.5], 90), [45, 45])
+    drop_quotas.official_counts([200, 100], [0.5, 0.5], 90), [45, 45]
+  )
   np.testing.assert_array_equal(
-      drop_quotas.drop_counts([200, 100], [0.5, 0.5], 0.3,
-                              convention="paper"), [60, 30])
+    drop_quotas.drop_counts([200, 100], [0.5, 0.5], 0.3, convention="paper"),
+    [60, 30],
+  )
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -135,8 +143,11 @@ def test_official_counts_match_the_list_iteration(seed):
   total = int(rng.integers(0, sizes.sum() + 1))
   counts = drop_quotas.official_counts(sizes, recalls, total)
   np.testing.assert_array_equal(
-      counts, _official_by_list_iteration(
-          sizes.tolist(), (1.0 - recalls).tolist(), total))
+    counts,
+    _official_by_list_iteration(
+      sizes.tolist(), (1.0 - recalls).tolist(), total
+    ),
+  )
   assert np.all(counts <= sizes) and np.all(counts >= 0)
   # Unallocated: the first truncation (< K) and the last round's (< K).
   assert total - 2 * num_classes < counts.sum() <= total
@@ -146,8 +157,9 @@ def test_official_counts_match_the_list_iteration(seed):
 
 def test_selection_sizes_round_trip_by_hand():
   # 15 / 22 * 22 = 14.999999999999998 in float64.
-  np.testing.assert_array_equal(drop_quotas.selection_sizes([15, 7], 22),
-                                [14, 7])
+  np.testing.assert_array_equal(
+    drop_quotas.selection_sizes([15, 7], 22), [14, 7]
+  )
   chex.assert_type(drop_quotas.selection_sizes([15, 7], 22), np.int64)
 
 
@@ -158,7 +170,8 @@ def test_fill_at_random_adds_the_best_random_scores_of_the_rest():
   chex.assert_type(filled, np.int32)
   np.testing.assert_array_equal(filled, [0, 2, 3, 4])
   np.testing.assert_array_equal(
-      drop_quotas.fill_at_random([3, 0], 2, random_scores), [0, 3])
+    drop_quotas.fill_at_random([3, 0], 2, random_scores), [0, 3]
+  )
   with pytest.raises(ValueError):
     drop_quotas.fill_at_random([0, 1, 2], 2, random_scores)
 
@@ -172,14 +185,20 @@ def test_select_with_quotas_breaks_ties_as_the_official_selection():
   chex.assert_shape(kept, (3,))
   np.testing.assert_array_equal(kept, [1, 4, 5])
   np.testing.assert_array_equal(
-      drop_quotas.select_with_quotas(scores, labels, [2, 1],
-                                     ties="lower_index"), [0, 1, 2])
+    drop_quotas.select_with_quotas(scores, labels, [2, 1], ties="lower_index"),
+    [0, 1, 2],
+  )
 
 
 def test_best_epoch_recalls_by_accuracy_and_by_mean_recall():
   # Two query models x 3 epochs x 2 classes; validation sizes 10 and 30.
-  recalls = np.array([[[0.5, 0.5], [1.0, 0.3], [0.2, 0.7]],
-                      [[0.6, 0.6], [0.9, 0.5], [0.1, 0.9]]], np.float32)
+  recalls = np.array(
+    [
+      [[0.5, 0.5], [1.0, 0.3], [0.2, 0.7]],
+      [[0.6, 0.6], [0.9, 0.5], [0.1, 0.9]],
+    ],
+    np.float32,
+  )
   sizes = np.array([10, 30])
   # Correct counts: model 0: 20, 19, 23 -> epoch 2; model 1: 24, 24, 28
   # -> epoch 2. Mean of [0.2, 0.7] and [0.1, 0.9].
@@ -190,8 +209,7 @@ def test_best_epoch_recalls_by_accuracy_and_by_mean_recall():
   np.testing.assert_array_equal(best, [2, 2])
   np.testing.assert_allclose(got, [0.15, 0.8], rtol=1e-6)
   # Mean recall: model 0's epochs give 0.5, 0.65, 0.45 -> epoch 1.
-  got, best = drop_quotas.best_epoch_recalls(recalls[:1], sizes,
-                                             "mean_recall")
+  got, best = drop_quotas.best_epoch_recalls(recalls[:1], sizes, "mean_recall")
   np.testing.assert_array_equal(best, [1])
   np.testing.assert_allclose(got, [1.0, 0.3], rtol=1e-6)
   # Ties: the first epoch (model 1's epochs 0 and 1 both have 24 correct

@@ -16,8 +16,7 @@ def test_class_risks_match_monte_carlo():
   for threshold in (0.5, 1.75, 2.5):
     risk0, risk1 = mog.class_risks(threshold, MU, SIGMA)
     chex.assert_rank([risk0, risk1], 0)
-    for risk, sample in ((risk0, easy > threshold),
-                         (risk1, hard < threshold)):
+    for risk, sample in ((risk0, easy > threshold), (risk1, hard < threshold)):
       stderr = np.sqrt(risk * (1 - risk) / sample.size)
       assert abs(sample.mean() - risk) < 4 * stderr + 1e-6
 
@@ -34,13 +33,13 @@ def test_erm_threshold_minimises_the_average_risk_on_a_grid(phi1):
 
 def test_priors_and_worst_class_risks_at_mu_4_sigma_1_5():
   # Claim C7b's setting (data_pruning README): 0.067 -> 0.059 vs 0.055.
-  assert mog.worst_class_risk(0.5, MU, SIGMA) == pytest.approx(0.067,
-                                                                abs=1e-3)
-  assert mog.worst_class_risk(mog.drop_prior(MU, SIGMA), MU,
-                              SIGMA) == pytest.approx(0.059, abs=1e-3)
+  assert mog.worst_class_risk(0.5, MU, SIGMA) == pytest.approx(0.067, abs=1e-3)
+  assert mog.worst_class_risk(
+    mog.drop_prior(MU, SIGMA), MU, SIGMA
+  ) == pytest.approx(0.059, abs=1e-3)
   phi_opt = mog.optimal_prior(MU, SIGMA)
   risk0, risk1 = mog.erm_class_risks(phi_opt, MU, SIGMA)
-  assert risk0 == pytest.approx(risk1, rel=1e-6)     # equalised
+  assert risk0 == pytest.approx(risk1, rel=1e-6)  # equalised
   assert risk0 == pytest.approx(0.055, abs=1e-3)
   # Brute force over priors: no prior does better on the worst class.
   priors = np.linspace(0.05, 0.95, 181)
@@ -73,6 +72,7 @@ def test_pruned_thresholds_against_sampled_erm():
   ssp = mog.pruned_erm_threshold((0.5, 0.5), (margin, margin), MU, SIGMA)
   assert ssp == pytest.approx(full, abs=1e-3)
   assert sampled == pytest.approx(ssp, abs=0.1)
-  randomly = mog.pruned_erm_threshold((0.5 * kept[0], 0.5 * kept[1]),
-                                      (0.0, 0.0), MU, SIGMA)
+  randomly = mog.pruned_erm_threshold(
+    (0.5 * kept[0], 0.5 * kept[1]), (0.0, 0.0), MU, SIGMA
+  )
   assert randomly < full - 0.01

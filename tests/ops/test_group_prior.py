@@ -41,13 +41,19 @@ def test_log_prior_matches_hand_computation():
   norm = np.sqrt(np.sum(grad_w**2) + grad_b**2)
   w_adv, b_adv = w + rho * grad_w / norm, b + rho * grad_b / norm
   sam_nll, sam_grad_w, sam_grad_b = _hand_nll_and_grad(w_adv, b_adv)
-  distance = np.sum((w - THETA0["w"])**2) + (b - THETA0["b"])**2
+  distance = np.sum((w - THETA0["w"]) ** 2) + (b - THETA0["b"]) ** 2
   expected = -0.5 * precision * distance - scale * num_batches * sam_nll
   with jax.enable_x64(True):
     params = jax.tree.map(jnp.asarray, THETA)
     log_prior = lambda p: group_prior.gap_log_prior(
-        p, _context_loss, THETA0, precision=precision, scale=scale,
-        rho=rho, num_batches=num_batches)
+      p,
+      _context_loss,
+      THETA0,
+      precision=precision,
+      scale=scale,
+      rho=rho,
+      num_batches=num_batches,
+    )
     value, grads = jax.value_and_grad(log_prior)(params)
   chex.assert_rank(value, 0)
   chex.assert_type(value, jnp.float64)
@@ -56,11 +62,15 @@ def test_log_prior_matches_hand_computation():
   # SAM gradient: the ascent direction is a constant (stop-gradient), so
   # the gradient is the context gradient at the perturbed point.
   np.testing.assert_allclose(
-      grads["w"], -precision * (w - THETA0["w"])
-      - scale * num_batches * sam_grad_w, rtol=1e-10)
+    grads["w"],
+    -precision * (w - THETA0["w"]) - scale * num_batches * sam_grad_w,
+    rtol=1e-10,
+  )
   np.testing.assert_allclose(
-      grads["b"], -precision * (b - THETA0["b"])
-      - scale * num_batches * sam_grad_b, rtol=1e-10)
+    grads["b"],
+    -precision * (b - THETA0["b"]) - scale * num_batches * sam_grad_b,
+    rtol=1e-10,
+  )
 
 
 def test_objective_is_nll_minus_log_prior_over_n():
@@ -70,25 +80,36 @@ def test_objective_is_nll_minus_log_prior_over_n():
     params = jax.tree.map(jnp.asarray, THETA)
     batch_loss = lambda p: mean_cross_entropy(_logits(p, X[:2]), Y[:2])
     loss, aux = group_prior.gap_objective(
-        params, batch_loss, _context_loss, THETA0, batch_size=batch_size,
-        num_train=num_train, **kwargs)
+      params,
+      batch_loss,
+      _context_loss,
+      THETA0,
+      batch_size=batch_size,
+      num_train=num_train,
+      **kwargs,
+    )
     log_prior = group_prior.gap_log_prior(
-        params, _context_loss, THETA0, num_batches=num_train // batch_size,
-        **kwargs)
+      params,
+      _context_loss,
+      THETA0,
+      num_batches=num_train // batch_size,
+      **kwargs,
+    )
   chex.assert_rank([loss, aux["nll"], log_prior], 0)
   assert float(loss) == pytest.approx(
-      float(aux["nll"]) - float(log_prior) / num_train, rel=1e-12)
+    float(aux["nll"]) - float(log_prior) / num_train, rel=1e-12
+  )
 
 
 def test_rho_zero_is_the_plain_context_loss():
   params = jax.tree.map(jnp.asarray, THETA)
   assert float(group_prior.sam_loss(_context_loss, params, 0.0)) == (
-      pytest.approx(float(_context_loss(params)), rel=1e-6))
+    pytest.approx(float(_context_loss(params)), rel=1e-6)
+  )
   direction = group_prior.sam_direction(_context_loss, params)
   chex.assert_trees_all_equal_shapes(direction, params)
-  norm = np.sqrt(sum(float(jnp.sum(d**2)) for d in
-                     jax.tree.leaves(direction)))
-  assert norm == pytest.approx(1.0, rel=1e-5)   # global norm over leaves
+  norm = np.sqrt(sum(float(jnp.sum(d**2)) for d in jax.tree.leaves(direction)))
+  assert norm == pytest.approx(1.0, rel=1e-5)  # global norm over leaves
 
 
 @pytest.mark.parametrize("group_scale", [0.0, 1.0, 4.0])
@@ -104,27 +125,30 @@ def test_context_sampler_group_frequencies(group_scale):
   if group_scale == 0.0:
     np.testing.assert_allclose(mass, counts / counts.sum())  # proportional
   if group_scale == 1.0:
-    np.testing.assert_allclose(mass, 0.25)                   # uniform
+    np.testing.assert_allclose(mass, 0.25)  # uniform
   exact = np.bincount(np.asarray(groups), weights=np.asarray(probabilities))
   np.testing.assert_allclose(exact, mass, rtol=1e-5, atol=1e-9)
   np.testing.assert_allclose(
-      group_prior.context_group_mass(counts, group_scale), mass, rtol=1e-5,
-      atol=1e-9)
+    group_prior.context_group_mass(counts, group_scale),
+    mass,
+    rtol=1e-5,
+    atol=1e-9,
+  )
   draws = 200_000
   index = group_prior.sample_context(jax.random.key(0), probabilities, draws)
   chex.assert_shape(index, (draws,))
   chex.assert_type(index, int)
-  frequency = np.bincount(np.asarray(groups)[np.asarray(index)],
-                          minlength=4) / draws
+  frequency = (
+    np.bincount(np.asarray(groups)[np.asarray(index)], minlength=4) / draws
+  )
   tolerance = 5 * np.sqrt(mass * (1 - mass) / draws) + 1e-6
   assert np.all(np.abs(frequency - mass) <= tolerance), (frequency, mass)
 
 
 def test_context_weights_do_not_overflow_at_s_10():
   groups = jnp.asarray(np.repeat(np.arange(4), [8535, 8276, 2874, 182]))
-  mass = group_prior.context_group_mass(np.array([8535, 8276, 2874, 182]),
-                                        10.0)
+  mass = group_prior.context_group_mass(np.array([8535, 8276, 2874, 182]), 10.0)
   probabilities = group_prior.context_probabilities(groups, 4, 10.0)
   assert np.all(np.isfinite(np.asarray(probabilities)))
   chex.assert_shape(mass, (4,))
-  assert float(mass[3]) > 0.999     # CelebA: essentially all blond males
+  assert float(mass[3]) > 0.999  # CelebA: essentially all blond males

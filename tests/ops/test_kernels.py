@@ -15,14 +15,18 @@ def test_squared_distances_and_rbf_match_scipy():
   rng = np.random.default_rng(0)
   a, b = rng.normal(size=(7, 4)), rng.normal(size=(5, 4))
   with jax.enable_x64(True):
-    squared, rbf = jax.jit(lambda a, b: (
-        kernels.squared_distances(a, b), kernels.rbf_kernel(a, b, 1.5)))(
-            jnp.asarray(a), jnp.asarray(b))
+    squared, rbf = jax.jit(
+      lambda a, b: (
+        kernels.squared_distances(a, b),
+        kernels.rbf_kernel(a, b, 1.5),
+      )
+    )(jnp.asarray(a), jnp.asarray(b))
   chex.assert_shape([squared, rbf], (7, 5))
   chex.assert_type([squared, rbf], jnp.float64)
   np.testing.assert_allclose(squared, cdist(a, b, "sqeuclidean"), rtol=1e-10)
-  np.testing.assert_allclose(rbf, np.exp(-cdist(a, b, "sqeuclidean") / 4.5),
-                             rtol=1e-10)
+  np.testing.assert_allclose(
+    rbf, np.exp(-cdist(a, b, "sqeuclidean") / 4.5), rtol=1e-10
+  )
 
 
 def test_rbf_kernel_hand_case():
@@ -49,16 +53,18 @@ def test_kernel_ridge_with_linear_kernel_is_ridge():
   x, x_eval = rng.normal(size=(20, 30)), rng.normal(size=(6, 30))
   y = rng.normal(size=(20, 2))
   lambdas = np.array([1e-3, 0.2, 3.0])
+
   @jax.jit
   def both(x, y, x_eval):
     predictions = kernels.kernel_ridge_path(
-        kernels.linear_kernel(x, x), y, lambdas,
-        kernels.linear_kernel(x_eval, x))
+      kernels.linear_kernel(x, x), y, lambdas, kernels.linear_kernel(x_eval, x)
+    )
     return predictions, ridge.ridge_path(x, y, lambdas)
 
   with jax.enable_x64(True):
-    predictions, weights = both(jnp.asarray(x), jnp.asarray(y),
-                                jnp.asarray(x_eval))
+    predictions, weights = both(
+      jnp.asarray(x), jnp.asarray(y), jnp.asarray(x_eval)
+    )
   chex.assert_shape(predictions, (3, 6, 2))
   chex.assert_shape(weights, (3, 30, 2))
   expected = np.einsum("md,ldk->lmk", x_eval, np.asarray(weights))
@@ -70,12 +76,15 @@ def test_kernel_ridge_fit_matches_sklearn():
   x, x_eval = rng.normal(size=(25, 3)), rng.normal(size=(4, 3))
   y = rng.normal(size=25)
   bandwidth, lam = 1.3, 0.01
-  model = KernelRidge(alpha=25 * lam, kernel="rbf",
-                      gamma=1.0 / (2 * bandwidth**2)).fit(x, y)
+  model = KernelRidge(
+    alpha=25 * lam, kernel="rbf", gamma=1.0 / (2 * bandwidth**2)
+  ).fit(x, y)
+
   @jax.jit
   def predict(x, y, x_eval):
-    alpha = kernels.kernel_ridge_fit(kernels.rbf_kernel(x, x, bandwidth), y,
-                                     lam)
+    alpha = kernels.kernel_ridge_fit(
+      kernels.rbf_kernel(x, x, bandwidth), y, lam
+    )
     return kernels.rbf_kernel(x_eval, x, bandwidth) @ alpha
 
   with jax.enable_x64(True):

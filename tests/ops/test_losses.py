@@ -25,8 +25,9 @@ def _problem(shape=(6,), num_classes=5, seed=0):
 
 def _numpy_nll(logits, labels):
   log_probs = _numpy_log_softmax(logits)
-  return -np.take_along_axis(log_probs, np.asarray(labels)[..., None],
-                             -1)[..., 0]
+  return -np.take_along_axis(log_probs, np.asarray(labels)[..., None], -1)[
+    ..., 0
+  ]
 
 
 @pytest.mark.parametrize("shape", [(6,), (3, 4)])
@@ -49,8 +50,9 @@ def test_soft_cross_entropy_with_one_hot_and_soft_targets():
   hard = losses.soft_cross_entropy(logits, one_hot)
   chex.assert_shape(hard, (7,))
   chex.assert_type(hard, jnp.float32)
-  np.testing.assert_allclose(hard, _numpy_nll(logits, labels), rtol=1e-5,
-                             atol=1e-6)
+  np.testing.assert_allclose(
+    hard, _numpy_nll(logits, labels), rtol=1e-5, atol=1e-6
+  )
   targets = np.random.default_rng(2).dirichlet(np.ones(4), size=7)
   soft = losses.soft_cross_entropy(logits, jnp.asarray(targets, jnp.float32))
   expected = -(targets * _numpy_log_softmax(logits)).sum(-1)
@@ -62,18 +64,21 @@ def test_log_likelihood_is_minus_cross_entropy():
   log_lik = losses.log_likelihood(logits, labels)
   chex.assert_shape(log_lik, (2, 9))
   chex.assert_type(log_lik, jnp.float32)
-  np.testing.assert_allclose(log_lik, -_numpy_nll(logits, labels),
-                             rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(
+    log_lik, -_numpy_nll(logits, labels), rtol=1e-5, atol=1e-6
+  )
 
 
 def test_saturated_logits_stay_finite_and_exact():
   logits = jnp.asarray([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]])
   labels = jnp.asarray([1, 2])
   expected = np.array([1000.0, np.log(3.0)])
-  np.testing.assert_allclose(losses.cross_entropy(logits, labels), expected,
-                             rtol=1e-6)
-  np.testing.assert_allclose(-losses.log_likelihood(logits, labels),
-                             expected, rtol=1e-6)
+  np.testing.assert_allclose(
+    losses.cross_entropy(logits, labels), expected, rtol=1e-6
+  )
+  np.testing.assert_allclose(
+    -losses.log_likelihood(logits, labels), expected, rtol=1e-6
+  )
 
 
 def test_float64_under_x64():
@@ -82,5 +87,6 @@ def test_float64_under_x64():
     logits = logits.astype(jnp.float64)
     per_example = losses.cross_entropy(logits, labels)
     chex.assert_type(per_example, jnp.float64)
-    np.testing.assert_allclose(per_example, _numpy_nll(logits, labels),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+      per_example, _numpy_nll(logits, labels), rtol=1e-12
+    )

@@ -53,8 +53,7 @@ def test_dual_and_primal_qp_agree_and_are_tight():
   x, y = _separable()
   for eps in (0.0, 0.2):
     dual = max_margin.l2_min_norm_robust_separator(x, y, eps)
-    primal = max_margin.l2_min_norm_robust_separator(x, y, eps,
-                                                     method="slsqp")
+    primal = max_margin.l2_min_norm_robust_separator(x, y, eps, method="slsqp")
     np.testing.assert_allclose(dual, primal, atol=1e-5)
     margins = max_margin.robust_margins(dual, x, y, eps)
     chex.assert_shape([dual, primal], (8,))
@@ -73,8 +72,7 @@ def test_l1_direction_does_not_depend_on_eps():
   w = max_margin.l1_max_margin(x, y, 0.2)
   chex.assert_shape([w0, w], (8,))
   # Robust margin / ||w||_1 = l1 margin - eps: same maximiser, rescaled.
-  np.testing.assert_allclose(w, w0 / (1 - 0.2 * np.abs(w0).sum()),
-                             atol=1e-7)
+  np.testing.assert_allclose(w, w0 / (1 - 0.2 * np.abs(w0).sum()), atol=1e-7)
   assert max_margin.robust_margins(w, x, y, 0.2).min() == pytest.approx(1.0)
 
 

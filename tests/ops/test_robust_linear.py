@@ -31,8 +31,11 @@ def test_linf_robust_margin_is_the_minimum_over_all_sign_vertices():
   eps = 0.3
   # The worst linf perturbation of a linear score is a vertex of the cube.
   vertices = np.array(list(itertools.product((-1.0, 1.0), repeat=4))) * eps
-  brute = np.min(np.asarray(y)[:, None] * (
-      (np.asarray(x)[:, None, :] + vertices[None]) @ np.asarray(w)), axis=1)
+  brute = np.min(
+    np.asarray(y)[:, None]
+    * ((np.asarray(x)[:, None, :] + vertices[None]) @ np.asarray(w)),
+    axis=1,
+  )
   closed = rl.robust_margin(w, x, y, eps, "linf")
   chex.assert_shape(closed, (7,))
   chex.assert_type(closed, jnp.float64)
@@ -50,7 +53,8 @@ def test_l2_robust_margin_is_attained_and_never_beaten_on_the_sphere():
   directions = np.random.default_rng(2).standard_normal((2000, 4))
   directions *= eps / np.linalg.norm(directions, axis=1, keepdims=True)
   sampled = np.asarray(y)[:, None] * (
-      (np.asarray(x)[:, None, :] + directions[None]) @ np.asarray(w))
+    (np.asarray(x)[:, None, :] + directions[None]) @ np.asarray(w)
+  )
   assert np.all(sampled >= np.asarray(closed)[:, None] - 1e-12)
 
 
@@ -58,8 +62,9 @@ def test_linf_worst_case_perturbation_attains_the_closed_form():
   w, x, y = _problem(seed=3)
   delta = rl.worst_case_perturbation(w, x, y, 0.25, "linf")
   assert float(jnp.max(jnp.abs(delta))) == pytest.approx(0.25)
-  np.testing.assert_allclose(y * ((x + delta) @ w),
-                             rl.robust_margin(w, x, y, 0.25), atol=1e-12)
+  np.testing.assert_allclose(
+    y * ((x + delta) @ w), rl.robust_margin(w, x, y, 0.25), atol=1e-12
+  )
 
 
 def test_robust_accuracy_counts_strictly_positive_robust_margins():
@@ -84,19 +89,24 @@ def test_l2_norm_gradient_is_finite_at_zero():
   grad = jax.grad(rl.l2_norm)(jnp.zeros(3))
   chex.assert_tree_all_finite(grad)
   np.testing.assert_array_equal(grad, 0.0)
-  np.testing.assert_allclose(jax.grad(rl.l2_norm)(jnp.array([3.0, 4.0])),
-                             [0.6, 0.8])
+  np.testing.assert_allclose(
+    jax.grad(rl.l2_norm)(jnp.array([3.0, 4.0])), [0.6, 0.8]
+  )
 
 
 def test_masked_logsumexp_loss_equals_the_loss_on_the_subset():
   w, x, y = _problem(seed=4, n=9)
   mask = jnp.arange(9) < 5
   np.testing.assert_allclose(
-      rl.robust_logsumexp_loss(w, x, y, 0.2, mask),
-      rl.robust_logsumexp_loss(w, x[:5], y[:5], 0.2), rtol=1e-12)
+    rl.robust_logsumexp_loss(w, x, y, 0.2, mask),
+    rl.robust_logsumexp_loss(w, x[:5], y[:5], 0.2),
+    rtol=1e-12,
+  )
   np.testing.assert_allclose(
-      rl.robust_logsumexp_loss(w, x, y, 0.2),
-      jnp.log(rl.robust_exp_loss(w, x, y, 0.2)), rtol=1e-12)
+    rl.robust_logsumexp_loss(w, x, y, 0.2),
+    jnp.log(rl.robust_exp_loss(w, x, y, 0.2)),
+    rtol=1e-12,
+  )
 
 
 def test_min_norm_subgradient_matches_autodiff_off_zero_and_soft_thresholds():
@@ -108,16 +118,20 @@ def test_min_norm_subgradient_matches_autodiff_off_zero_and_soft_thresholds():
   autodiff = jax.grad(lambda v: rl.robust_logsumexp_loss(v, x, y, 0.4))(w)
   np.testing.assert_allclose(loss, rl.robust_logsumexp_loss(w, x, y, 0.4))
   nonzero = np.asarray(w) != 0
-  np.testing.assert_allclose(subgradient[nonzero], autodiff[nonzero],
-                             atol=1e-12)
+  np.testing.assert_allclose(
+    subgradient[nonzero], autodiff[nonzero], atol=1e-12
+  )
   # At w_j = 0 the element of g_j + 0.4 [-1, 1] nearest 0.
   smooth = jax.grad(lambda v: rl.robust_logsumexp_loss(v, x, y, 0.0))(w)[1]
   expected = np.sign(smooth) * max(abs(float(smooth)) - 0.4, 0.0)
   assert float(subgradient[1]) == pytest.approx(expected, abs=1e-12)
   np.testing.assert_allclose(
-      rl.l1_min_norm_subgradient(jnp.array([0.3, -0.9, 0.2]),
-                                 jnp.array([0.0, 0.0, -1.0]), 0.5),
-      [0.0, -0.4, -0.3], atol=1e-12)
+    rl.l1_min_norm_subgradient(
+      jnp.array([0.3, -0.9, 0.2]), jnp.array([0.0, 0.0, -1.0]), 0.5
+    ),
+    [0.0, -0.4, -0.3],
+    atol=1e-12,
+  )
 
 
 def test_exact_sparse_teacher_has_k_sign_entries():
@@ -138,8 +152,7 @@ def test_sparse_inputs_have_no_zero_rows_and_expected_density():
   assert np.all(np.any(x != 0, axis=1))
   # Conditioned on a non-empty row: E[#nonzero] = 2 / (1 - (1 - 2/40)^40).
   expected = 2.0 / (1 - (1 - 2 / 40) ** 40)
-  assert np.count_nonzero(x, axis=1).mean() == pytest.approx(expected,
-                                                             rel=0.05)
+  assert np.count_nonzero(x, axis=1).mean() == pytest.approx(expected, rel=0.05)
   assert np.mean(x == 1) == pytest.approx(np.mean(x == -1), abs=0.005)
 
 
@@ -163,8 +176,9 @@ def test_margin_injection_makes_the_teacher_robust_at_rho():
   x, y = rl.make_teacher_data(generator, teacher, 500, None, rho=0.4)
   star = float(rl.eps_star(teacher, x, y))
   assert star >= 0.4
-  assert float(rl.robust_accuracy(jnp.asarray(teacher), x, y,
-                                  0.999 * star)) == 1.0
+  assert (
+    float(rl.robust_accuracy(jnp.asarray(teacher), x, y, 0.999 * star)) == 1.0
+  )
   mask = np.arange(500) < 10
   assert float(rl.eps_star(teacher, x, y, mask)) >= star
 

@@ -8,8 +8,9 @@ from repro.ops import roc
 
 
 def _pair_count_auroc(negative, positive):
-  wins = sum(float(p > n) + 0.5 * float(p == n)
-             for p in positive for n in negative)
+  wins = sum(
+    float(p > n) + 0.5 * float(p == n) for p in positive for n in negative
+  )
   return wins / (len(positive) * len(negative))
 
 
@@ -22,7 +23,8 @@ def test_auroc_with_ties_equals_pair_counting(seed):
   chex.assert_rank(area, 0)
   chex.assert_type(area, float)
   assert float(area) == pytest.approx(
-      _pair_count_auroc(negative, positive), abs=1e-6)
+    _pair_count_auroc(negative, positive), abs=1e-6
+  )
 
 
 def test_auroc_extremes_are_not_flipped():
@@ -41,5 +43,4 @@ def test_roc_curve_area_equals_auroc():
   assert fpr[0] == tpr[0] == 0.0 and fpr[-1] == tpr[-1] == 1.0
   assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
   area = np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)
-  assert area == pytest.approx(float(roc.auroc(negative, positive)),
-                               abs=1e-6)
+  assert area == pytest.approx(float(roc.auroc(negative, positive)), abs=1e-6)

@@ -40,14 +40,15 @@ def test_coordinate_descent_breaks_ties_by_first_entry():
 def test_sign_descent_plain_and_l1_scaled():
   plain = _step(sd.sign_descent(0.1))
   chex.assert_trees_all_equal_shapes_and_dtypes(plain, PARAMS)
-  np.testing.assert_allclose(plain["a"], PARAMS["a"] - 0.1 * np.array(
-      [1.0, -1.0, 1.0]))
+  np.testing.assert_allclose(
+    plain["a"], PARAMS["a"] - 0.1 * np.array([1.0, -1.0, 1.0])
+  )
   scaled = _step(sd.sign_descent(0.1, scale_by_l1_norm=True))
   l1 = 0.1 + 0.4 + 0.2 + 0.3 + 0.7
-  np.testing.assert_allclose(scaled["b"], PARAMS["b"] - 0.1 * l1 * np.array(
-      [[1.0, -1.0]]), rtol=1e-6)
-  zero = _step(sd.sign_descent(0.1), grads=jax.tree.map(jnp.zeros_like,
-                                                        GRADS))
+  np.testing.assert_allclose(
+    scaled["b"], PARAMS["b"] - 0.1 * l1 * np.array([[1.0, -1.0]]), rtol=1e-6
+  )
+  zero = _step(sd.sign_descent(0.1), grads=jax.tree.map(jnp.zeros_like, GRADS))
   chex.assert_trees_all_equal(zero, PARAMS)
 
 
@@ -62,8 +63,9 @@ def test_steepest_descent_l2_is_gradient_descent():
 def test_stop_at_zero_crossing_lands_on_zero():
   params = jnp.array([0.2, -0.2, 0.0, 1.0])
   updates = jnp.array([-0.5, 0.5, 0.3, -0.5])
-  clipped, _ = sd.stop_at_zero_crossing().update(updates, sd._Stateless(),
-                                                 params)
+  clipped, _ = sd.stop_at_zero_crossing().update(
+    updates, sd._Stateless(), params
+  )
   chex.assert_shape(clipped, (4,))
   np.testing.assert_allclose(clipped, [-0.2, 0.2, 0.3, -0.5])
 
@@ -75,16 +77,21 @@ def test_coordinate_descent_trains_with_fit_and_vmaps():
     del key
     return 0.5 * jnp.sum((w - target) ** 2), {}
 
-  state, history = train.fit(loss_fn, sd.greedy_coordinate_descent(1.0),
-                             jnp.zeros(3), jax.random.key(0), 3)
+  state, history = train.fit(
+    loss_fn,
+    sd.greedy_coordinate_descent(1.0),
+    jnp.zeros(3),
+    jax.random.key(0),
+    3,
+  )
   # Step size 1 on a unit quadratic solves one coordinate per step,
   # largest residual first.
   chex.assert_shape(state.params, (3,))
   chex.assert_shape(history["loss"], (3,))
   np.testing.assert_allclose(state.params, target)
   np.testing.assert_allclose(history["loss"], [5.125, 0.625, 0.125])
-  batched = jax.vmap(lambda g: _step(sd.greedy_coordinate_descent(1.0),
-                                     jnp.zeros(2), g))(
-                                         jnp.array([[1.0, 2.0], [3.0, 0.0]]))
+  batched = jax.vmap(
+    lambda g: _step(sd.greedy_coordinate_descent(1.0), jnp.zeros(2), g)
+  )(jnp.array([[1.0, 2.0], [3.0, 0.0]]))
   chex.assert_shape(batched, (2, 2))
   np.testing.assert_allclose(batched, [[0.0, -2.0], [-3.0, 0.0]])

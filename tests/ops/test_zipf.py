@@ -18,8 +18,9 @@ def test_zipf_law_is_normalised_with_its_tail(beta):
     chex.assert_rank(zipf.tail_mass(law), 0)
     total = float(np.sum(law.head) + zipf.tail_mass(law))
     ranks = np.arange(1, 1001.0)
-    np.testing.assert_allclose(law.head[:3] / law.head[0],
-                               ranks[:3] ** -beta, rtol=1e-12)
+    np.testing.assert_allclose(
+      law.head[:3] / law.head[0], ranks[:3] ** -beta, rtol=1e-12
+    )
   assert total == pytest.approx(1.0, abs=1e-12)
 
 
@@ -30,9 +31,10 @@ def test_zipf_tail_mass_matches_explicit_sum():
     explicit = float(np.sum(big.head[10:]) + zipf.tail_mass(big))
   assert mass == pytest.approx(explicit, rel=1e-10)
   # Hand value: sum_{i>10} i^-2 = pi^2/6 - H_10^(2).
-  partial = sum(i ** -2.0 for i in range(1, 11))
-  assert mass == pytest.approx((np.pi ** 2 / 6 - partial) / (np.pi ** 2 / 6),
-                               rel=1e-10)
+  partial = sum(i**-2.0 for i in range(1, 11))
+  assert mass == pytest.approx(
+    (np.pi**2 / 6 - partial) / (np.pi**2 / 6), rel=1e-10
+  )
 
 
 def test_top_k_cut_keeps_the_head_proportions():
@@ -45,8 +47,9 @@ def test_top_k_cut_keeps_the_head_proportions():
     assert float(zipf.tail_mass(cut)) == 0.0
   assert head.sum() == pytest.approx(1.0, abs=1e-14)
   assert np.all(head[7:] == 0.0)
-  np.testing.assert_allclose(head[:7] / head[0],
-                             np.arange(1, 8.0) ** -2.0, rtol=1e-12)
+  np.testing.assert_allclose(
+    head[:7] / head[0], np.arange(1, 8.0) ** -2.0, rtol=1e-12
+  )
 
 
 def test_temperature_on_zipf_is_zipf_with_divided_exponent():
@@ -56,8 +59,9 @@ def test_temperature_on_zipf_is_zipf_with_divided_exponent():
     chex.assert_trees_all_equal_shapes(hot, direct)
     np.testing.assert_allclose(hot.head, direct.head, rtol=1e-10)
     assert float(hot.tail.exponent) == pytest.approx(4.0)
-    assert float(hot.tail.scale) == pytest.approx(float(direct.tail.scale),
-                                                  rel=1e-10)
+    assert float(hot.tail.scale) == pytest.approx(
+      float(direct.tail.scale), rel=1e-10
+    )
 
 
 def test_mix_of_clean_and_cut_is_normalised():
@@ -67,7 +71,8 @@ def test_mix_of_clean_and_cut_is_normalised():
     chex.assert_shape(mixed.head, (100,))
     total = float(np.sum(mixed.head) + zipf.tail_mass(mixed))
     assert float(mixed.tail.scale) == pytest.approx(
-        0.25 * float(law.tail.scale))
+      0.25 * float(law.tail.scale)
+    )
     assert float(mixed.head[50]) == pytest.approx(0.25 * float(law.head[50]))
   assert total == pytest.approx(1.0, abs=1e-12)
 

@@ -22,8 +22,10 @@ def assert_same_verdicts(study: str, record: dict) -> None:
   """The run's per-claim verdicts equal the committed seed-0 verdicts."""
   measured = {c["id"]: c["verdict"] for c in record["claims"]}
   expected = seed_verdicts(study, record["seed"])
-  changed = {k: (expected.get(k), v) for k, v in measured.items()
-             if expected.get(k) != v}
+  changed = {
+    k: (expected.get(k), v) for k, v in measured.items() if expected.get(k) != v
+  }
   assert not changed and set(expected) == set(measured), (
-      f"{study}: verdicts differ from the committed seed "
-      f"{record['seed']} (committed, now): {changed}")
+    f"{study}: verdicts differ from the committed seed "
+    f"{record['seed']} (committed, now): {changed}"
+  )

@@ -19,8 +19,10 @@ STUDY = "collapse_regression"
 
 
 def test_presets_differ_only_in_sizes():
-  leaves = {p: dict(core_config.leaves(config_lib.get_config(p)))
-            for p in ("smoke", "cpu", "paper")}
+  leaves = {
+    p: dict(core_config.leaves(config_lib.get_config(p)))
+    for p in ("smoke", "cpu", "paper")
+  }
   assert leaves["cpu"]["kernel.dataset"] == "digits"
   assert leaves["paper"]["kernel.dataset"] == "mnist"
 
@@ -31,13 +33,15 @@ def test_noise_free_ols_chain_keeps_w0_and_min_norm_chain_projects():
     key = rng.stream(0, "test")
     # T0 > d without noise: OLS recovers w0 exactly at every generation.
     models = jax.jit(simulate.generator_chain, static_argnums=(3, 5))(
-        key, w0, jnp.ones(6), 10, 0.0, 3)
+      key, w0, jnp.ones(6), 10, 0.0, 3
+    )
     np.testing.assert_allclose(models, np.tile(w0, (4, 1)), atol=1e-12)
     # T0 < d: w_1 is w0 projected on the row space of generation 1's design.
     models = simulate.generator_chain(key, w0, jnp.ones(6), 2, 0.0, 1)
     x = jax.random.normal(rng.step_key(key, 0), (2, 7), jnp.float64)[:, :6]
-    np.testing.assert_allclose(models[1], np.linalg.pinv(x) @ (x @ w0),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+      models[1], np.linalg.pinv(x) @ (x @ w0), atol=1e-12
+    )
 
 
 def test_strictly_upper_places_each_packed_entry_once():
@@ -67,18 +71,24 @@ def test_bartlett_chain_is_ols_with_the_right_moments():
 
     @jax.jit
     def draws(keys):
-      chains = jax.vmap(lambda key: simulate.generator_chain(
-          key, w0, eigenvalues, rows, noise_std, 1))(keys)
-      upper, z = jax.vmap(lambda key: simulate.bartlett_draw(
-          rng.step_key(key, 0), dim, rows, jnp.float64))(keys)
+      chains = jax.vmap(
+        lambda key: simulate.generator_chain(
+          key, w0, eigenvalues, rows, noise_std, 1
+        )
+      )(keys)
+      upper, z = jax.vmap(
+        lambda key: simulate.bartlett_draw(
+          rng.step_key(key, 0), dim, rows, jnp.float64
+        )
+      )(keys)
       return chains, upper, z, jax.vmap(simulate.solve_upper)(upper, z)
 
     chains, upper, z, solved = map(np.asarray, draws(keys))
   assert np.all(np.tril(upper, -1) == 0)
   assert np.all(np.diagonal(upper, axis1=1, axis2=2) > 0)
   np.testing.assert_allclose(
-      solved[:5], np.linalg.solve(upper[:5], z[:5, :, None])[..., 0],
-      rtol=1e-11)
+    solved[:5], np.linalg.solve(upper[:5], z[:5, :, None])[..., 0], rtol=1e-11
+  )
   scale = np.sqrt(np.asarray(eigenvalues))
   for replica in range(3):
     x = np.zeros((rows, dim))
@@ -86,19 +96,23 @@ def test_bartlett_chain_is_ols_with_the_right_moments():
     noise = np.zeros(rows)
     noise[:dim] = z[replica]
     labels = x @ np.asarray(w0) + noise_std * noise
-    np.testing.assert_allclose(chains[replica, 1],
-                               np.linalg.lstsq(x, labels)[0], rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+      chains[replica, 1], np.linalg.lstsq(x, labels)[0], rtol=1e-10, atol=1e-12
+    )
   gram = np.einsum("rki,rkj->rij", upper, upper)
   steps = chains[:, 1] - chains[:, 0]
   for samples, expected in (
-      (gram, rows * np.eye(dim)),
-      (np.linalg.inv(gram), np.eye(dim) / (rows - dim - 1)),
-      (np.einsum("ri,rj->rij", steps, steps),
-       noise_std**2 * np.diag(1 / scale**2) / (rows - dim - 1))):
+    (gram, rows * np.eye(dim)),
+    (np.linalg.inv(gram), np.eye(dim) / (rows - dim - 1)),
+    (
+      np.einsum("ri,rj->rij", steps, steps),
+      noise_std**2 * np.diag(1 / scale**2) / (rows - dim - 1),
+    ),
+  ):
     standard_error = samples.std(0, ddof=1) / np.sqrt(reps)
-    assert np.all(np.abs(samples.mean(0) - expected)
-                  <= 5 * standard_error + 1e-12)
+    assert np.all(
+      np.abs(samples.mean(0) - expected) <= 5 * standard_error + 1e-12
+    )
     assert np.all(standard_error.diagonal() < 0.1 * expected.diagonal())
 
 
@@ -110,13 +124,21 @@ def test_downstream_errors_match_direct_ridge_with_padding():
     models = jnp.stack([w0, 2 * w0])
     lambdas = jnp.array([0.01, 1.0])
     keys = rng.replica_keys(rng.stream(0, "downstream"), 1)
-    errors = simulate.simulate_downstream(keys, models[None], w0, eigenvalues,
-                                          rows, 0.3, lambdas,
-                                          num_samples=float(used))[0]
+    errors = simulate.simulate_downstream(
+      keys,
+      models[None],
+      w0,
+      eigenvalues,
+      rows,
+      0.3,
+      lambdas,
+      num_samples=float(used),
+    )[0]
     compiled = simulate.simulate_downstream._cache_size()
     # Another T reuses the compiled function (the point of the padding).
-    simulate.simulate_downstream(keys, models[None], w0, eigenvalues, rows,
-                                 0.3, lambdas, num_samples=5.0)
+    simulate.simulate_downstream(
+      keys, models[None], w0, eigenvalues, rows, 0.3, lambdas, num_samples=5.0
+    )
     assert simulate.simulate_downstream._cache_size() == compiled
     gaussians = np.asarray(jax.random.normal(keys[0], (rows, dim + 1)))[:used]
   eigenvalues, w0, models = map(np.asarray, (eigenvalues, w0, models))
@@ -124,9 +146,10 @@ def test_downstream_errors_match_direct_ridge_with_padding():
   for n, model in enumerate(models):
     y = x @ model + 0.3 * gaussians[:, dim]
     for j, lam in enumerate(np.asarray(lambdas)):
-      fitted = np.linalg.solve(x.T @ x / used + lam * np.eye(dim),
-                               x.T @ y / used)
-      expected = np.sum(eigenvalues * (fitted - w0)**2)
+      fitted = np.linalg.solve(
+        x.T @ x / used + lam * np.eye(dim), x.T @ y / used
+      )
+      expected = np.sum(eigenvalues * (fitted - w0) ** 2)
       assert float(errors[n, j]) == pytest.approx(expected, rel=1e-8)
 
 
@@ -135,13 +158,13 @@ def test_chunked_and_sharded_replicas_equal_one_vmap():
     w0, eigenvalues = jnp.ones(5) / 5, jnp.linspace(1.0, 0.2, 5)
     keys = rng.replica_keys(rng.stream(0, "reps"), 8)
     # lax.map over chunks of 3 (8 = 3 + 3 + 2) on one device ...
-    chunked = simulate.simulate_chains(keys, w0, eigenvalues, 9, 1.0, 2,
-                                       chunk_size=3)
+    chunked = simulate.simulate_chains(
+      keys, w0, eigenvalues, 9, 1.0, 2, chunk_size=3
+    )
     # ... equals one vmap over keys sharded across the (fake) devices (small
     # d: see simulate.replica_keys for why the study does not shard on CPU).
     sharded_keys = parallel.shard_replicas(keys)
-    sharded = simulate.simulate_chains(sharded_keys, w0, eigenvalues, 9, 1.0,
-                                       2)
+    sharded = simulate.simulate_chains(sharded_keys, w0, eigenvalues, 9, 1.0, 2)
   assert parallel.num_devices_used(sharded_keys) == min(4, jax.device_count())
   study_keys = simulate.replica_keys(rng.stream(0, "reps"), 8)
   assert parallel.num_devices_used(study_keys) == 1  # CPU: one device.
@@ -153,18 +176,24 @@ def test_krr_generation_one_interpolates_targets_without_noise():
   with jax.enable_x64(True):
     pool_x = jax.random.uniform(jax.random.key(1), (30, 4), jnp.float64)
     targets = kernel_chain.centred_one_hot(jnp.arange(30) % 10)
-    indices, alphas = jax.jit(kernel_chain.generator_chain,
-                              static_argnums=(4, 7))(
-        rng.stream(0, "krr"), pool_x, targets, 0.5, 12, 0.0, 1e-9, 2)
+    indices, alphas = jax.jit(
+      kernel_chain.generator_chain, static_argnums=(4, 7)
+    )(rng.stream(0, "krr"), pool_x, targets, 0.5, 12, 0.0, 1e-9, 2)
     assert len(set(np.asarray(indices[0]).tolist())) == 12
-    fitted = kernels.rbf_kernel(pool_x[indices[0]], pool_x[indices[0]],
-                                0.5) @ alphas[0]
+    fitted = (
+      kernels.rbf_kernel(pool_x[indices[0]], pool_x[indices[0]], 0.5)
+      @ alphas[0]
+    )
     np.testing.assert_allclose(fitted, targets[indices[0]], atol=1e-5)
     # Generation 2 learns generation 1's predictions, not the labels.
-    teacher = kernels.rbf_kernel(pool_x[indices[1]], pool_x[indices[0]],
-                                 0.5) @ alphas[0]
-    fitted = kernels.rbf_kernel(pool_x[indices[1]], pool_x[indices[1]],
-                                0.5) @ alphas[1]
+    teacher = (
+      kernels.rbf_kernel(pool_x[indices[1]], pool_x[indices[0]], 0.5)
+      @ alphas[0]
+    )
+    fitted = (
+      kernels.rbf_kernel(pool_x[indices[1]], pool_x[indices[1]], 0.5)
+      @ alphas[1]
+    )
     np.testing.assert_allclose(fitted, teacher, atol=1e-5)
 
 
@@ -175,10 +204,10 @@ def test_analysis_helpers_on_hand_cases():
   assert analysis.min_step_ratio([1.0, 2.0, 2.0, 8.0]) == 1.0
   assert analysis.min_step_ratio([1.0, 0.5]) == 0.5
   assert analysis.max_relative_error([1.1, 0.8], [1.0, 1.0]) == pytest.approx(
-      0.2)
+    0.2
+  )
   # errors [T=2, n=1, L]: ridgeless, adaptive, grid of 3.
-  errors = np.array([[[5.0, 2.0, 3.0, 1.0, 4.0]],
-                     [[5.0, 1.0, 0.5, 2.0, 0.2]]])
+  errors = np.array([[[5.0, 2.0, 3.0, 1.0, 4.0]], [[5.0, 1.0, 0.5, 2.0, 0.2]]])
   curves = analysis.scaling_curves(errors)
   np.testing.assert_allclose(curves["fixed"][:, 0], [1.0, 2.0])
   np.testing.assert_allclose(curves["oracle"][:, 0], [1.0, 0.2])
@@ -196,9 +225,14 @@ def test_smoke_run_gives_every_claim_a_verdict():
   assert metrics["overparam_error_last"] > 0.9
   assert metrics["slope_clean_ridgeless"] < -1.0
   run_dir = run.run_dir
-  for figure in ("error_vs_generations.png", "error_vs_lambda.png",
-                 "scaling_law.png", "best_lambda_vs_generations.png",
-                 "overparameterised_collapse.png", "kernel_generations.png"):
+  for figure in (
+    "error_vs_generations.png",
+    "error_vs_lambda.png",
+    "scaling_law.png",
+    "best_lambda_vs_generations.png",
+    "overparameterised_collapse.png",
+    "kernel_generations.png",
+  ):
     assert (run_dir / figure).stat().st_size > 1000
   assert (run_dir / "metrics.jsonl").read_text().count("\n") > 100
 

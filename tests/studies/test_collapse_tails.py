@@ -17,8 +17,10 @@ STUDY = "collapse_tails"
 
 
 def test_presets_differ_only_in_sizes():
-  leaves = {p: dict(core_config.leaves(config_lib.get_config(p)))
-            for p in ("smoke", "cpu", "paper")}
+  leaves = {
+    p: dict(core_config.leaves(config_lib.get_config(p)))
+    for p in ("smoke", "cpu", "paper")
+  }
   assert not leaves["cpu"]["gcd.enabled"] and leaves["paper"]["gcd.enabled"]
 
 
@@ -27,19 +29,25 @@ def test_memoriser_fits_seen_items_and_leaves_unseen_at_init():
   weights = np.zeros((1, num_items), np.float32)
   weights[0, :25] = np.linspace(1.0, 0.01, 25)
   weights /= weights.sum()
-  labels = jax.random.randint(jax.random.key(3), (1, num_items), 0,
-                              num_labels)
+  labels = jax.random.randint(jax.random.key(3), (1, num_items), 0, num_labels)
   keys = jax.random.split(jax.random.key(4), 1)
   predictions, loss = neural.train_memorisers(
-      keys, jnp.asarray(weights), labels, width=width,
-      num_labels=num_labels, steps=100, learning_rate=0.05)
+    keys,
+    jnp.asarray(weights),
+    labels,
+    width=width,
+    num_labels=num_labels,
+    steps=100,
+    learning_rate=0.05,
+  )
   predictions, labels = np.asarray(predictions[0]), np.asarray(labels[0])
   np.testing.assert_array_equal(predictions[:25], labels[:25])
   assert float(loss[0]) < 1e-2
   # Unseen rows never get a gradient: their embedding is the initial one.
   initial = neural.init_memoriser(keys[0], num_items, width, num_labels)
   grads = jax.jit(jax.grad(neural.weighted_cross_entropy))(
-      initial, jnp.asarray(weights[0]), jnp.asarray(labels))
+    initial, jnp.asarray(weights[0]), jnp.asarray(labels)
+  )
   assert float(jnp.abs(grads.embedding[25:]).max()) == 0.0
   assert float(jnp.abs(grads.embedding[:25]).max()) > 0.0
 
@@ -51,15 +59,24 @@ def test_smoke_run_gives_every_claim_a_verdict():
   assert set(verdicts) == {c.id for c in collapse_tails.CLAIMS}
   assert set(verdicts.values()) <= {"PASS", "FAIL"}
   metrics = record["metrics"]
-  for name in ("gcd/gen0_accuracy", "gcd/gen1_accuracy", "gcd/mix_accuracy",
-               "gcd/ai_label_accuracy"):
+  for name in (
+    "gcd/gen0_accuracy",
+    "gcd/gen1_accuracy",
+    "gcd/mix_accuracy",
+    "gcd/ai_label_accuracy",
+  ):
     assert 0.0 <= metrics[name] <= 1.0
   # Exact numbers that do not depend on the preset's sizes.
   assert metrics["cut/max_plateau_rel_dev"] < 1e-6
   assert metrics["generations/relabel_min_rel_increase"] > 0
   run_dir = run.run_dir
-  for figure in ("scaling_laws.png", "mixing.png", "generations.png",
-                 "neural.png", "gcd.png"):
+  for figure in (
+    "scaling_laws.png",
+    "mixing.png",
+    "generations.png",
+    "neural.png",
+    "gcd.png",
+  ):
     assert (run_dir / figure).stat().st_size > 1000
   assert (run_dir / "metrics.jsonl").read_text().count("\n") > 100
 

@@ -28,8 +28,10 @@ STUDY = "galaxy_distillation"
 
 
 def test_presets_differ_only_in_sizes():
-  leaves = {p: dict(core_config.leaves(config_lib.get_config(p)))
-            for p in ("smoke", "cpu", "paper")}
+  leaves = {
+    p: dict(core_config.leaves(config_lib.get_config(p)))
+    for p in ("smoke", "cpu", "paper")
+  }
   assert leaves["paper"]["dataset"] == "galaxy_zoo2"
   assert galaxy_distillation.ARXIV == "2311.17967"
   names, spec = experiment.run_specs(config_lib.get_config("cpu"), 1)
@@ -38,20 +40,31 @@ def test_presets_differ_only_in_sizes():
 
 
 def _controller(state, loss, k, **overrides):
-  options = dict(sigma=3.0, test_every=10, max_cap=jnp.int32(4),
-                 max_duration=25, finetune_decay=0.5, finetune_every=2,
-                 exit_lr=jnp.float32(0.3))
+  options = dict(
+    sigma=3.0,
+    test_every=10,
+    max_cap=jnp.int32(4),
+    max_duration=25,
+    finetune_decay=0.5,
+    finetune_every=2,
+    exit_lr=jnp.float32(0.3),
+  )
   options.update(overrides)
-  return distill.controller_update(state, jnp.float32(loss), jnp.int32(k),
-                                   **options)
+  return distill.controller_update(
+    state, jnp.float32(loss), jnp.int32(k), **options
+  )
 
 
 def test_stm_controller_levels_up_on_a_falling_history_only():
-  spec = distill.RunSpec(jnp.array(True), jnp.int32(4), jnp.int32(1),
-                         jnp.float32(1.0), jnp.float32(0.01))
+  spec = distill.RunSpec(
+    jnp.array(True),
+    jnp.int32(4),
+    jnp.int32(1),
+    jnp.float32(1.0),
+    jnp.float32(0.01),
+  )
   state = distill.init_state(spec, jnp.zeros((2, 4, 4, 3)), 0.01, 40)
-  assert float(distill.step_size(spec, state.step_param)) == pytest.approx(
-      0.01)
+  assert float(distill.step_size(spec, state.step_param)) == pytest.approx(0.01)
   falling = state
   for k in range(20):  # a pass needs n >= 12 (lambda = 3); tests at 10, 20
     falling = _controller(falling, 1.0 - 0.01 * k, k)
@@ -85,8 +98,11 @@ def test_smoke_run_gives_every_claim_a_verdict():
     assert np.isfinite(value), name
     if name.endswith("accuracy"):
       assert 0.0 <= value <= 1.0, name
-  for figure in ("distilled_images.png", "matching_loss.png",
-                 "accuracy_table.png"):
+  for figure in (
+    "distilled_images.png",
+    "matching_loss.png",
+    "accuracy_table.png",
+  ):
     assert (run.run_dir / figure).stat().st_size > 1000
 
 
@@ -125,8 +141,10 @@ def test_flat_network_runs_in_float64_under_x64():
     template = module.init(jax.random.key(0), images[:1])
     leaves, treedef = jax.tree.flatten(template)
     offsets = np.cumsum([0] + [leaf.size for leaf in leaves])
-    pieces = [theta[a:b].reshape(leaf.shape) for a, b, leaf in
-              zip(offsets[:-1], offsets[1:], leaves, strict=True)]
+    pieces = [
+      theta[a:b].reshape(leaf.shape)
+      for a, b, leaf in zip(offsets[:-1], offsets[1:], leaves, strict=True)
+    ]
     expected = module.apply(jax.tree.unflatten(treedef, pieces), images)
     np.testing.assert_allclose(logits, expected, rtol=1e-13, atol=1e-13)
   # Without x64: float32 as before.
@@ -136,8 +154,7 @@ def test_flat_network_runs_in_float64_under_x64():
 
 @functools.cache  # One apply function: the loops' compiles are reused.
 def _linear_net(image_shape) -> network.FlatNet:
-  """A linear softmax classifier: the loops' code, not a ConvNet's compile.
-  """
+  """A linear softmax classifier: the loops' code, not a ConvNet's compile."""
   inputs = int(np.prod(image_shape))
   size = (inputs + 1) * data.NUM_CLASSES
 
@@ -146,8 +163,10 @@ def _linear_net(image_shape) -> network.FlatNet:
     return images.reshape(images.shape[0], -1) @ weights[1:] + weights[0]
 
   return network.FlatNet(
-      init=lambda key: 0.1 * jax.random.normal(key, (size,)), apply=apply,
-      num_params=size)
+    init=lambda key: 0.1 * jax.random.normal(key, (size,)),
+    apply=apply,
+    num_params=size,
+  )
 
 
 class _Stopped(Exception):
@@ -168,8 +187,10 @@ def _tiny_run(directory=None, stop_after_saves=None, monkeypatch=None):
   images = rng.normal(size=(18, 8, 8, 3)).astype(np.float32)
   labels = np.tile(np.arange(data.NUM_CLASSES), 2).astype(np.int32)
   net = _linear_net(images.shape[1:])
-  keys = {name: jax.random.fold_in(jax.random.key(0), i)
-          for i, name in enumerate(("init", "train", "distill"))}
+  keys = {
+    name: jax.random.fold_in(jax.random.key(0), i)
+    for i, name in enumerate(("init", "train", "distill"))
+  }
   names, specs = experiment.run_specs(config, 1)
   assert names == ["mtt_T1", "stm"]
   if stop_after_saves:
@@ -180,17 +201,27 @@ def _tiny_run(directory=None, stop_after_saves=None, monkeypatch=None):
       saves.append(args[1])
       if len(saves) == stop_after_saves:
         raise _Stopped(saves)
+
     monkeypatch.setattr(checkpoint, "save", save_then_stop)
-  run = (checkpoint.RunCheckpoints(directory, every_steps=1)
-         if directory else None)
+  run = (
+    checkpoint.RunCheckpoints(directory, every_steps=1) if directory else None
+  )
   try:
-    expert = experts.train_experts(config, net, keys, images, labels,
-                                   images, labels, checkpoints=run)
+    expert = experts.train_experts(
+      config, net, keys, images, labels, images, labels, checkpoints=run
+    )
     states, records = distill.distill(
-        config, net.apply, jnp.asarray(images[:9]),
-        jnp.asarray(data.syn_labels(1)),
-        jnp.asarray(expert["trajectories"]), specs, keys["distill"],
-        config.iterations[0], "ipc 1", checkpoints=run)
+      config,
+      net.apply,
+      jnp.asarray(images[:9]),
+      jnp.asarray(data.syn_labels(1)),
+      jnp.asarray(expert["trajectories"]),
+      specs,
+      keys["distill"],
+      config.iterations[0],
+      "ipc 1",
+      checkpoints=run,
+    )
   finally:
     if stop_after_saves:
       monkeypatch.setattr(checkpoint, "save", save)

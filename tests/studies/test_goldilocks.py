@@ -23,8 +23,10 @@ STUDY = "goldilocks"
 
 
 def test_presets_differ_only_in_sizes():
-  leaves = {p: dict(core_config.leaves(config_lib.get_config(p)))
-            for p in ("smoke", "cpu", "paper")}
+  leaves = {
+    p: dict(core_config.leaves(config_lib.get_config(p)))
+    for p in ("smoke", "cpu", "paper")
+  }
   assert leaves["paper"]["curvature.dataset"] == "fashion_mnist"
 
 
@@ -33,11 +35,12 @@ def test_zone_edges_and_crossings_interpolate():
   curve = np.array([0.0, 0.0, 0.5, 1.5, 2.0, 1.5, 1.0, 0.2, 0.0])
   peak, lo, hi = sweeps.zone_edges(log_alphas, curve, 0.5)
   assert peak == 4
-  assert lo == pytest.approx(-1.0 + 0.5 * 0.5)     # 0.5 -> 1.5 crosses 1.0
-  assert hi == pytest.approx(1.0)                  # exactly at 1.0 ...
+  assert lo == pytest.approx(-1.0 + 0.5 * 0.5)  # 0.5 -> 1.5 crosses 1.0
+  assert hi == pytest.approx(1.0)  # exactly at 1.0 ...
   # ... the walk continues to the first point strictly below.
   assert sweeps.first_crossing(log_alphas, curve - 1.0, peak, +1) == (
-      pytest.approx(1.0))
+    pytest.approx(1.0)
+  )
   assert sweeps.first_crossing(log_alphas, curve + 1.0, peak, -1) is None
   assert sweeps.first_crossing(log_alphas, curve - 5.0, peak, -1) is None
 
@@ -48,8 +51,7 @@ def test_rank_correlations():
   assert analysis.spearman(x, -np.exp(x)) == pytest.approx(-1.0)
   assert analysis.pearson(x, 2 * x + 1) == pytest.approx(1.0)
   # Ties get average ranks: ranks of [1, 2, 2, 3] are [0, 1.5, 1.5, 3].
-  assert analysis.spearman([1, 2, 2, 3], [0, 1.5, 1.5, 3]) == pytest.approx(
-      1.0)
+  assert analysis.spearman([1, 2, 2, 3], [0, 1.5, 1.5, 3]) == pytest.approx(1.0)
 
 
 def test_matched_offset_puts_the_mean_softmax_on_the_target():
@@ -71,8 +73,11 @@ def test_problem_is_bias_free_homogeneous_and_kaiming():
   @jax.jit
   def init_and_apply(key):
     theta = problem.init_flat(key)
-    return (theta, problem.apply_flat(theta, inputs),
-            problem.apply_flat(3.0 * theta, inputs))
+    return (
+      theta,
+      problem.apply_flat(theta, inputs),
+      problem.apply_flat(3.0 * theta, inputs),
+    )
 
   theta, logits, scaled = map(np.asarray, init_and_apply(jax.random.key(0)))
   assert theta.shape == (1184,)
@@ -98,17 +103,30 @@ def test_smoke_run_gives_every_claim_a_verdict():
   assert metrics["trace_h_vs_g_max_rel_diff"] < 1e-8
   assert metrics["prior_matched_mismatch"] < 1e-6
   assert 0.0 <= metrics["train_zone_min_train_acc"] <= 1.0
-  assert metrics["zone_log_alpha_lo"] < metrics["peak_log_alpha"] < (
-      metrics["zone_log_alpha_hi"])
+  assert (
+    metrics["zone_log_alpha_lo"]
+    < metrics["peak_log_alpha"]
+    < (metrics["zone_log_alpha_hi"])
+  )
   run_dir = run.run_dir
-  for figure in ("curvature_vs_alpha.png", "gauss_newton_vs_alpha.png",
-                 "curvature_vs_entropy.png", "gradient_vs_mismatch.png",
-                 "accuracy_vs_alpha.png"):
+  for figure in (
+    "curvature_vs_alpha.png",
+    "gauss_newton_vs_alpha.png",
+    "curvature_vs_entropy.png",
+    "gradient_vs_mismatch.png",
+    "accuracy_vs_alpha.png",
+  ):
     assert (run_dir / figure).stat().st_size > 1000
-  rows = [json.loads(line) for line in
-          (run_dir / "metrics.jsonl").read_text().splitlines()]
-  assert {row["phase"] for row in rows} == {"curvature_sweep", "training",
-                                            "sharpness", "training_zone"}
+  rows = [
+    json.loads(line)
+    for line in (run_dir / "metrics.jsonl").read_text().splitlines()
+  ]
+  assert {row["phase"] for row in rows} == {
+    "curvature_sweep",
+    "training",
+    "sharpness",
+    "training_zone",
+  }
 
 
 class _Interrupted(Exception):
@@ -121,10 +139,16 @@ def test_interrupted_gd_sweep_resumes_identically(tmp_path, monkeypatch):
   The sharpness (Lanczos, outside the resumed loop) is stubbed by a draw
   from its key, to keep the test's compilations cheap.
   """
-  monkeypatch.setattr(training, "hess", types.SimpleNamespace(
+  monkeypatch.setattr(
+    training,
+    "hess",
+    types.SimpleNamespace(
       flat_hvp=lambda loss, theta: (None, theta.size),
       lanczos_eigenvalues=lambda matvec, key, dim, steps, dtype: (
-          jax.random.normal(key, (1,), dtype))))
+        jax.random.normal(key, (1,), dtype)
+      ),
+    ),
+  )
   config = config_lib.get_config("smoke")
   group = config.training
   group.num_steps, group.log_every, group.sharpness_steps = 40, 10, 3
@@ -143,14 +167,19 @@ def test_interrupted_gd_sweep_resumes_identically(tmp_path, monkeypatch):
 
   monkeypatch.setattr(checkpoint, "save", save_then_interrupt)
   with pytest.raises(_Interrupted):
-    training.run_training(config, problem, theta0, key,
-                          checkpoint.RunCheckpoints(str(tmp_path), 20))
+    training.run_training(
+      config, problem, theta0, key, checkpoint.RunCheckpoints(str(tmp_path), 20)
+    )
   assert saved_steps == [20]
-  monkeypatch.setattr(checkpoint, "save", lambda *args: saved_steps.append(
-      args[1]) or real_save(*args))
-  resumed = training.run_training(config, problem, theta0, key,
-                                  checkpoint.RunCheckpoints(str(tmp_path), 20))
-  assert saved_steps == [20, 40]           # resumed, not restarted
+  monkeypatch.setattr(
+    checkpoint,
+    "save",
+    lambda *args: saved_steps.append(args[1]) or real_save(*args),
+  )
+  resumed = training.run_training(
+    config, problem, theta0, key, checkpoint.RunCheckpoints(str(tmp_path), 20)
+  )
+  assert saved_steps == [20, 40]  # resumed, not restarted
   assert resumed.keys() == reference.keys()
   for name, values in reference.items():
     np.testing.assert_array_equal(resumed[name], values, err_msg=name)
@@ -165,13 +194,14 @@ def test_a_measured_grid_is_restored_not_measured_again(tmp_path):
     return {"curvature": np.arange(3.0) / 7, "count": jnp.arange(2)}
 
   for _ in range(2):
-    result = sweeps.resumable(checkpoint.RunCheckpoints(str(tmp_path), 1),
-                              "grid", measure)
+    result = sweeps.resumable(
+      checkpoint.RunCheckpoints(str(tmp_path), 1), "grid", measure
+    )
     np.testing.assert_array_equal(result["curvature"], np.arange(3.0) / 7)
     assert result["count"].dtype == jnp.arange(2).dtype
   assert len(calls) == 1
   assert sweeps.resumable(None, "grid", measure)["count"].shape == (2,)
-  assert len(calls) == 2                   # outside a run: measured
+  assert len(calls) == 2  # outside a run: measured
 
 
 @pytest.mark.claims

@@ -12,26 +12,38 @@ from repro.core import plan as plan_lib
 
 # study -> config -> {phase index: the steps the run takes}.
 EXPECTED_STEPS = {
-    "robust_erm": lambda c: {0: c.linear.num_steps, 4: c.heatmap.num_steps,
-                             6: c.nn.num_steps},
-    "neural_collapse": lambda c: {
-        0: c.standard_epochs * (10 * c.train_per_class // c.batch_size),
-        1: c.adversarial_epochs * (10 * c.train_per_class // c.batch_size)},
-    "iteration_heads": lambda c: {0: c.steps.cot, 5: c.steps.mlp2},
-    "bnn_attacks": lambda c: {
-        0: c.det.num_steps,
-        1: c.hmc.num_warmup + c.hmc.num_draws * c.hmc.thin,
-        2: c.mfvi.num_steps, 3: c.mcd.num_steps},
-    "data_pruning": lambda c: {1: c.data.mixture.epochs * (
-        c.data.mixture.train_per_class * c.data.mixture.num_classes
-        // c.data.mixture.batch_size)},
-    "group_priors": lambda c: {1: c.gap.steps, 2: c.all_layers.steps},
-    "goldilocks": lambda c: {
-        -1: c.training.num_steps // c.training.log_every},
-    "collapse_regression": lambda c: {5: len(c.scaling.sample_sizes)},
-    "collapse_tails": lambda c: {1: 3 * c.gcd.steps},
-    "galaxy_distillation": lambda c: {0: c.expert_epochs_total,
-                                      1: c.iterations[0]},
+  "robust_erm": lambda c: {
+    0: c.linear.num_steps,
+    4: c.heatmap.num_steps,
+    6: c.nn.num_steps,
+  },
+  "neural_collapse": lambda c: {
+    0: c.standard_epochs * (10 * c.train_per_class // c.batch_size),
+    1: c.adversarial_epochs * (10 * c.train_per_class // c.batch_size),
+  },
+  "iteration_heads": lambda c: {0: c.steps.cot, 5: c.steps.mlp2},
+  "bnn_attacks": lambda c: {
+    0: c.det.num_steps,
+    1: c.hmc.num_warmup + c.hmc.num_draws * c.hmc.thin,
+    2: c.mfvi.num_steps,
+    3: c.mcd.num_steps,
+  },
+  "data_pruning": lambda c: {
+    1: c.data.mixture.epochs
+    * (
+      c.data.mixture.train_per_class
+      * c.data.mixture.num_classes
+      // c.data.mixture.batch_size
+    )
+  },
+  "group_priors": lambda c: {1: c.gap.steps, 2: c.all_layers.steps},
+  "goldilocks": lambda c: {-1: c.training.num_steps // c.training.log_every},
+  "collapse_regression": lambda c: {5: len(c.scaling.sample_sizes)},
+  "collapse_tails": lambda c: {1: 3 * c.gcd.steps},
+  "galaxy_distillation": lambda c: {
+    0: c.expert_epochs_total,
+    1: c.iterations[0],
+  },
 }
 
 

@@ -9,10 +9,13 @@ from repro.core import config as core_config
 @pytest.mark.parametrize("study", registry.built_studies())
 def test_presets_share_keys_and_types(study):
   module = registry.load(study)
-  leaves = {p: dict(core_config.leaves(module.get_config(p)))
-            for p in core_config.PRESETS}
-  assert leaves["smoke"].keys() == leaves["cpu"].keys() == leaves[
-      "paper"].keys()
+  leaves = {
+    p: dict(core_config.leaves(module.get_config(p)))
+    for p in core_config.PRESETS
+  }
+  assert (
+    leaves["smoke"].keys() == leaves["cpu"].keys() == leaves["paper"].keys()
+  )
   for key, value in leaves["cpu"].items():
     for preset in ("smoke", "paper"):
       assert type(leaves[preset][key]) is type(value), (preset, key)
@@ -25,6 +28,7 @@ def test_presets_pass_the_study_config_checks(study):
   """The launcher calls check_config before any run: every preset passes."""
   module = registry.load(study)
   assert callable(getattr(module, "check_config", None)), (
-      f"{study} exports check_config from its config.py")
+    f"{study} exports check_config from its config.py"
+  )
   for preset in core_config.PRESETS:
     module.check_config(module.get_config(preset))

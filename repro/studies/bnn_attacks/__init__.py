@@ -13,18 +13,34 @@ from repro.studies.bnn_attacks.config import check_config, get_config
 from repro.studies.bnn_attacks.experiment import run
 from repro.studies.bnn_attacks.plan import plan
 
-TITLE = ("Attacking Bayes: On the Adversarial Robustness of Bayesian "
-         "Neural Networks")
+TITLE = (
+  "Attacking Bayes: On the Adversarial Robustness of Bayesian Neural Networks"
+)
 ARXIV = "2404.19640"
 
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_training.png",
-              "Training objectives and the HMC chain's test log-likelihood.",
-              x="step", series=("det/loss", "mcd/loss", "mfvi/neg_elbo",
-                                "hmc/test_loglik_chain_mean")),
+  CurveSpec(
+    "seed_curves_training.png",
+    "Training objectives and the HMC chain's test log-likelihood.",
+    x="step",
+    series=(
+      "det/loss",
+      "mcd/loss",
+      "mfvi/neg_elbo",
+      "hmc/test_loglik_chain_mean",
+    ),
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

@@ -34,8 +34,7 @@ from repro.studies.bnn_attacks.posteriors import Predictor, sample_logits
 TERMS = ("bma_nll", "entropy", "double_softmax_nll", "averaged_logits_nll")
 
 
-def objective_terms(per_draw_logits: jax.Array,
-                    labels: jax.Array) -> jax.Array:
+def objective_terms(per_draw_logits: jax.Array, labels: jax.Array) -> jax.Array:
   """``[4, n]``: the per-example terms of ``TERMS`` from ``[K, n, C]``.
 
   * bma_nll: -log p_bar(y|x), the proper loss (logsumexp over draws);
@@ -46,12 +45,14 @@ def objective_terms(per_draw_logits: jax.Array,
     model from the BMA (an older version of that code).
   """
   log_bma = bma_log_probs(per_draw_logits)
-  return jnp.stack([
+  return jnp.stack(
+    [
       cross_entropy(log_bma, labels),
       uncertainty_scores(per_draw_logits)["entropy"],
       cross_entropy(jnp.exp(log_bma), labels),
       cross_entropy(jnp.mean(per_draw_logits, 0), labels),
-  ])
+    ]
+  )
 
 
 def objective(**weights: float) -> np.ndarray:
@@ -70,34 +71,63 @@ def objective(**weights: float) -> np.ndarray:
 LABEL_ATTACK = objective(bma_nll=1.0)
 
 
-def label_flipped(per_draw_logits: jax.Array,
-                  labels: jax.Array) -> jax.Array:
+def label_flipped(per_draw_logits: jax.Array, labels: jax.Array) -> jax.Array:
   """The BMA's prediction differs from ``labels`` (first-flip stop)."""
   return jnp.argmax(bma_log_probs(per_draw_logits), -1) != labels
 
 
 @functools.partial(jax.jit, static_argnames=("model", "kind", "draws"))
-def _pgd(model, kind, draws, params, x, labels, key, eps, step_size,
-         num_steps, weights, stop_at_flip):
+def _pgd(
+  model,
+  kind,
+  draws,
+  params,
+  x,
+  labels,
+  key,
+  eps,
+  step_size,
+  num_steps,
+  weights,
+  stop_at_flip,
+):
   stochastic = kind in ("mean_field", "dropout")
   if stochastic:
-    logits_fn = lambda inputs, k: sample_logits(model, kind, params, inputs,
-                                                k, draws)
+    logits_fn = lambda inputs, k: sample_logits(
+      model, kind, params, inputs, k, draws
+    )
   else:
-    logits_fn = lambda inputs: sample_logits(model, kind, params, inputs,
-                                             None, 0)
+    logits_fn = lambda inputs: sample_logits(
+      model, kind, params, inputs, None, 0
+    )
   return attacks.pgd(
-      logits_fn, x, labels, eps=eps, num_steps=num_steps,
-      step_size=step_size, key=key, random_init=True, eot=stochastic,
-      loss_fn=lambda logits, y: weights @ objective_terms(logits, y),
-      stop_on_success=lambda logits, y: stop_at_flip & label_flipped(
-          logits, y))
+    logits_fn,
+    x,
+    labels,
+    eps=eps,
+    num_steps=num_steps,
+    step_size=step_size,
+    key=key,
+    random_init=True,
+    eot=stochastic,
+    loss_fn=lambda logits, y: weights @ objective_terms(logits, y),
+    stop_on_success=lambda logits, y: stop_at_flip & label_flipped(logits, y),
+  )
 
 
-def pgd_on(predictor: Predictor, x: jax.Array, labels: jax.Array,
-           key: jax.Array, *, eps: float, num_steps: int, step_size: float,
-           draws: int, weights=LABEL_ATTACK,
-           stop_at_flip: bool = False) -> jax.Array:
+def pgd_on(
+  predictor: Predictor,
+  x: jax.Array,
+  labels: jax.Array,
+  key: jax.Array,
+  *,
+  eps: float,
+  num_steps: int,
+  step_size: float,
+  draws: int,
+  weights=LABEL_ATTACK,
+  stop_at_flip: bool = False,
+) -> jax.Array:
   """Sign-PGD-linf from a random start, ascending ``weights @ TERMS``.
 
   Stochastic predictors are attacked by EOT with ``draws`` fresh draws
@@ -105,7 +135,17 @@ def pgd_on(predictor: Predictor, x: jax.Array, labels: jax.Array,
   on models of one kind and shape shares one compilation.
   """
   draws = draws if predictor.stochastic else 0
-  return _pgd(predictor.model, predictor.kind, draws, predictor.params, x,
-              labels, key, jnp.float32(eps), jnp.float32(step_size),
-              jnp.int32(num_steps), jnp.asarray(weights),
-              jnp.asarray(stop_at_flip))
+  return _pgd(
+    predictor.model,
+    predictor.kind,
+    draws,
+    predictor.params,
+    x,
+    labels,
+    key,
+    jnp.float32(eps),
+    jnp.float32(step_size),
+    jnp.int32(num_steps),
+    jnp.asarray(weights),
+    jnp.asarray(stop_at_flip),
+  )

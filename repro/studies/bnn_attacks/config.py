@@ -21,13 +21,13 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
   data = config.data = ml_collections.ConfigDict()
   data.dataset = "digits"
-  data.max_train = 0                  # 0: the whole training split
-  data.num_attack = 300               # fixed test subset that is attacked
+  data.max_train = 0  # 0: the whole training split
+  data.num_attack = 300  # fixed test subset that is attacked
   data.ood_classes = (5, 6, 7, 8, 9)  # A6: held out; ID = the other classes
 
   model = config.model = ml_collections.ConfigDict()
   model.hidden_sizes = (32,)
-  model.prior_std = 1.0               # N(0, 1) prior, weight decay 1
+  model.prior_std = 1.0  # N(0, 1) prior, weight decay 1
 
   # DET (MAP) and the deep ensemble: member 0 is DET; members seed HMC.
   det = config.det = ml_collections.ConfigDict()
@@ -38,7 +38,7 @@ def _cpu_config() -> ml_collections.ConfigDict:
   hmc = config.hmc = ml_collections.ConfigDict()
   hmc.num_chains = 4
   hmc.num_warmup = 400
-  hmc.num_draws = 50                  # kept per chain
+  hmc.num_draws = 50  # kept per chain
   hmc.thin = 10
   hmc.num_integration_steps = 20
   hmc.target_acceptance = 0.8
@@ -56,31 +56,32 @@ def _cpu_config() -> ml_collections.ConfigDict:
   attack = config.attack = ml_collections.ConfigDict()
   attack.eps = (0.05, 0.1, 0.2, 0.3)
   attack.num_steps = 50
-  attack.step_factor = 2.5            # step = factor * eps / num_steps
-  attack.eot_draws = 20               # K fresh draws per step (MFVI, MCD)
-  attack.eval_draws = 200             # independent draws for evaluation
+  attack.step_factor = 2.5  # step = factor * eps / num_steps
+  attack.eot_draws = 20  # K fresh draws per step (MFVI, MCD)
+  attack.eval_draws = 200  # independent draws for evaluation
   attack.sample_counts = (1, 10, 100)  # A3, HMC
-  attack.compare_eps = 0.1            # A3, A4, A7
-  attack.carbone_step = 2.0           # A4 exploratory: alpha = 2 / max(x)
+  attack.compare_eps = 0.1  # A3, A4, A7
+  attack.carbone_step = 2.0  # A4 exploratory: alpha = 2 / max(x)
   attack.carbone_num_steps = 40
 
   detect = config.detect = ml_collections.ConfigDict()
   detect.eps = 0.2
   detect.num_steps = 100
-  detect.entropy_weight = 1.0         # beta of the adaptive objective
-  detect.exploratory_eps = (0.3,)     # adaptive attack, reported, no claim
+  detect.entropy_weight = 1.0  # beta of the adaptive objective
+  detect.exploratory_eps = (0.3,)  # adaptive attack, reported, no claim
 
   ood = config.ood = ml_collections.ConfigDict()
   ood.eps = 0.1
-  ood.exploratory_eps = (0.2,)        # reported, no claim
+  ood.exploratory_eps = (0.2,)  # reported, no claim
   ood.num_steps = 50
   return config
 
 
 def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` in {"smoke", "cpu", "paper"}."""
-  return config_lib.from_cpu_config(preset, _cpu_config(), smoke=_smoke,
-                                    paper=_paper)
+  return config_lib.from_cpu_config(
+    preset, _cpu_config(), smoke=_smoke, paper=_paper
+  )
 
 
 def _smoke(config: ml_collections.ConfigDict) -> None:
@@ -142,12 +143,18 @@ def check_config(config) -> None:
   eps = tuple(config.attack.eps)
   for needed in (config.attack.compare_eps, 0.2, 0.3):
     if needed not in eps:
-      raise UserError(f"attack.eps must contain {needed} (claims A2-A4, "
-                      f"A7 read it); got {eps}")
+      raise UserError(
+        f"attack.eps must contain {needed} (claims A2-A4, "
+        f"A7 read it); got {eps}"
+      )
   total = config.hmc.num_chains * config.hmc.num_draws
   if max(config.attack.sample_counts) > total:
-    raise UserError(f"attack.sample_counts must not exceed the {total} HMC "
-                    "draws (hmc.num_chains * hmc.num_draws)")
+    raise UserError(
+      f"attack.sample_counts must not exceed the {total} HMC "
+      "draws (hmc.num_chains * hmc.num_draws)"
+    )
   if config.hmc.num_chains > config.det.num_members:
-    raise UserError("hmc.num_chains must not exceed det.num_members (each "
-                    "chain starts at one MAP member)")
+    raise UserError(
+      "hmc.num_chains must not exceed det.num_members (each "
+      "chain starts at one MAP member)"
+    )

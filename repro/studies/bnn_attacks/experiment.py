@@ -31,18 +31,20 @@ from repro.studies.bnn_attacks.config import check_config
 
 def _load(config):
   """Flattened train/test arrays and the fixed attacked test subset."""
-  split = lambda name: data_lib.load(config.data.dataset, name,
-                                     config.data_dir or None)
+  split = lambda name: data_lib.load(
+    config.data.dataset, name, config.data_dir or None
+  )
   train, test = split("train"), split("test")
   flat = lambda images: jnp.asarray(images.reshape(images.shape[0], -1))
   x_train, y_train = flat(train["image"]), jnp.asarray(train["label"])
   if config.data.max_train:
-    x_train = x_train[:config.data.max_train]
-    y_train = y_train[:config.data.max_train]
+    x_train = x_train[: config.data.max_train]
+    y_train = y_train[: config.data.max_train]
   x_test, y_test = flat(test["image"]), jnp.asarray(test["label"])
   data_key = jax.random.key_data(rng.stream(config.seed, "data"))
   order = np.random.default_rng(np.asarray(data_key)).permutation(
-      x_test.shape[0])
+    x_test.shape[0]
+  )
   return x_train, y_train, x_test, y_test, order
 
 
@@ -57,13 +59,14 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
     clock = time.perf_counter()
     x_train, y_train, x_test, y_test, order = _load(config)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
-    trained = posteriors.train_all(config, x_train, y_train, num_classes,
-                                   checkpoints=checkpoints)
+    trained = posteriors.train_all(
+      config, x_train, y_train, num_classes, checkpoints=checkpoints
+    )
     timings["inference"] = time.perf_counter() - clock
     evaluation.sanity(config, trained, x_test, y_test, metrics, curves)
 
     clock = time.perf_counter()
-    subset = order[:config.data.num_attack]
+    subset = order[: config.data.num_attack]
     x_att, y_att = x_test[subset], y_test[subset]
     label = evaluation.label_attacks(config, trained, x_att, y_att, metrics)
     timings["label_attacks"] = time.perf_counter() - clock
@@ -73,32 +76,38 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
     timings["detection"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    shift = evaluation.semantic_shift(config, x_train, y_train, x_test,
-                                      y_test, order, metrics, checkpoints)
+    shift = evaluation.semantic_shift(
+      config, x_train, y_train, x_test, y_test, order, metrics, checkpoints
+    )
     timings["semantic_shift"] = time.perf_counter() - clock
   for part, seconds in timings.items():
     metrics[f"time/{part}_s"] = seconds
 
   figure_list = [
-      figures.robust_accuracy(config, label, workdir),
-      figures.detection_roc(detection, workdir),
-      figures.ood_roc(shift, workdir),
+    figures.robust_accuracy(config, label, workdir),
+    figures.detection_roc(detection, workdir),
+    figures.ood_roc(shift, workdir),
   ]
-  return Summary(metrics=metrics, curves=curves, figures=figure_list,
-                 notes=_notes(config, metrics))
+  return Summary(
+    metrics=metrics,
+    curves=curves,
+    figures=figure_list,
+    notes=_notes(config, metrics),
+  )
 
 
 def _notes(config, metrics) -> str:
   return (
-      f"Digits-scale reproduction ({config.data.dataset}, MLP "
-      f"{tuple(config.model.hidden_sizes)}). HMC: "
-      f"{config.hmc.num_chains} chains x {config.hmc.num_draws} draws "
-      f"(thin {config.hmc.thin}), acceptance "
-      f"{metrics['hmc/acceptance_mean']:.2f}, split R-hat of the test "
-      f"log-likelihood {metrics['hmc/rhat_test_loglik']:.3f}. Attacks: "
-      f"sign-PGD-linf with a random start, {config.attack.num_steps} "
-      f"steps of {config.attack.step_factor} eps / steps, on -log p_bar "
-      f"(logsumexp over draws); MFVI and MC dropout by EOT with "
-      f"{config.attack.eot_draws} fresh draws per step, evaluated on "
-      f"{config.attack.eval_draws} independent draws. See the study "
-      "README for deviations from the paper.")
+    f"Digits-scale reproduction ({config.data.dataset}, MLP "
+    f"{tuple(config.model.hidden_sizes)}). HMC: "
+    f"{config.hmc.num_chains} chains x {config.hmc.num_draws} draws "
+    f"(thin {config.hmc.thin}), acceptance "
+    f"{metrics['hmc/acceptance_mean']:.2f}, split R-hat of the test "
+    f"log-likelihood {metrics['hmc/rhat_test_loglik']:.3f}. Attacks: "
+    f"sign-PGD-linf with a random start, {config.attack.num_steps} "
+    f"steps of {config.attack.step_factor} eps / steps, on -log p_bar "
+    f"(logsumexp over draws); MFVI and MC dropout by EOT with "
+    f"{config.attack.eot_draws} fresh draws per step, evaluated on "
+    f"{config.attack.eval_draws} independent draws. See the study "
+    "README for deviations from the paper."
+  )

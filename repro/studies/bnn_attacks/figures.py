@@ -14,8 +14,13 @@ from repro.ops.roc import roc_curve
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-LABELS = {"det": "DET (MAP)", "hmc": "HMC", "mfvi": "MFVI (EOT)",
-          "mcd": "MC dropout (EOT)", "ensemble": "deep ensemble"}
+LABELS = {
+  "det": "DET (MAP)",
+  "hmc": "HMC",
+  "mfvi": "MFVI (EOT)",
+  "mcd": "MC dropout (EOT)",
+  "ensemble": "deep ensemble",
+}
 
 
 def robust_accuracy(config, label: dict, workdir: str) -> Figure:
@@ -32,14 +37,18 @@ def robust_accuracy(config, label: dict, workdir: str) -> Figure:
   ax.set_title(f"label attack, {config.attack.num_steps}-step PGD")
   filename = "robust_accuracy.png"
   save_figure(fig, os.path.join(workdir, filename), dpi=120)
-  return Figure(filename, "Accuracy of each posterior predictive (BMA) "
-                "under PGD-linf on -log p_bar(y|x) vs eps (claim A2); "
-                "eps = 0 is the clean accuracy on the whole test set.")
+  return Figure(
+    filename,
+    "Accuracy of each posterior predictive (BMA) "
+    "under PGD-linf on -log p_bar(y|x) vs eps (claim A2); "
+    "eps = 0 is the clean accuracy on the whole test set.",
+  )
 
 
 def detection_roc(detection: dict, workdir: str) -> Figure:
-  fig, axes = plt.subplots(1, len(detection), figsize=(4.5 * len(
-      detection), 4), squeeze=False)
+  fig, axes = plt.subplots(
+    1, len(detection), figsize=(4.5 * len(detection), 4), squeeze=False
+  )
   for ax, (name, runs) in zip(axes[0], detection.items(), strict=True):
     clean = runs["clean"]["entropy"]
     for kind in [k for k in runs if k != "clean"]:
@@ -55,18 +64,22 @@ def detection_roc(detection: dict, workdir: str) -> Figure:
     ax.legend(fontsize=8)
   filename = "detection_roc.png"
   save_figure(fig, os.path.join(workdir, filename), dpi=120)
-  return Figure(filename, "ROC of predictive entropy H[p_bar] detecting "
-                "successful adversarial examples among clean ones: "
-                "first-flip (non-adaptive) vs confidently-wrong (adaptive) "
-                "PGD (claim A5).")
+  return Figure(
+    filename,
+    "ROC of predictive entropy H[p_bar] detecting "
+    "successful adversarial examples among clean ones: "
+    "first-flip (non-adaptive) vs confidently-wrong (adaptive) "
+    "PGD (claim A5).",
+  )
 
 
 def ood_roc(shift: dict, workdir: str) -> Figure:
   scores = shift["scores"]
   fig, ax = plt.subplots(figsize=(4.5, 4))
   for name, (negative, positive) in shift["pairs"].items():
-    fpr, tpr = roc_curve(scores[negative]["entropy"],
-                         scores[positive]["entropy"])
+    fpr, tpr = roc_curve(
+      scores[negative]["entropy"], scores[positive]["entropy"]
+    )
     ax.plot(fpr, tpr, label=name.replace("_", " "))
   ax.plot([0, 1], [0, 1], "k:", lw=0.8)
   ax.set_xlabel("false positive rate (in-distribution)")
@@ -75,6 +88,9 @@ def ood_roc(shift: dict, workdir: str) -> Figure:
   ax.legend(fontsize=8)
   filename = "ood_roc.png"
   save_figure(fig, os.path.join(workdir, filename), dpi=120)
-  return Figure(filename, "ROC of predictive entropy separating held-out "
-                "classes (OOD) from in-distribution digits, clean and under "
-                "entropy attacks (claim A6).")
+  return Figure(
+    filename,
+    "ROC of predictive entropy separating held-out "
+    "classes (OOD) from in-distribution digits, clean and under "
+    "entropy attacks (claim A6).",
+  )

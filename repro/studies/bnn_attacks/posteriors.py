@@ -47,6 +47,7 @@ class Predictor:
     params: arrays, passed to compiled functions as arguments so models of
       one kind and shape share a compilation.
   """
+
   name: str
   kind: str
   model: FlatMLP
@@ -58,8 +59,14 @@ class Predictor:
     return self.kind in ("mean_field", "dropout")
 
 
-def sample_logits(model: FlatMLP, kind: str, params, x: jax.Array,
-                  key: jax.Array | None, num: int) -> jax.Array:
+def sample_logits(
+  model: FlatMLP,
+  kind: str,
+  params,
+  x: jax.Array,
+  key: jax.Array | None,
+  num: int,
+) -> jax.Array:
   """Per-draw logits ``[num or S, n, C]`` of a predictor's draws."""
   if kind == "fixed":
     return jax.vmap(model.logits, in_axes=(0, None))(params, x)
@@ -83,9 +90,10 @@ def fixed_set(name: str, model: FlatMLP, samples: jax.Array) -> Predictor:
 @dataclasses.dataclass
 class Trained:
   """Everything inference produced for one training set."""
+
   model: FlatMLP
   dropout_model: FlatMLP
-  members: jax.Array            # [M, D] MAP networks, member 0 is DET
+  members: jax.Array  # [M, D] MAP networks, member 0 is DET
   hmc: hmc.HMCResult
   mfvi: vi.MeanField | None
   mcd_theta: jax.Array | None
@@ -93,94 +101,142 @@ class Trained:
   history: dict[str, np.ndarray]
 
 
-def train_all(config, x: jax.Array, labels: jax.Array, num_classes: int,
-              stream_prefix: str = "", hmc_only: bool = False,
-              checkpoints=None) -> Trained:
+def train_all(
+  config,
+  x: jax.Array,
+  labels: jax.Array,
+  num_classes: int,
+  stream_prefix: str = "",
+  hmc_only: bool = False,
+  checkpoints=None,
+) -> Trained:
   """Runs MAP/ensemble, HMC (chains started at the members), MFVI, MCD.
 
   With ``hmc_only`` (the semantic-shift models of claim A6) MFVI and MC
   dropout are skipped.
   """
-  keys = rng.streams(config.seed, *(stream_prefix + name for name in (
-      "init", "train", "hmc", "mfvi", "mcd")))
+  keys = rng.streams(
+    config.seed,
+    *(stream_prefix + name for name in ("init", "train", "hmc", "mfvi", "mcd")),
+  )
   key = lambda name: keys[stream_prefix + name]
   model = flat_mlp(x.shape[1], config.model.hidden_sizes, num_classes)
   prior_std = config.model.prior_std
-  logging.info("bnn_attacks%s: MAP ensemble of %d", stream_prefix,
-               config.det.num_members)
+  logging.info(
+    "bnn_attacks%s: MAP ensemble of %d", stream_prefix, config.det.num_members
+  )
   members, det_history = ensemble.fit_map(
-      model, x, labels, prior_std=prior_std, init_key=key("init"),
-      train_key=key("train"), num_members=config.det.num_members,
-      num_steps=config.det.num_steps,
-      learning_rate=config.det.learning_rate, description="map ensemble",
-      checkpoints=checkpoints)
+    model,
+    x,
+    labels,
+    prior_std=prior_std,
+    init_key=key("init"),
+    train_key=key("train"),
+    num_members=config.det.num_members,
+    num_steps=config.det.num_steps,
+    learning_rate=config.det.learning_rate,
+    description="map ensemble",
+    checkpoints=checkpoints,
+  )
   members = jax.device_get(members)
   history = {"det/loss": np.asarray(det_history["loss"][0])}
 
   cfg = config.hmc
   if cfg.num_chains > config.det.num_members:
     raise ValueError("hmc.num_chains must not exceed det.num_members")
-  logging.info("bnn_attacks%s: HMC, %d chains x (%d warm-up + %d x %d)",
-               stream_prefix, cfg.num_chains, cfg.num_warmup, cfg.num_draws,
-               cfg.thin)
+  logging.info(
+    "bnn_attacks%s: HMC, %d chains x (%d warm-up + %d x %d)",
+    stream_prefix,
+    cfg.num_chains,
+    cfg.num_warmup,
+    cfg.num_draws,
+    cfg.thin,
+  )
   log_posterior = hmc.classification_log_posterior(
-      model.logits, x, labels, prior_std)
+    model.logits, x, labels, prior_std
+  )
   chains = hmc.sample_chains(
-      hmc.classification_log_density(model.logits, prior_std),
-      members[:cfg.num_chains], key("hmc"), data=(x, labels),
-      num_warmup=cfg.num_warmup, num_draws=cfg.num_draws, thin=cfg.thin,
-      num_integration_steps=cfg.num_integration_steps,
-      target_acceptance=cfg.target_acceptance,
-      description=f"{stream_prefix}hmc", checkpoints=checkpoints)
+    hmc.classification_log_density(model.logits, prior_std),
+    members[: cfg.num_chains],
+    key("hmc"),
+    data=(x, labels),
+    num_warmup=cfg.num_warmup,
+    num_draws=cfg.num_draws,
+    thin=cfg.thin,
+    num_integration_steps=cfg.num_integration_steps,
+    target_acceptance=cfg.target_acceptance,
+    description=f"{stream_prefix}hmc",
+    checkpoints=checkpoints,
+  )
   chains = jax.device_get(chains)
   hmc_samples = chains.samples.reshape(-1, model.dim)
   predictors = {
-      "det": fixed_set("det", model, members[:1]),
-      "ensemble": fixed_set("ensemble", model, members),
-      "hmc": fixed_set("hmc", model, hmc_samples),
+    "det": fixed_set("det", model, members[:1]),
+    "ensemble": fixed_set("ensemble", model, members),
+    "hmc": fixed_set("hmc", model, hmc_samples),
   }
-  dropout_model = flat_mlp(x.shape[1], config.model.hidden_sizes,
-                           num_classes, config.mcd.dropout_rate)
+  dropout_model = flat_mlp(
+    x.shape[1], config.model.hidden_sizes, num_classes, config.mcd.dropout_rate
+  )
   q = mcd_theta = None
   if not hmc_only:
-    logging.info("bnn_attacks: mean-field VI, %d steps",
-                 config.mfvi.num_steps)
-    log_likelihood = lambda theta: log_posterior(theta) + 0.5 * (
-        (theta ** 2).sum() / prior_std ** 2)
+    logging.info("bnn_attacks: mean-field VI, %d steps", config.mfvi.num_steps)
+    log_likelihood = lambda theta: (
+      log_posterior(theta) + 0.5 * ((theta**2).sum() / prior_std**2)
+    )
     q = vi.fit_mean_field(
-        log_likelihood, model.dim, prior_std, key("mfvi"),
-        num_steps=config.mfvi.num_steps,
-        learning_rate=config.mfvi.learning_rate, init_loc=members[0],
-        init_scale=config.mfvi.init_scale, checkpoints=checkpoints)
+      log_likelihood,
+      model.dim,
+      prior_std,
+      key("mfvi"),
+      num_steps=config.mfvi.num_steps,
+      learning_rate=config.mfvi.learning_rate,
+      init_loc=members[0],
+      init_scale=config.mfvi.init_scale,
+      checkpoints=checkpoints,
+    )
     q = jax.device_get(q)
     history["mfvi/neg_elbo"] = np.asarray(q.losses)
-    predictors["mfvi"] = Predictor("mfvi", "mean_field", model,
-                                   (q.loc, q.scale))
+    predictors["mfvi"] = Predictor(
+      "mfvi", "mean_field", model, (q.loc, q.scale)
+    )
     logging.info("bnn_attacks: MC dropout, %d steps", config.mcd.num_steps)
     mcd_members, mcd_history = ensemble.fit_map(
-        dropout_model, x, labels, prior_std=prior_std, init_key=key("init"),
-        train_key=key("mcd"), num_members=1,
-        num_steps=config.mcd.num_steps,
-        learning_rate=config.mcd.learning_rate, dropout=True,
-        description="mc dropout", checkpoints=checkpoints)
+      dropout_model,
+      x,
+      labels,
+      prior_std=prior_std,
+      init_key=key("init"),
+      train_key=key("mcd"),
+      num_members=1,
+      num_steps=config.mcd.num_steps,
+      learning_rate=config.mcd.learning_rate,
+      dropout=True,
+      description="mc dropout",
+      checkpoints=checkpoints,
+    )
     mcd_theta = jax.device_get(mcd_members)[0]
     history["mcd/loss"] = np.asarray(mcd_history["loss"][0])
-    predictors["mcd"] = Predictor("mcd", "dropout", dropout_model,
-                                  mcd_theta)
-  return Trained(model, dropout_model, members, chains, q, mcd_theta,
-                 predictors, history)
+    predictors["mcd"] = Predictor("mcd", "dropout", dropout_model, mcd_theta)
+  return Trained(
+    model, dropout_model, members, chains, q, mcd_theta, predictors, history
+  )
 
 
 @functools.partial(jax.jit, static_argnames=("model", "kind", "num"))
 def _predict(model, kind, params, x, key, num):
   per_draw_logits = sample_logits(model, kind, params, x, key, num)
   log_probs = bma_log_probs(per_draw_logits)
-  return {"log_probs": log_probs, "prediction": jnp.argmax(log_probs, -1),
-          **uncertainty_scores(per_draw_logits)}
+  return {
+    "log_probs": log_probs,
+    "prediction": jnp.argmax(log_probs, -1),
+    **uncertainty_scores(per_draw_logits),
+  }
 
 
-def predict(predictor: Predictor, x: jax.Array, key: jax.Array | None,
-            num: int) -> dict[str, np.ndarray]:
+def predict(
+  predictor: Predictor, x: jax.Array, key: jax.Array | None, num: int
+) -> dict[str, np.ndarray]:
   """BMA of ``num`` draws (all draws for a fixed set), as numpy arrays.
 
   Returns ``log_probs`` ``[n, C]`` (log p_bar), ``prediction`` ``[n]`` and
@@ -189,5 +245,7 @@ def predict(predictor: Predictor, x: jax.Array, key: jax.Array | None,
   """
   if not predictor.stochastic:
     key, num = None, 0
-  return jax.tree.map(np.asarray, _predict(
-      predictor.model, predictor.kind, predictor.params, x, key, num))
+  return jax.tree.map(
+    np.asarray,
+    _predict(predictor.model, predictor.kind, predictor.params, x, key, num),
+  )

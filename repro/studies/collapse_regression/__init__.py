@@ -20,12 +20,24 @@ ARXIV = "2402.07712"
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_error.png",
-              "Test error over generations of fake data (isotropic and "
-              "power-law covariance), Monte Carlo against theory.",
-              x="generation", series=("mc_error", "theory_error"),
-              group="lambda", where={"part": "isotropic"}),
+  CurveSpec(
+    "seed_curves_error.png",
+    "Test error over generations of fake data (isotropic and "
+    "power-law covariance), Monte Carlo against theory.",
+    x="generation",
+    series=("mc_error", "theory_error"),
+    group="lambda",
+    where={"part": "isotropic"},
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

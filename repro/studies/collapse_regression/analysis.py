@@ -11,8 +11,9 @@ import numpy as np
 
 def max_relative_error(measured: np.ndarray, predicted: np.ndarray) -> float:
   """max |measured / predicted - 1| over all entries."""
-  return float(np.max(np.abs(np.asarray(measured) / np.asarray(predicted)
-                             - 1.0)))
+  return float(
+    np.max(np.abs(np.asarray(measured) / np.asarray(predicted) - 1.0))
+  )
 
 
 def linear_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -20,7 +21,7 @@ def linear_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
   x, y = np.asarray(x, float), np.asarray(y, float)
   slope, intercept = np.polyfit(x, y, 1)
   residual = y - (intercept + slope * x)
-  total = np.sum((y - y.mean())**2)
+  total = np.sum((y - y.mean()) ** 2)
   r_squared = 1.0 - np.sum(residual**2) / total if total > 0 else 1.0
   return float(intercept), float(slope), float(r_squared)
 
@@ -41,13 +42,15 @@ def min_step_ratio(values: np.ndarray) -> float:
   return float(np.min(values[1:] / values[:-1]))
 
 
-def mean_and_standard_error(samples: np.ndarray) -> tuple[np.ndarray,
-                                                          np.ndarray]:
+def mean_and_standard_error(
+  samples: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
   """Mean and standard error over the leading (replica) axis."""
   samples = np.asarray(samples)
   count = samples.shape[0]
-  spread = samples.std(axis=0, ddof=1) if count > 1 else np.zeros(
-      samples.shape[1:])
+  spread = (
+    samples.std(axis=0, ddof=1) if count > 1 else np.zeros(samples.shape[1:])
+  )
   return samples.mean(axis=0), spread / np.sqrt(count)
 
 
@@ -59,8 +62,13 @@ def scaling_curves(errors: np.ndarray, grid_offset: int = 2) -> dict:
   """
   grid_errors = errors[:, :, grid_offset:]
   fixed_index = np.argmin(grid_errors[0], axis=-1)  # [N]
-  fixed = np.take_along_axis(grid_errors, fixed_index[None, :, None],
-                             axis=-1)[..., 0]
-  return {"ridgeless": errors[:, :, 0], "adaptive": errors[:, :, 1],
-          "fixed": fixed, "oracle": grid_errors.min(axis=-1),
-          "fixed_index": fixed_index}
+  fixed = np.take_along_axis(grid_errors, fixed_index[None, :, None], axis=-1)[
+    ..., 0
+  ]
+  return {
+    "ridgeless": errors[:, :, 0],
+    "adaptive": errors[:, :, 1],
+    "fixed": fixed,
+    "oracle": grid_errors.min(axis=-1),
+    "fixed_index": fixed_index,
+  }

@@ -154,19 +154,27 @@ def check_config(config) -> None:
   for name in ("gaussian", "scaling"):
     group = config[name]
     if group.gen_num_samples <= group.dim + 1:
-      raise UserError(f"{name}.gen_num_samples must exceed {name}.dim + 1 "
-                      "(an under-parameterised generator)")
+      raise UserError(
+        f"{name}.gen_num_samples must exceed {name}.dim + 1 "
+        "(an under-parameterised generator)"
+      )
   if config.overparam.gen_num_samples >= config.overparam.dim:
-    raise UserError("overparam.gen_num_samples must be below overparam.dim "
-                    "(setting (iv) is over-parameterised)")
+    raise UserError(
+      "overparam.gen_num_samples must be below overparam.dim "
+      "(setting (iv) is over-parameterised)"
+    )
   g = config.gaussian
   checked = tuple(g.checked_generations)
   if min(checked) < 0 or max(checked) > g.max_generations:
-    raise UserError(f"gaussian.checked_generations {checked} must lie in "
-                    f"0..max_generations ({g.max_generations})")
+    raise UserError(
+      f"gaussian.checked_generations {checked} must lie in "
+      f"0..max_generations ({g.max_generations})"
+    )
   low, high = g.claim_lambda_range
   if not any(low <= lam <= high for lam in g.lambdas if lam > 0):
-    raise UserError("gaussian.lambdas must hold a lambda > 0 inside "
-                    "gaussian.claim_lambda_range")
+    raise UserError(
+      "gaussian.lambdas must hold a lambda > 0 inside "
+      "gaussian.claim_lambda_range"
+    )
   if min(config.scaling.generations) < 0:
     raise UserError("scaling.generations must be >= 0")

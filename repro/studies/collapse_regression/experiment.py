@@ -39,8 +39,9 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
   check_config(config)
   del checkpoints
   with parts.numerics():
-    gaussian = {kind: parts.gaussian_part(config, kind)
-                for kind in parts.SPECTRA}
+    gaussian = {
+      kind: parts.gaussian_part(config, kind) for kind in parts.SPECTRA
+    }
     scaling = parts.scaling_part(config)
     overparam = parts.overparam_part(config)
     kernel = parts.kernel_part(config)
@@ -50,8 +51,8 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
   metrics.update(parts.overparam_metrics(overparam))
   metrics.update(parts.kernel_metrics(kernel))
   metrics = {name: float(value) for name, value in metrics.items()}
-  written = figures.write_all(workdir, gaussian, scaling, overparam, kernel,
-                              config)
+  written = figures.write_all(
+    workdir, gaussian, scaling, overparam, kernel, config
+  )
   curves = parts.summary_curves(gaussian, scaling, overparam, kernel)
-  return Summary(metrics=metrics, curves=curves, figures=written,
-                 notes=NOTES)
+  return Summary(metrics=metrics, curves=curves, figures=written, notes=NOTES)

@@ -30,8 +30,9 @@ from repro.studies.collapse_regression.simulate import map_replicas
 NUM_CLASSES = 10
 
 
-def load_images(name: str, split: str, data_dir: str | None,
-                limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def load_images(
+  name: str, split: str, data_dir: str | None, limit: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
   """Flattened images [n, p] (float64) and labels [n] of one split.
 
   ``limit`` > 0 keeps the first ``limit`` examples.
@@ -46,7 +47,8 @@ def load_images(name: str, split: str, data_dir: str | None,
 def centred_one_hot(labels: jax.Array) -> jax.Array:
   """e_label - 1/10: zero-mean targets with per-entry std 0.3."""
   return jax.nn.one_hot(labels, NUM_CLASSES, dtype=jnp.float64) - (
-      1.0 / NUM_CLASSES)
+    1.0 / NUM_CLASSES
+  )
 
 
 def _draw_subset_and_noise(key, pool_size: int, num_samples: int):
@@ -60,8 +62,16 @@ def _draw_subset_and_noise(key, pool_size: int, num_samples: int):
   return indices, gaussians[pool_size:].reshape(num_samples, NUM_CLASSES)
 
 
-def generator_chain(key, pool_x, pool_targets, bandwidth, gen_num_samples,
-                    gen_noise_std, gen_lambda, num_generations):
+def generator_chain(
+  key,
+  pool_x,
+  pool_targets,
+  bandwidth,
+  gen_num_samples,
+  gen_noise_std,
+  gen_lambda,
+  num_generations,
+):
   """The KRR generators f_1..f_n of one chain.
 
   Returns:
@@ -73,27 +83,44 @@ def generator_chain(key, pool_x, pool_targets, bandwidth, gen_num_samples,
   def generation(previous, k):
     previous_indices, previous_alpha = previous
     indices, noise = _draw_subset_and_noise(
-        rng.step_key(key, k), pool_size, gen_num_samples)
+      rng.step_key(key, k), pool_size, gen_num_samples
+    )
     inputs = pool_x[indices]
     # Generation 1 learns the true targets; later ones the previous model.
-    teacher = kernels.rbf_kernel(inputs, pool_x[previous_indices],
-                                 bandwidth) @ previous_alpha
+    teacher = (
+      kernels.rbf_kernel(inputs, pool_x[previous_indices], bandwidth)
+      @ previous_alpha
+    )
     targets = jnp.where(k == 0, pool_targets[indices], teacher)
     targets = targets + gen_noise_std * noise
     alpha = kernels.kernel_ridge_fit(
-        kernels.rbf_kernel(inputs, inputs, bandwidth), targets, gen_lambda)
+      kernels.rbf_kernel(inputs, inputs, bandwidth), targets, gen_lambda
+    )
     return (indices, alpha), (indices, alpha)
 
-  start = (jnp.zeros(gen_num_samples, dtype=int),
-           jnp.zeros((gen_num_samples, NUM_CLASSES), pool_x.dtype))
-  _, (indices, alphas) = jax.lax.scan(generation, start,
-                                      jnp.arange(num_generations))
+  start = (
+    jnp.zeros(gen_num_samples, dtype=int),
+    jnp.zeros((gen_num_samples, NUM_CLASSES), pool_x.dtype),
+  )
+  _, (indices, alphas) = jax.lax.scan(
+    generation, start, jnp.arange(num_generations)
+  )
   return indices, alphas
 
 
-def downstream_scores(key, chain_indices, chain_alphas, pool_x, pool_targets,
-                      test_x, test_labels, bandwidth, num_samples, noise_std,
-                      lambdas):
+def downstream_scores(
+  key,
+  chain_indices,
+  chain_alphas,
+  pool_x,
+  pool_targets,
+  test_x,
+  test_labels,
+  bandwidth,
+  num_samples,
+  noise_std,
+  lambdas,
+):
   """Test MSE and accuracy of downstream KRR for every n and lam.
 
   One draw of T pool images serves every generation's labels (common
@@ -106,40 +133,86 @@ def downstream_scores(key, chain_indices, chain_alphas, pool_x, pool_targets,
   inputs = pool_x[indices]
 
   def teacher(generator_indices, alpha):
-    return kernels.rbf_kernel(inputs, pool_x[generator_indices],
-                              bandwidth) @ alpha
+    return (
+      kernels.rbf_kernel(inputs, pool_x[generator_indices], bandwidth) @ alpha
+    )
 
-  targets = jnp.concatenate([
+  targets = jnp.concatenate(
+    [
       pool_targets[indices][None],
-      jax.vmap(teacher)(chain_indices, chain_alphas)])  # [n + 1, T, 10]
+      jax.vmap(teacher)(chain_indices, chain_alphas),
+    ]
+  )  # [n + 1, T, 10]
   targets = targets + noise_std * noise
   num_models = targets.shape[0]
   stacked = jnp.transpose(targets, (1, 0, 2)).reshape(num_samples, -1)
   predictions = kernels.kernel_ridge_path(
-      kernels.rbf_kernel(inputs, inputs, bandwidth), stacked, lambdas,
-      kernels.rbf_kernel(test_x, inputs, bandwidth))  # [L, m, (n+1) 10]
-  predictions = predictions.reshape(len(lambdas), test_x.shape[0],
-                                    num_models, NUM_CLASSES)
+    kernels.rbf_kernel(inputs, inputs, bandwidth),
+    stacked,
+    lambdas,
+    kernels.rbf_kernel(test_x, inputs, bandwidth),
+  )  # [L, m, (n+1) 10]
+  predictions = predictions.reshape(
+    len(lambdas), test_x.shape[0], num_models, NUM_CLASSES
+  )
   truth = centred_one_hot(test_labels)[None, :, None]
-  mse = jnp.mean(jnp.sum((predictions - truth)**2, axis=-1), axis=1)
+  mse = jnp.mean(jnp.sum((predictions - truth) ** 2, axis=-1), axis=1)
   correct = jnp.argmax(predictions, axis=-1) == test_labels[None, :, None]
   return mse.T, jnp.mean(correct, axis=1).T
 
 
-@functools.partial(jax.jit, static_argnames=(
-    "gen_num_samples", "num_generations", "num_samples", "chunk_size"))
-def simulate_krr(keys, pool_x, pool_targets, test_x, test_labels,
-                 bandwidth, gen_num_samples, gen_noise_std, gen_lambda,
-                 num_generations, num_samples, noise_std, lambdas,
-                 chunk_size=None):
+@functools.partial(
+  jax.jit,
+  static_argnames=(
+    "gen_num_samples",
+    "num_generations",
+    "num_samples",
+    "chunk_size",
+  ),
+)
+def simulate_krr(
+  keys,
+  pool_x,
+  pool_targets,
+  test_x,
+  test_labels,
+  bandwidth,
+  gen_num_samples,
+  gen_noise_std,
+  gen_lambda,
+  num_generations,
+  num_samples,
+  noise_std,
+  lambdas,
+  chunk_size=None,
+):
   """Chains and downstream scores per replica key -> ([R, n+1, L]) x 2."""
+
   def one(key):
     indices, alphas = generator_chain(
-        key, pool_x, pool_targets, bandwidth, gen_num_samples,
-        gen_noise_std, gen_lambda, num_generations)
+      key,
+      pool_x,
+      pool_targets,
+      bandwidth,
+      gen_num_samples,
+      gen_noise_std,
+      gen_lambda,
+      num_generations,
+    )
     # Generation k draws from step_key(key, k), k < n; downstream after.
     downstream_key = rng.step_key(key, num_generations)
-    return downstream_scores(downstream_key, indices, alphas, pool_x,
-                             pool_targets, test_x, test_labels, bandwidth,
-                             num_samples, noise_std, lambdas)
+    return downstream_scores(
+      downstream_key,
+      indices,
+      alphas,
+      pool_x,
+      pool_targets,
+      test_x,
+      test_labels,
+      bandwidth,
+      num_samples,
+      noise_std,
+      lambdas,
+    )
+
   return map_replicas(one, keys, chunk_size=chunk_size)

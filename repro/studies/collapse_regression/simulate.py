@@ -39,12 +39,13 @@ def strictly_upper(packed: jax.Array, dim: int) -> jax.Array:
   CPU).
   """
   pad = jnp.zeros((dim, 1), packed.dtype)
-  rows = jnp.concatenate([packed, packed[:dim - packed.shape[0]][::-1, ::-1]])
+  rows = jnp.concatenate([packed, packed[: dim - packed.shape[0]][::-1, ::-1]])
   return jnp.triu(jnp.concatenate([pad, rows], axis=1), 1)
 
 
-def bartlett_draw(key: jax.Array, dim: int, num_samples: int, dtype
-                  ) -> tuple[jax.Array, jax.Array]:
+def bartlett_draw(
+  key: jax.Array, dim: int, num_samples: int, dtype
+) -> tuple[jax.Array, jax.Array]:
   """The sufficient statistics of one isotropic design, drawn directly.
 
   For X [T, d] with iid N(0, 1) entries, T >= d, and noise e ~ N(0, I_T):
@@ -61,14 +62,21 @@ def bartlett_draw(key: jax.Array, dim: int, num_samples: int, dtype
   half = (dim + 1) // 2
   # The barrier keeps XLA from fusing the draws into the triangle's d x d
   # fusion, which would compute them for both halves (~2x the work).
-  normals, diagonal = jax.lax.optimization_barrier((
+  normals, diagonal = jax.lax.optimization_barrier(
+    (
       jax.random.normal(normal_key, (half * (dim - 1) + dim,), dtype),
-      jnp.sqrt(jax.random.chisquare(
-          chi_key, num_samples - jnp.arange(dim, dtype=dtype), (dim,),
-          dtype))))
-  packed = normals[:half * (dim - 1)].reshape(half, dim - 1)
-  return (strictly_upper(packed, dim) + jnp.diag(diagonal),
-          normals[half * (dim - 1):])
+      jnp.sqrt(
+        jax.random.chisquare(
+          chi_key, num_samples - jnp.arange(dim, dtype=dtype), (dim,), dtype
+        )
+      ),
+    )
+  )
+  packed = normals[: half * (dim - 1)].reshape(half, dim - 1)
+  return (
+    strictly_upper(packed, dim) + jnp.diag(diagonal),
+    normals[half * (dim - 1) :],
+  )
 
 
 def solve_upper(upper: jax.Array, rhs: jax.Array) -> jax.Array:
@@ -78,20 +86,27 @@ def solve_upper(upper: jax.Array, rhs: jax.Array) -> jax.Array:
   systems it is ~4x faster on CPU than the batched LAPACK trsm of
   ``solve_triangular`` (which also copies the batch to column-major).
   """
+
   def substitute(solution, row):
     # solution is still 0 at row and above, so the dot sums j > row only.
     value = (rhs[row] - upper[row] @ solution) / upper[row, row]
     return solution.at[row].set(value), None
 
   dim = rhs.shape[-1]
-  solution, _ = jax.lax.scan(substitute, jnp.zeros_like(rhs),
-                             jnp.arange(dim - 1, -1, -1))
+  solution, _ = jax.lax.scan(
+    substitute, jnp.zeros_like(rhs), jnp.arange(dim - 1, -1, -1)
+  )
   return solution
 
 
-def generator_chain(key: jax.Array, w0: jax.Array, eigenvalues: jax.Array,
-                    gen_num_samples: int, gen_noise_std,
-                    num_generations: int) -> jax.Array:
+def generator_chain(
+  key: jax.Array,
+  w0: jax.Array,
+  eigenvalues: jax.Array,
+  gen_num_samples: int,
+  gen_noise_std,
+  num_generations: int,
+) -> jax.Array:
   """The models w_0 = w0, w_1, ..., w_n of one chain -> [n + 1, d].
 
   Each generation draws its own design and noise from
@@ -109,21 +124,26 @@ def generator_chain(key: jax.Array, w0: jax.Array, eigenvalues: jax.Array,
   """
   dim = w0.shape[0]
   if gen_num_samples >= dim:
+
     def increment(k):
-      upper, z = bartlett_draw(rng.step_key(key, k), dim, gen_num_samples,
-                               w0.dtype)
+      upper, z = bartlett_draw(
+        rng.step_key(key, k), dim, gen_num_samples, w0.dtype
+      )
       return solve_upper(upper, z)
+
     increments = jax.vmap(increment)(jnp.arange(num_generations))
     later = w0 + jnp.cumsum(
-        gen_noise_std * increments / jnp.sqrt(eigenvalues), axis=0)
+      gen_noise_std * increments / jnp.sqrt(eigenvalues), axis=0
+    )
     return jnp.concatenate([w0[None], later])
 
   sqrt_eigenvalues = jnp.sqrt(eigenvalues)
 
   def generation(w_previous, k):
     # One draw gives the design (first d columns) and the label noise.
-    gaussians = jax.random.normal(rng.step_key(key, k),
-                                  (gen_num_samples, dim + 1), w0.dtype)
+    gaussians = jax.random.normal(
+      rng.step_key(key, k), (gen_num_samples, dim + 1), w0.dtype
+    )
     x = gaussians[:, :dim] * sqrt_eigenvalues
     labels = x @ w_previous + gen_noise_std * gaussians[:, dim]
     w_next = ridge.min_norm_least_squares(x, labels)
@@ -133,9 +153,16 @@ def generator_chain(key: jax.Array, w0: jax.Array, eigenvalues: jax.Array,
   return jnp.concatenate([w0[None], later])
 
 
-def downstream_errors(key: jax.Array, models: jax.Array, w0: jax.Array,
-                      eigenvalues: jax.Array, num_rows: int, noise_std,
-                      lambdas: jax.Array, num_samples=None) -> jax.Array:
+def downstream_errors(
+  key: jax.Array,
+  models: jax.Array,
+  w0: jax.Array,
+  eigenvalues: jax.Array,
+  num_rows: int,
+  noise_std,
+  lambdas: jax.Array,
+  num_samples=None,
+) -> jax.Array:
   """Test errors of ridge trained on data labelled by each model -> [N, L].
 
   One fresh design X [T, d] and one noise vector serve every generation's
@@ -147,8 +174,9 @@ def downstream_errors(key: jax.Array, models: jax.Array, w0: jax.Array,
   dim = w0.shape[0]
   gaussians = jax.random.normal(key, (num_rows, dim + 1), w0.dtype)
   if num_samples is not None:
-    gaussians = jnp.where(jnp.arange(num_rows)[:, None] < num_samples,
-                          gaussians, 0.0)
+    gaussians = jnp.where(
+      jnp.arange(num_rows)[:, None] < num_samples, gaussians, 0.0
+    )
   x = gaussians[:, :dim] * jnp.sqrt(eigenvalues)
   labels = x @ models.T + noise_std * gaussians[:, dim:]  # [T, N]
   weights = ridge.ridge_path(x, labels, lambdas, num_samples)  # [L, d, N]
@@ -165,33 +193,63 @@ def map_replicas(fn, keys: jax.Array, *args, chunk_size: int | None = None):
   """
   if chunk_size is None or chunk_size >= keys.shape[0]:
     return jax.vmap(fn)(keys, *args)
-  return jax.lax.map(lambda xs: fn(*xs), (keys, *args),
-                     batch_size=chunk_size)
+  return jax.lax.map(lambda xs: fn(*xs), (keys, *args), batch_size=chunk_size)
 
 
-@functools.partial(jax.jit, static_argnames=(
-    "gen_num_samples", "num_generations", "chunk_size"))
-def simulate_chains(keys, w0, eigenvalues, gen_num_samples, gen_noise_std,
-                    num_generations, chunk_size=None):
+@functools.partial(
+  jax.jit, static_argnames=("gen_num_samples", "num_generations", "chunk_size")
+)
+def simulate_chains(
+  keys,
+  w0,
+  eigenvalues,
+  gen_num_samples,
+  gen_noise_std,
+  num_generations,
+  chunk_size=None,
+):
   """``generator_chain`` for each replica key -> [R, n + 1, d]."""
   chain = functools.partial(
-      generator_chain, w0=w0, eigenvalues=eigenvalues,
-      gen_num_samples=gen_num_samples, gen_noise_std=gen_noise_std,
-      num_generations=num_generations)
+    generator_chain,
+    w0=w0,
+    eigenvalues=eigenvalues,
+    gen_num_samples=gen_num_samples,
+    gen_noise_std=gen_noise_std,
+    num_generations=num_generations,
+  )
   return map_replicas(lambda key: chain(key), keys, chunk_size=chunk_size)
 
 
 @functools.partial(jax.jit, static_argnames=("num_rows", "chunk_size"))
-def simulate_downstream(keys, models, w0, eigenvalues, num_rows, noise_std,
-                        lambdas, num_samples=None, chunk_size=None):
+def simulate_downstream(
+  keys,
+  models,
+  w0,
+  eigenvalues,
+  num_rows,
+  noise_std,
+  lambdas,
+  num_samples=None,
+  chunk_size=None,
+):
   """``downstream_errors`` for each replica's models -> [R, N, L].
 
   ``num_rows`` is static; ``num_samples`` (T <= num_rows, traced) lets one
   compiled function serve every T of a sweep.
   """
+
   def one(key, replica_models):
-    return downstream_errors(key, replica_models, w0, eigenvalues, num_rows,
-                             noise_std, lambdas, num_samples)
+    return downstream_errors(
+      key,
+      replica_models,
+      w0,
+      eigenvalues,
+      num_rows,
+      noise_std,
+      lambdas,
+      num_samples,
+    )
+
   return map_replicas(one, keys, models, chunk_size=chunk_size)
 
 

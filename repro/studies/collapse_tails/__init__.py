@@ -19,12 +19,24 @@ ARXIV = "2402.07043"
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_scaling.png",
-              "Test error against T: clean data, cut tails and narrowed "
-              "tails, one line per Zipf exponent.",
-              x="T", series=("error",), group="beta",
-              where={"experiment": "cut"}),
+  CurveSpec(
+    "seed_curves_scaling.png",
+    "Test error against T: clean data, cut tails and narrowed "
+    "tails, one line per Zipf exponent.",
+    x="T",
+    series=("error",),
+    group="beta",
+    where={"experiment": "cut"},
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

@@ -178,14 +178,16 @@ def check_config(config) -> None:
   lies inside the size grid; mixed-in clean fractions are in (0, 1].
   """
   h = config.hutter
-  betas = {"hutter.betas": tuple(h.betas),
-           "narrow.betas": tuple(config.narrow.betas),
-           "narrow.beta_primes": tuple(config.narrow.beta_primes),
-           "narrow.temperature_beta": (config.narrow.temperature_beta,),
-           "finite.beta": (config.finite.beta,),
-           "generations.beta": (config.generations.beta,),
-           "mixing.beta": (config.mixing.beta,),
-           "neural.beta": (config.neural.beta,)}
+  betas = {
+    "hutter.betas": tuple(h.betas),
+    "narrow.betas": tuple(config.narrow.betas),
+    "narrow.beta_primes": tuple(config.narrow.beta_primes),
+    "narrow.temperature_beta": (config.narrow.temperature_beta,),
+    "finite.beta": (config.finite.beta,),
+    "generations.beta": (config.generations.beta,),
+    "mixing.beta": (config.mixing.beta,),
+    "neural.beta": (config.neural.beta,),
+  }
   for name, values in betas.items():
     if min(values) <= 1.0:
       raise UserError(f"{name} must be > 1 (Zipf tail), got {values}")
@@ -201,10 +203,14 @@ def check_config(config) -> None:
     raise UserError("neural.cut_k must be below neural.num_items")
   low, high = h.fit_log10_range
   if not h.min_log10_size <= low < high <= h.max_log10_size:
-    raise UserError("hutter.fit_log10_range must be an interval inside "
-                    "[min_log10_size, max_log10_size]")
-  fractions = (tuple(config.mixing.clean_fractions)
-               + (config.neural.clean_fraction, config.gcd.clean_fraction))
+    raise UserError(
+      "hutter.fit_log10_range must be an interval inside "
+      "[min_log10_size, max_log10_size]"
+    )
+  fractions = tuple(config.mixing.clean_fractions) + (
+    config.neural.clean_fraction,
+    config.gcd.clean_fraction,
+  )
   if not all(0 < f <= 1 for f in fractions):
     raise UserError(f"clean fractions must be in (0, 1], got {fractions}")
   if config.gcd.width % config.gcd.num_heads:

@@ -30,16 +30,27 @@ def memoriser_phase(config) -> plan_lib.Phase:
 
   def step(keys, weights, labels):
     return neural.train_memorisers(
-        keys, weights, labels, width=n.width, num_labels=n.num_labels,
-        steps=1, learning_rate=n.learning_rate)
+      keys,
+      weights,
+      labels,
+      width=n.width,
+      num_labels=n.num_labels,
+      steps=1,
+      learning_rate=n.learning_rate,
+    )
 
   return plan_lib.Phase(
-      f"memoriser step ({group} runs per call)", step,
-      (plan_lib.keys(group), plan_lib.struct((group, n.num_items)),
-       plan_lib.struct((group, n.num_items), np.int32)),
-      steps=n.steps * calls,
-      params=n.num_items * n.width + (n.width + 1) * n.num_labels,
-      replicas=group)
+    f"memoriser step ({group} runs per call)",
+    step,
+    (
+      plan_lib.keys(group),
+      plan_lib.struct((group, n.num_items)),
+      plan_lib.struct((group, n.num_items), np.int32),
+    ),
+    steps=n.steps * calls,
+    params=n.num_items * n.width + (n.width + 1) * n.num_labels,
+    replicas=group,
+  )
 
 
 def gcd_phases(config) -> list[plan_lib.Phase]:
@@ -50,22 +61,31 @@ def gcd_phases(config) -> list[plan_lib.Phase]:
   params, opt_state = jax.eval_shape(trainer._init_state, plan_lib.keys())
   rows = max(g.train_size, g.ai_train_size)
   tokens = plan_lib.struct((rows, task.sequence_length), np.int32)
-  batch = plan_lib.struct((g.decode_batch_size, task.sequence_length),
-                          np.int32)
-  batches = (math.ceil(g.ai_train_size / g.decode_batch_size)
-             + 3 * math.ceil(g.eval_size / g.decode_batch_size))
+  batch = plan_lib.struct((g.decode_batch_size, task.sequence_length), np.int32)
+  batches = math.ceil(g.ai_train_size / g.decode_batch_size) + 3 * math.ceil(
+    g.eval_size / g.decode_batch_size
+  )
   return [
-      plan_lib.Phase(
-          "GCD train step (3 models)",
-          lambda p, o, data, key, first: trainer._chunk(p, o, data, key,
-                                                        first, 1),
-          (params, opt_state, tokens, plan_lib.keys(),
-           plan_lib.struct((), np.int32)),
-          steps=3 * g.steps, params=plan_lib.count_params(params)),
-      plan_lib.Phase(
-          f"GCD greedy decoding ({g.decode_batch_size} rows)",
-          trainer._decode, (params, batch), steps=batches,
-          params=plan_lib.count_params(params)),
+    plan_lib.Phase(
+      "GCD train step (3 models)",
+      lambda p, o, data, key, first: trainer._chunk(p, o, data, key, first, 1),
+      (
+        params,
+        opt_state,
+        tokens,
+        plan_lib.keys(),
+        plan_lib.struct((), np.int32),
+      ),
+      steps=3 * g.steps,
+      params=plan_lib.count_params(params),
+    ),
+    plan_lib.Phase(
+      f"GCD greedy decoding ({g.decode_batch_size} rows)",
+      trainer._decode,
+      (params, batch),
+      steps=batches,
+      params=plan_lib.count_params(params),
+    ),
   ]
 
 

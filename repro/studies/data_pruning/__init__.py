@@ -20,12 +20,24 @@ ARXIV = "2404.05579"
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_mixture.png",
-              "Gaussian mixture: average and worst-class accuracy against "
-              "density, one line per method (replicas averaged per seed).",
-              x="density", series=("avg_acc", "worst_acc"), group="method",
-              where={"dataset": "mixture"}),
+  CurveSpec(
+    "seed_curves_mixture.png",
+    "Gaussian mixture: average and worst-class accuracy against "
+    "density, one line per method (replicas averaged per seed).",
+    x="density",
+    series=("avg_acc", "worst_acc"),
+    group="method",
+    where={"dataset": "mixture"},
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

@@ -32,8 +32,17 @@ from repro.core import rng
 from repro.ops import drop_quotas, pruning_scores
 from repro.studies.data_pruning import training
 
-METHODS = ("random", "el2n", "grand", "forgetting", "dynamic_uncertainty",
-           "coreset", "random_drop", "el2n_drop", "random_el2n_quota")
+METHODS = (
+  "random",
+  "el2n",
+  "grand",
+  "forgetting",
+  "dynamic_uncertainty",
+  "coreset",
+  "random_drop",
+  "el2n_drop",
+  "random_el2n_quota",
+)
 RANDOM_METHODS = ("random", "random_drop", "random_el2n_quota")
 
 
@@ -49,9 +58,15 @@ def conventions(scored: dict) -> dict:
   return {**DEFAULT_CONVENTIONS, **scored.get("conventions", {})}
 
 
-def select(method: str, density: float, scored: dict, labels: np.ndarray,
-           num_classes: int, error_floor: float,
-           random_key: jax.Array) -> np.ndarray:
+def select(
+  method: str,
+  density: float,
+  scored: dict,
+  labels: np.ndarray,
+  num_classes: int,
+  error_floor: float,
+  random_key: jax.Array,
+) -> np.ndarray:
   """Sorted training indices kept by ``method`` at ``density``."""
   num_keep = subset_size(len(labels), density)
   sizes = drop_quotas.class_counts(labels, num_classes)
@@ -61,46 +76,56 @@ def select(method: str, density: float, scored: dict, labels: np.ndarray,
   if rules["quotas"] not in drop_quotas.CONVENTIONS:
     raise ValueError(f"unknown quota convention {rules['quotas']!r}")
   if method in scores:
-    return np.asarray(pruning_scores.keep_hardest(scores[method], num_keep,
-                                                  ties))
+    return np.asarray(
+      pruning_scores.keep_hardest(scores[method], num_keep, ties)
+    )
   uniform = np.asarray(jax.random.uniform(random_key, (len(labels),)))
   if method == "random":
     return np.asarray(pruning_scores.keep_hardest(uniform, num_keep, ties))
   if method in ("random_drop", "el2n_drop"):
-    counts = drop_quotas.drop_counts(sizes, scored["val_recall"], density,
-                                     error_floor, rules["quotas"])
+    counts = drop_quotas.drop_counts(
+      sizes, scored["val_recall"], density, error_floor, rules["quotas"]
+    )
     ranking = uniform if method == "random_drop" else scores["el2n"]
     kept = drop_quotas.select_with_quotas(ranking, labels, counts, ties)
   elif method == "random_el2n_quota":
-    el2n_kept = np.asarray(pruning_scores.keep_hardest(scores["el2n"],
-                                                       num_keep, ties))
+    el2n_kept = np.asarray(
+      pruning_scores.keep_hardest(scores["el2n"], num_keep, ties)
+    )
     mask = np.zeros(len(labels), bool)
     mask[el2n_kept] = True
     counts = drop_quotas.class_counts(labels, num_classes, mask)
-    if official:          # StrategyQ's quotas q_k = n_k / total.
+    if official:  # StrategyQ's quotas q_k = n_k / total.
       counts = drop_quotas.selection_sizes(counts, num_keep)
     kept = drop_quotas.select_with_quotas(uniform, labels, counts, ties)
   else:
     raise ValueError(f"unknown method {method!r}")
   if official:
-    fill = np.asarray(jax.random.uniform(jax.random.fold_in(random_key, 1),
-                                         (len(labels),)))
+    fill = np.asarray(
+      jax.random.uniform(jax.random.fold_in(random_key, 1), (len(labels),))
+    )
     kept = drop_quotas.fill_at_random(kept, num_keep, fill)
   return kept
 
 
-def class_densities(method: str, density: float, scored: dict,
-                    labels: np.ndarray, num_classes: int,
-                    error_floor: float, key: jax.Array) -> np.ndarray:
+def class_densities(
+  method: str,
+  density: float,
+  scored: dict,
+  labels: np.ndarray,
+  num_classes: int,
+  error_floor: float,
+  key: jax.Array,
+) -> np.ndarray:
   """Fraction of every class kept by ``method`` (one draw), [K]."""
-  kept = select(method, density, scored, labels, num_classes, error_floor,
-                key)
+  kept = select(method, density, scored, labels, num_classes, error_floor, key)
   sizes = drop_quotas.class_counts(labels, num_classes)
   return drop_quotas.class_counts(labels[kept], num_classes) / sizes
 
 
-def run_grid(model, group, pruning, arrays: dict, scored: dict,
-             seed: int, checkpoints=None) -> dict:
+def run_grid(
+  model, group, pruning, arrays: dict, scored: dict, seed: int, checkpoints=None
+) -> dict:
   """Trains every method x density x seed and the full data.
 
   Returns numpy arrays: ``test_recall`` [D, M, S, K], ``kept_counts``
@@ -119,9 +144,17 @@ def run_grid(model, group, pruning, arrays: dict, scored: dict,
     num_epochs = training.epochs_for_density(group.epochs, density)
     for m, method in enumerate(methods):
       for s in range(num_seeds):
-        subsets.append(select(method, density, scored, labels, num_classes,
-                              group.error_floor,
-                              jax.random.fold_in(subset_keys[s], m)))
+        subsets.append(
+          select(
+            method,
+            density,
+            scored,
+            labels,
+            num_classes,
+            group.error_floor,
+            jax.random.fold_in(subset_keys[s], m),
+          )
+        )
     epochs += [num_epochs] * len(methods) * num_seeds
     seeds.append(seed_of_replica)
   # The full data: the last num_seeds replicas.
@@ -129,26 +162,50 @@ def run_grid(model, group, pruning, arrays: dict, scored: dict,
   epochs += [group.epochs] * num_seeds
   seeds.append(np.arange(num_seeds))
   seeds = np.concatenate(seeds)
-  plan = training.make_plan(subsets, epochs, group.batch_size,
-                            group.lr_drops, pad_to=len(labels))
+  plan = training.make_plan(
+    subsets, epochs, group.batch_size, group.lr_drops, pad_to=len(labels)
+  )
   block_steps = len(labels) // group.batch_size
   num_blocks = -(-int(plan.num_steps.max()) // block_steps)
-  logging.info("data_pruning %s: %d final models (%d methods x %d "
-               "densities x %d seeds + full data), %d steps max",
-               arrays["name"], len(subsets), len(methods),
-               len(pruning.densities), num_seeds, plan.num_steps.max())
+  logging.info(
+    "data_pruning %s: %d final models (%d methods x %d "
+    "densities x %d seeds + full data), %d steps max",
+    arrays["name"],
+    len(subsets),
+    len(methods),
+    len(pruning.densities),
+    num_seeds,
+    plan.num_steps.max(),
+  )
   _, history = training.train_replicas(
-      model, group, arrays, init_keys[seeds], train_keys[seeds], plan,
-      num_blocks, block_steps, augment=group.augment,
-      replica_chunk=group.replica_chunk, description="final models",
-      checkpoints=checkpoints)
+    model,
+    group,
+    arrays,
+    init_keys[seeds],
+    train_keys[seeds],
+    plan,
+    num_blocks,
+    block_steps,
+    augment=group.augment,
+    replica_chunk=group.replica_chunk,
+    description="final models",
+    checkpoints=checkpoints,
+  )
   shape = (len(pruning.densities), len(methods), num_seeds)
   num_grid = int(np.prod(shape))
-  kept = np.stack([drop_quotas.class_counts(labels[s], num_classes)
-                   for s in subsets[:num_grid]])
-  return {"test_recall": history["test_recall"][:num_grid].reshape(
-              *shape, num_classes),
-          "kept_counts": kept.reshape(*shape, num_classes),
-          "full_test_recall": history["test_recall"][num_grid:],
-          "epochs": np.asarray([training.epochs_for_density(group.epochs, d)
-                                for d in pruning.densities])}
+  kept = np.stack(
+    [
+      drop_quotas.class_counts(labels[s], num_classes)
+      for s in subsets[:num_grid]
+    ]
+  )
+  return {
+    "test_recall": history["test_recall"][:num_grid].reshape(
+      *shape, num_classes
+    ),
+    "kept_counts": kept.reshape(*shape, num_classes),
+    "full_test_recall": history["test_recall"][num_grid:],
+    "epochs": np.asarray(
+      [training.epochs_for_density(group.epochs, d) for d in pruning.densities]
+    ),
+  }

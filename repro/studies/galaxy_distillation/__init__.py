@@ -19,12 +19,22 @@ ARXIV = "2311.17967"
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_matching.png",
-              "Trajectory-matching loss and learned step size during "
-              "distillation (ipc 1).",
-              x="step", series=("ipc1/mtt_T10/loss", "ipc1/stm/loss",
-                                "ipc1/mtt_T10/alpha")),
+  CurveSpec(
+    "seed_curves_matching.png",
+    "Trajectory-matching loss and learned step size during "
+    "distillation (ipc 1).",
+    x="step",
+    series=("ipc1/mtt_T10/loss", "ipc1/stm/loss", "ipc1/mtt_T10/alpha"),
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

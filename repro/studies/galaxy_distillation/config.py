@@ -120,8 +120,7 @@ def get_config(preset: str) -> ml_collections.ConfigDict:
     config.train_per_class = 0
     config.test_per_class = 0
     config.width = 128
-    config.augment_ops = ("color", "crop", "cutout", "flip", "scale",
-                          "rotate")
+    config.augment_ops = ("color", "crop", "cutout", "flip", "scale", "rotate")
     config.num_experts = 100
     config.expert_epochs_total = 50
     config.expert_lr = 0.001

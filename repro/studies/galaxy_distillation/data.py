@@ -10,34 +10,44 @@ from repro.core.errors import UserError
 NUM_CLASSES = 9
 
 
-def per_class_subset(split: dict[str, np.ndarray], per_class: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def per_class_subset(
+  split: dict[str, np.ndarray], per_class: int
+) -> tuple[np.ndarray, np.ndarray]:
   """The first ``per_class`` examples of every class (0: all), in order."""
   images = np.asarray(split["image"], np.float32)
   labels = np.asarray(split["label"], np.int32)
   if per_class:
-    keep = np.sort(np.concatenate(
-        [np.flatnonzero(labels == c)[:per_class] for c in range(NUM_CLASSES)]))
+    keep = np.sort(
+      np.concatenate(
+        [np.flatnonzero(labels == c)[:per_class] for c in range(NUM_CLASSES)]
+      )
+    )
     images, labels = images[keep], labels[keep]
   counts = np.bincount(labels, minlength=NUM_CLASSES)
   if counts.min() == 0:
-    raise UserError(f"some classes have no examples ({counts.tolist()}); "
-                    "raise train_per_class/test_per_class")
+    raise UserError(
+      f"some classes have no examples ({counts.tolist()}); "
+      "raise train_per_class/test_per_class"
+    )
   return images, labels
 
 
 def load_split(config, split: str) -> dict[str, np.ndarray]:
   data_dir = config.data_dir or None
   from repro.data import sources  # pylint: disable=g-import-not-at-top
+
   data_dir = sources.resolve_data_dir(data_dir)
   if config.dataset == "galaxies":
     from repro.data import galaxies  # pylint: disable=g-import-not-at-top
+
     return galaxies.load(split, data_dir, image_size=config.image_size)
   if config.dataset == "galaxy_zoo2":
     from repro.data import galaxy_zoo2  # pylint: disable=g-import-not-at-top
+
     return galaxy_zoo2.load(split, data_dir, image_size=config.image_size)
-  raise UserError(f"unknown dataset {config.dataset!r}; use galaxies or "
-                  "galaxy_zoo2")
+  raise UserError(
+    f"unknown dataset {config.dataset!r}; use galaxies or galaxy_zoo2"
+  )
 
 
 def load(config):
@@ -47,14 +57,22 @@ def load(config):
   reference normalises GZoo2 the same way); the distilled images live in
   this space.
   """
-  train_x, train_y = per_class_subset(load_split(config, "train"),
-                                      config.train_per_class)
-  test_x, test_y = per_class_subset(load_split(config, "test"),
-                                    config.test_per_class)
+  train_x, train_y = per_class_subset(
+    load_split(config, "train"), config.train_per_class
+  )
+  test_x, test_y = per_class_subset(
+    load_split(config, "test"), config.test_per_class
+  )
   mean = train_x.mean(axis=(0, 1, 2))
   std = train_x.std(axis=(0, 1, 2)) + 1e-6
-  return ((train_x - mean) / std, train_y, (test_x - mean) / std, test_y,
-          mean, std)
+  return (
+    (train_x - mean) / std,
+    train_y,
+    (test_x - mean) / std,
+    test_y,
+    mean,
+    std,
+  )
 
 
 def syn_labels(ipc: int) -> np.ndarray:

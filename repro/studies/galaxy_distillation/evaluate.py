@@ -20,9 +20,21 @@ from repro.ops import trajectory_matching as tm
 from repro.studies.galaxy_distillation import network
 
 
-def train_and_test(init_params, key, images, labels, lr, test_x, test_y, *,
-                   apply, epochs: int, momentum: float, weight_decay: float,
-                   ops: tuple[str, ...]):
+def train_and_test(
+  init_params,
+  key,
+  images,
+  labels,
+  lr,
+  test_x,
+  test_y,
+  *,
+  apply,
+  epochs: int,
+  momentum: float,
+  weight_decay: float,
+  ops: tuple[str, ...],
+):
   """Trains one net on (images, labels); returns its test accuracy."""
   grad_fn = jax.grad(functools.partial(tm.cross_entropy, apply))
 
@@ -35,12 +47,14 @@ def train_and_test(init_params, key, images, labels, lr, test_x, test_y, *,
     return (params - rate * velocity, velocity), None
 
   (params, _), _ = jax.lax.scan(
-      step, (init_params, jnp.zeros_like(init_params)), jnp.arange(epochs))
+    step, (init_params, jnp.zeros_like(init_params)), jnp.arange(epochs)
+  )
   return network.accuracy(apply, params, test_x, test_y)
 
 
-def evaluate_sets(config, net: network.FlatNet, sets, labels, lrs, key,
-                  test_x, test_y) -> np.ndarray:
+def evaluate_sets(
+  config, net: network.FlatNet, sets, labels, lrs, key, test_x, test_y
+) -> np.ndarray:
   """Test accuracy [num_sets, num_eval_nets] of nets trained on each set.
 
   Args:
@@ -54,12 +68,23 @@ def evaluate_sets(config, net: network.FlatNet, sets, labels, lrs, key,
   train_keys = jax.random.split(jax.random.fold_in(key, 1), num_nets)
   inits = jax.vmap(net.init)(init_keys)
   one = functools.partial(
-      train_and_test, apply=net.apply, epochs=config.eval_epochs,
-      momentum=config.eval_momentum, weight_decay=config.eval_weight_decay,
-      ops=tuple(config.augment_ops))
+    train_and_test,
+    apply=net.apply,
+    epochs=config.eval_epochs,
+    momentum=config.eval_momentum,
+    weight_decay=config.eval_weight_decay,
+    ops=tuple(config.augment_ops),
+  )
   over_nets = jax.vmap(one, in_axes=(0, 0, None, None, None, None, None))
-  over_sets = jax.vmap(over_nets, in_axes=(None, None, 0, None, 0, None,
-                                           None))
-  return np.asarray(jax.jit(over_sets)(inits, train_keys, jnp.asarray(sets),
-                                       labels, jnp.asarray(lrs), test_x,
-                                       test_y))
+  over_sets = jax.vmap(over_nets, in_axes=(None, None, 0, None, 0, None, None))
+  return np.asarray(
+    jax.jit(over_sets)(
+      inits,
+      train_keys,
+      jnp.asarray(sets),
+      labels,
+      jnp.asarray(lrs),
+      test_x,
+      test_y,
+    )
+  )

@@ -50,10 +50,12 @@ def run_specs(config, ipc: int) -> tuple[list[str], distill.RunSpec]:
     match.append(config.stm_match_epochs)
     lr_step.append(config.stm_lr_log_alpha)
   spec = distill.RunSpec(
-      is_stm=jnp.array(is_stm), max_start_epoch=jnp.array(starts, jnp.int32),
-      match_epochs=jnp.array(match, jnp.int32),
-      lr_img=jnp.full((len(names),), config.lr_img, jnp.float32),
-      lr_step=jnp.array(lr_step, jnp.float32))
+    is_stm=jnp.array(is_stm),
+    max_start_epoch=jnp.array(starts, jnp.int32),
+    match_epochs=jnp.array(match, jnp.int32),
+    lr_img=jnp.full((len(names),), config.lr_img, jnp.float32),
+    lr_step=jnp.array(lr_step, jnp.float32),
+  )
   return names, spec
 
 
@@ -65,32 +67,47 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
 
 
 def _run(config, workdir: str, checkpoints) -> Summary:
-  keys = rng.streams(config.seed, "data", "init", "train", "distill",
-                     "eval", "trend")
+  keys = rng.streams(
+    config.seed, "data", "init", "train", "distill", "eval", "trend"
+  )
   train_x, train_y, test_x, test_y, mean, std = data.load(config)
-  logging.info("data: %d train, %d test, %s", len(train_y), len(test_y),
-               train_x.shape[1:])
+  logging.info(
+    "data: %d train, %d test, %s", len(train_y), len(test_y), train_x.shape[1:]
+  )
   net = network.build(config, data.NUM_CLASSES, train_x.shape[1:])
   arrays = [jax.device_put(a) for a in (train_x, train_y, test_x, test_y)]
-  expert = experts.train_experts(config, net, keys, *arrays,
-                                 checkpoints=checkpoints)
+  expert = experts.train_experts(
+    config, net, keys, *arrays, checkpoints=checkpoints
+  )
   trajectories = jnp.asarray(expert["trajectories"])
   metrics = measure.expert_metrics(expert, net)
   logging.info("experts: test accuracy %s", expert["test_accuracy"])
   data_rng = np.random.default_rng(
-      np.asarray(jax.random.key_data(keys["data"])).astype(np.uint32))
+    np.asarray(jax.random.key_data(keys["data"])).astype(np.uint32)
+  )
   curves, grid_rows, grid_ipc, loss_curves, table = [], {}, {}, {}, {}
   alphas = []
   for ipc, iterations in zip(config.ipcs, config.iterations, strict=True):
-    result = _distill_and_evaluate(config, net, keys, (train_x, train_y),
-                                   arrays, trajectories, ipc, iterations,
-                                   data_rng, checkpoints)
+    result = _distill_and_evaluate(
+      config,
+      net,
+      keys,
+      (train_x, train_y),
+      arrays,
+      trajectories,
+      ipc,
+      iterations,
+      data_rng,
+      checkpoints,
+    )
     alphas.extend(result["alpha"].tolist())
     table[ipc] = measure.accuracy_metrics(config, ipc, result, metrics)
-    loss_curves.update(measure.loss_metrics(config, ipc, iterations,
-                                            result, metrics))
+    loss_curves.update(
+      measure.loss_metrics(config, ipc, iterations, result, metrics)
+    )
     grid_rows[f"MTT ipc {ipc}"] = np.asarray(
-        result["states"].images[result["main"]])
+      result["states"].images[result["main"]]
+    )
     grid_ipc[f"MTT ipc {ipc}"] = ipc
     if ipc == config.stm_ipc:
       metrics.update(measure.stm_metrics(config, result))
@@ -100,15 +117,29 @@ def _run(config, workdir: str, checkpoints) -> Summary:
     curves.extend(measure.distill_curves(ipc, iterations, result))
   metrics["alpha_min"] = float(np.min(alphas))
   metrics.update(measure.check_metrics(config, keys["trend"]))
-  figure_list = _figures(config, grid_rows, grid_ipc, loss_curves, table,
-                         mean, std, workdir)
-  return Summary(metrics=metrics, curves=curves, figures=figure_list,
-                 notes=notes(config, metrics))
+  figure_list = _figures(
+    config, grid_rows, grid_ipc, loss_curves, table, mean, std, workdir
+  )
+  return Summary(
+    metrics=metrics,
+    curves=curves,
+    figures=figure_list,
+    notes=notes(config, metrics),
+  )
 
 
-def _distill_and_evaluate(config, net, keys, train, arrays, trajectories,
-                          ipc: int, iterations: int, data_rng,
-                          checkpoints) -> dict:
+def _distill_and_evaluate(
+  config,
+  net,
+  keys,
+  train,
+  arrays,
+  trajectories,
+  ipc: int,
+  iterations: int,
+  data_rng,
+  checkpoints,
+) -> dict:
   """Distils every run at ``ipc`` and evaluates it beside the baselines.
 
   ``train`` holds the host (numpy) training images and labels the real
@@ -125,65 +156,101 @@ def _distill_and_evaluate(config, net, keys, train, arrays, trajectories,
   names, specs = run_specs(config, ipc)
   init_images = data.random_real(train_x, train_y, ipc, data_rng)
   states, records = distill.distill(
-      config, net.apply, jnp.asarray(init_images), labels, trajectories,
-      specs, jax.random.fold_in(keys["distill"], ipc), iterations,
-      description=f"ipc {ipc}", checkpoints=checkpoints)
+    config,
+    net.apply,
+    jnp.asarray(init_images),
+    labels,
+    trajectories,
+    specs,
+    jax.random.fold_in(keys["distill"], ipc),
+    iterations,
+    description=f"ipc {ipc}",
+    checkpoints=checkpoints,
+  )
   learned_alpha = np.asarray(distill.step_size(specs, states.step_param))
-  baselines = [data.random_real(train_x, train_y, ipc, data_rng)
-               for _ in range(config.random_draws)]
-  sets = np.concatenate([np.asarray(states.images), np.stack(baselines),
-                         data.class_means(train_x, train_y, ipc)[None]])
-  lrs = np.concatenate([learned_alpha, np.full(len(baselines) + 1,
-                                               config.baseline_lr)])
+  baselines = [
+    data.random_real(train_x, train_y, ipc, data_rng)
+    for _ in range(config.random_draws)
+  ]
+  sets = np.concatenate(
+    [
+      np.asarray(states.images),
+      np.stack(baselines),
+      data.class_means(train_x, train_y, ipc)[None],
+    ]
+  )
+  lrs = np.concatenate(
+    [learned_alpha, np.full(len(baselines) + 1, config.baseline_lr)]
+  )
   accuracy = evaluate.evaluate_sets(
-      config, net, sets, labels, lrs,
-      jax.random.fold_in(keys["eval"], ipc), arrays[2], arrays[3])
+    config,
+    net,
+    sets,
+    labels,
+    lrs,
+    jax.random.fold_in(keys["eval"], ipc),
+    arrays[2],
+    arrays[3],
+  )
   logging.info("ipc %d accuracies: %s", ipc, accuracy.mean(1))
-  return {"names": names, "states": states, "records": records,
-          "alpha": learned_alpha, "accuracy": accuracy,
-          "num_random": len(baselines),
-          "main": names.index(f"mtt_T{config.max_start_epoch}")}
+  return {
+    "names": names,
+    "states": states,
+    "records": records,
+    "alpha": learned_alpha,
+    "accuracy": accuracy,
+    "num_random": len(baselines),
+    "main": names.index(f"mtt_T{config.max_start_epoch}"),
+  }
 
 
-def _figures(config, grid_rows, grid_ipc, loss_curves, table, mean, std,
-             workdir: str) -> list[Figure]:
+def _figures(
+  config, grid_rows, grid_ipc, loss_curves, table, mean, std, workdir: str
+) -> list[Figure]:
   return [
-      Figure(figures.image_grid(grid_rows, grid_ipc, mean, std, workdir),
-             "Distilled images (display space, up to 3 per class): MTT at "
-             "each images-per-class value and STM."),
-      Figure(figures.loss_curves(loss_curves, workdir),
-             "Normalised matching loss ||theta_N - theta*_{t+M}||^2 / "
-             "||theta*_t - theta*_{t+M}||^2 per iteration (running mean); "
-             "STM matches M = 1 from a growing pool, MTT M = "
-             f"{config.match_epochs}."),
-      Figure(figures.accuracy_table(table, workdir),
-             "Test accuracy of fresh ConvNets trained on each set."),
+    Figure(
+      figures.image_grid(grid_rows, grid_ipc, mean, std, workdir),
+      "Distilled images (display space, up to 3 per class): MTT at "
+      "each images-per-class value and STM.",
+    ),
+    Figure(
+      figures.loss_curves(loss_curves, workdir),
+      "Normalised matching loss ||theta_N - theta*_{t+M}||^2 / "
+      "||theta*_t - theta*_{t+M}||^2 per iteration (running mean); "
+      "STM matches M = 1 from a growing pool, MTT M = "
+      f"{config.match_epochs}.",
+    ),
+    Figure(
+      figures.accuracy_table(table, workdir),
+      "Test accuracy of fresh ConvNets trained on each set.",
+    ),
   ]
 
 
 def notes(config, metrics) -> str:
   return (
-      f"Data {config.dataset} at {config.image_size}x{config.image_size}, "
-      f"{config.train_per_class or 'all'} train / "
-      f"{config.test_per_class or 'all'} test images per class; "
-      f"ConvNet-D{config.depth}W{config.width} (instance norm, avg pool); "
-      f"DSA ops {tuple(config.augment_ops)} in single-op mode. "
-      f"{config.num_experts} experts x {config.expert_epochs_total} epochs "
-      f"of SGD lr {config.expert_lr}, batch {config.expert_batch_size} "
-      f"(mean test accuracy {metrics['expert_test_accuracy']:.3f}). "
-      f"MTT: N = {config.syn_steps}, M = {config.match_epochs}, T+ = "
-      f"{config.max_start_epoch}, lr_img {config.lr_img:g}, raw-alpha "
-      f"lr {config.lr_lr:g}, alpha0 {config.alpha_init:g}, iterations "
-      f"{tuple(config.iterations)} for ipc {tuple(config.ipcs)}; STM at ipc "
-      f"{config.stm_ipc}: lambda {config.stm_sigma:g}, test every "
-      f"{config.stm_test_every}, T_max {config.stm_max_duration}, log-alpha "
-      f"lr {config.stm_lr_log_alpha:g} (final cap "
-      f"{metrics.get('stm_final_cap', float('nan')):.0f}, "
-      f"{metrics.get('stm_levels', float('nan')):.0f} level-ups). "
-      f"Evaluation: {config.num_eval_nets} fresh nets x "
-      f"{config.eval_epochs} full-batch epochs (SGD m "
-      f"{config.eval_momentum}, wd {config.eval_weight_decay:g}, lr x 0.1 "
-      f"at half; distilled sets use their learned alpha, baselines lr "
-      f"{config.baseline_lr:g}); {config.random_draws} random-real draws. "
-      "Accuracies are means over eval nets; the last evaluation is "
-      "reported (no selection on test).")
+    f"Data {config.dataset} at {config.image_size}x{config.image_size}, "
+    f"{config.train_per_class or 'all'} train / "
+    f"{config.test_per_class or 'all'} test images per class; "
+    f"ConvNet-D{config.depth}W{config.width} (instance norm, avg pool); "
+    f"DSA ops {tuple(config.augment_ops)} in single-op mode. "
+    f"{config.num_experts} experts x {config.expert_epochs_total} epochs "
+    f"of SGD lr {config.expert_lr}, batch {config.expert_batch_size} "
+    f"(mean test accuracy {metrics['expert_test_accuracy']:.3f}). "
+    f"MTT: N = {config.syn_steps}, M = {config.match_epochs}, T+ = "
+    f"{config.max_start_epoch}, lr_img {config.lr_img:g}, raw-alpha "
+    f"lr {config.lr_lr:g}, alpha0 {config.alpha_init:g}, iterations "
+    f"{tuple(config.iterations)} for ipc {tuple(config.ipcs)}; STM at ipc "
+    f"{config.stm_ipc}: lambda {config.stm_sigma:g}, test every "
+    f"{config.stm_test_every}, T_max {config.stm_max_duration}, log-alpha "
+    f"lr {config.stm_lr_log_alpha:g} (final cap "
+    f"{metrics.get('stm_final_cap', float('nan')):.0f}, "
+    f"{metrics.get('stm_levels', float('nan')):.0f} level-ups). "
+    f"Evaluation: {config.num_eval_nets} fresh nets x "
+    f"{config.eval_epochs} full-batch epochs (SGD m "
+    f"{config.eval_momentum}, wd {config.eval_weight_decay:g}, lr x 0.1 "
+    f"at half; distilled sets use their learned alpha, baselines lr "
+    f"{config.baseline_lr:g}); {config.random_draws} random-real draws. "
+    "Accuracies are means over eval nets; the last evaluation is "
+    "reported (no selection on test)."
+  )

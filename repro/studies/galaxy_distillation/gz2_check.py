@@ -21,13 +21,15 @@ from repro.data import galaxies
 from repro.data import galaxy_zoo2 as gz2
 
 _PATHS = (
-    (gz2.SMOOTH, gz2.ROUND), (gz2.SMOOTH, gz2.IN_BETWEEN),
-    (gz2.SMOOTH, gz2.CIGAR), (gz2.FEATURES, gz2.EDGE_ON, gz2.BULGE_ROUND),
-    (gz2.FEATURES, gz2.EDGE_ON, gz2.NO_BULGE),
-    (gz2.FEATURES, gz2.NOT_EDGE_ON, gz2.BAR, gz2.SPIRAL),
-    (gz2.FEATURES, gz2.NOT_EDGE_ON, gz2.BAR, gz2.NO_SPIRAL),
-    (gz2.FEATURES, gz2.NOT_EDGE_ON, gz2.NO_BAR, gz2.SPIRAL),
-    (gz2.FEATURES, gz2.NOT_EDGE_ON, gz2.NO_BAR, gz2.NO_SPIRAL),
+  (gz2.SMOOTH, gz2.ROUND),
+  (gz2.SMOOTH, gz2.IN_BETWEEN),
+  (gz2.SMOOTH, gz2.CIGAR),
+  (gz2.FEATURES, gz2.EDGE_ON, gz2.BULGE_ROUND),
+  (gz2.FEATURES, gz2.EDGE_ON, gz2.NO_BULGE),
+  (gz2.FEATURES, gz2.NOT_EDGE_ON, gz2.BAR, gz2.SPIRAL),
+  (gz2.FEATURES, gz2.NOT_EDGE_ON, gz2.BAR, gz2.NO_SPIRAL),
+  (gz2.FEATURES, gz2.NOT_EDGE_ON, gz2.NO_BAR, gz2.SPIRAL),
+  (gz2.FEATURES, gz2.NOT_EDGE_ON, gz2.NO_BAR, gz2.NO_SPIRAL),
 )
 PER_CLASS = 3
 
@@ -46,19 +48,25 @@ def loader_errors(image_size: int = 8) -> int:
         row.update({c: strength for c in path})
         rows.append({gz2.ID_COLUMN: objid, **row})
         strengths[objid] = strength ** len(path)
-        picture = galaxies.render(label, 32, galaxies.example_rng("test",
-                                                                  objid))
-        Image.fromarray((picture * 255).astype(np.uint8)).resize(
-            (64, 64)).save(os.path.join(manual, gz2.IMAGE_DIR,
-                                        f"{objid}.jpg"))
+        picture = galaxies.render(
+          label, 32, galaxies.example_rng("test", objid)
+        )
+        Image.fromarray((picture * 255).astype(np.uint8)).resize((64, 64)).save(
+          os.path.join(manual, gz2.IMAGE_DIR, f"{objid}.jpg")
+        )
     with open(os.path.join(manual, gz2.TABLE_FILE), "w", newline="") as f:
       writer = csv.DictWriter(f, fieldnames=list(rows[0]))
       writer.writeheader()
       writer.writerows(rows)
-    config = gz2.GalaxyZoo2Config(name="check", image_size=image_size,
-                                  top_n=2, num_test=1)
-    splits = {s: gz2.load(s, os.path.join(root, "data"), config=config,
-                          manual_dir=manual) for s in ("train", "test")}
+    config = gz2.GalaxyZoo2Config(
+      name="check", image_size=image_size, top_n=2, num_test=1
+    )
+    splits = {
+      s: gz2.load(
+        s, os.path.join(root, "data"), config=config, manual_dir=manual
+      )
+      for s in ("train", "test")
+    }
   checks = []
   expected_ids = {str(100 * (c + 1) + k) for c in range(9) for k in (0, 1)}
   chosen = set()
@@ -68,8 +76,11 @@ def loader_errors(image_size: int = 8) -> int:
     checks.append(sorted(split["label"].tolist()) == list(range(9)))
     ids = split["objid"].astype(int)
     checks.append(bool(np.all(split["label"] == ids // 100 - 1)))
-    checks.append(bool(np.allclose(
-        split["confidence"], [strengths[i] for i in ids], rtol=1e-5)))
+    checks.append(
+      bool(
+        np.allclose(split["confidence"], [strengths[i] for i in ids], rtol=1e-5)
+      )
+    )
     checks.append(not chosen & set(split["objid"]))
     chosen |= set(split["objid"])
   checks.append(chosen == expected_ids)

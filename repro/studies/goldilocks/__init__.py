@@ -21,14 +21,23 @@ ARXIV = "2402.03579"
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_sweep.png",
-              "Curvature, normalised entropy and accuracy against the "
-              "initialisation scale.",
-              x="log10_alpha", series=("sweep/curvature",
-                                       "sweep/normalized_entropy",
-                                       "sweep/accuracy"),
-              where={"phase": "curvature_sweep"}),
+  CurveSpec(
+    "seed_curves_sweep.png",
+    "Curvature, normalised entropy and accuracy against the "
+    "initialisation scale.",
+    x="log10_alpha",
+    series=("sweep/curvature", "sweep/normalized_entropy", "sweep/accuracy"),
+    where={"phase": "curvature_sweep"},
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

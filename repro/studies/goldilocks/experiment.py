@@ -27,38 +27,59 @@ def _sweep_curves(results) -> list[dict]:
   for index, log_alpha in enumerate(results["log_alphas"]):
     row = {"phase": "curvature_sweep", "log10_alpha": float(log_alpha)}
     for name in names:
-      row[f"sweep/{name}"] = float(np.mean(results[f"sweep/{name}"][:,
-                                                                    index]))
+      row[f"sweep/{name}"] = float(np.mean(results[f"sweep/{name}"][:, index]))
     row["temperature/curvature"] = float(
-        results["temperature/curvature"][index])
+      results["temperature/curvature"][index]
+    )
     rows.append(row)
   return rows
 
 
 def _training_curves(zone, trained) -> list[dict]:
   """One row per (alpha, logged step) of the GD sweep; the net's zone."""
-  names = ("train_loss", "train_acc", "test_acc", "grad_norm", "param_norm",
-           "cos_theta_grad", "cos_theta_init", "zero_logit_frac")
+  names = (
+    "train_loss",
+    "train_acc",
+    "test_acc",
+    "grad_norm",
+    "param_norm",
+    "cos_theta_grad",
+    "cos_theta_init",
+    "zero_logit_frac",
+  )
   rows = []
   for a, log_alpha in enumerate(trained["log_alphas"]):
     for p, step in enumerate(trained["steps"]):
-      row = {"phase": "training", "step": int(step),
-             "log10_alpha": float(log_alpha)}
+      row = {
+        "phase": "training",
+        "step": int(step),
+        "log10_alpha": float(log_alpha),
+      }
       row.update({f"train/{n}": float(trained[n][a, p]) for n in names})
       rows.append(row)
-    rows.append({"phase": "sharpness", "log10_alpha": float(log_alpha),
-                 "sharpness_init": float(trained["sharpness_init"][a]),
-                 "sharpness_final": float(trained["sharpness_final"][a])})
-    rows.append({"phase": "training_zone", "log10_alpha": float(log_alpha),
-                 "curvature": float(zone["curvature"][:, a].mean()),
-                 "normalized_entropy": float(
-                     zone["normalized_entropy"][:, a].mean())})
+    rows.append(
+      {
+        "phase": "sharpness",
+        "log10_alpha": float(log_alpha),
+        "sharpness_init": float(trained["sharpness_init"][a]),
+        "sharpness_final": float(trained["sharpness_final"][a]),
+      }
+    )
+    rows.append(
+      {
+        "phase": "training_zone",
+        "log10_alpha": float(log_alpha),
+        "curvature": float(zone["curvature"][:, a].mean()),
+        "normalized_entropy": float(zone["normalized_entropy"][:, a].mean()),
+      }
+    )
   return rows
 
 
 def _notes(config, metrics, curvature_problem, training_problem) -> str:
   group = config.curvature
-  return "\n".join([
+  return "\n".join(
+    [
       f"Curvature analysis: bias-free ReLU MLP {curvature_problem.name} "
       f"(D = {curvature_problem.num_params}, L = "
       f"{curvature_problem.num_layers}) on {group.dataset} "
@@ -81,36 +102,45 @@ def _notes(config, metrics, curvature_problem, training_problem) -> str:
       "bias-free ReLU net is positively homogeneous in its input, so its "
       "prediction is constant along rays from the origin and it cannot "
       "fit the concentric Circles (at most the majority class, 42%).",
-  ])
+    ]
+  )
 
 
 def run(config, workdir: str, checkpoints=None) -> Summary:
   """Runs the curvature analysis and the training sweep; see module doc."""
   check_config(config)
-  curvature_problem = load_problem(config.curvature, config.seed,
-                                   config.data_dir)
-  results = sweeps.run_curvature_analysis(config, curvature_problem,
-                                          checkpoints)
+  curvature_problem = load_problem(
+    config.curvature, config.seed, config.data_dir
+  )
+  results = sweeps.run_curvature_analysis(
+    config, curvature_problem, checkpoints
+  )
   metrics = analysis.curvature_metrics(config, results)
 
-  training_problem = load_problem(config.training, config.seed,
-                                  config.data_dir)
-  zone = sweeps.training_zone(config, training_problem, config.seed,
-                              checkpoints)
-  trained = training.run_training(config, training_problem,
-                                  zone["trained_theta"],
-                                  rng.stream(config.seed, "train"),
-                                  checkpoints)
+  training_problem = load_problem(config.training, config.seed, config.data_dir)
+  zone = sweeps.training_zone(
+    config, training_problem, config.seed, checkpoints
+  )
+  trained = training.run_training(
+    config,
+    training_problem,
+    zone["trained_theta"],
+    rng.stream(config.seed, "train"),
+    checkpoints,
+  )
   metrics.update(analysis.training_metrics(config, zone, trained))
   logging.info("goldilocks: writing figures")
   figure_list = [
-      figures.curvature_vs_alpha(workdir, results, metrics),
-      figures.gauss_newton_vs_alpha(workdir, results, metrics),
-      figures.curvature_vs_entropy(workdir, results, metrics),
-      figures.gradient_vs_mismatch(workdir, results, metrics),
-      figures.accuracy_vs_alpha(workdir, zone, trained, metrics),
+    figures.curvature_vs_alpha(workdir, results, metrics),
+    figures.gauss_newton_vs_alpha(workdir, results, metrics),
+    figures.curvature_vs_entropy(workdir, results, metrics),
+    figures.gradient_vs_mismatch(workdir, results, metrics),
+    figures.accuracy_vs_alpha(workdir, zone, trained, metrics),
   ]
   curves = _sweep_curves(results) + _training_curves(zone, trained)
-  return Summary(metrics=metrics, curves=curves, figures=figure_list,
-                 notes=_notes(config, metrics, curvature_problem,
-                              training_problem))
+  return Summary(
+    metrics=metrics,
+    curves=curves,
+    figures=figure_list,
+    notes=_notes(config, metrics, curvature_problem, training_problem),
+  )

@@ -36,8 +36,10 @@ def shape_problem(group) -> tuple[problems.Problem, int, tuple]:
 
 
 def data_structs(size: int, shape: tuple, dtype=np.float64) -> tuple:
-  return (plan_lib.struct((size,) + shape, dtype),
-          plan_lib.struct((size,), np.int32))
+  return (
+    plan_lib.struct((size,) + shape, dtype),
+    plan_lib.struct((size,), np.int32),
+  )
 
 
 def curvature_phases(config) -> list[plan_lib.Phase]:
@@ -51,50 +53,86 @@ def curvature_phases(config) -> list[plan_lib.Phase]:
 
   def sweep(data, theta_key, basis_key, lanczos_key, log_alpha):
     point = measurements.sweep_point(
-        problem, data, sweeps.initial_theta(problem, theta_key), log_alpha,
-        sweeps.orthonormal_basis(problem, basis_key, dim), lanczos_key,
-        group.lanczos_steps, chunk)
+      problem,
+      data,
+      sweeps.initial_theta(problem, theta_key),
+      log_alpha,
+      sweeps.orthonormal_basis(problem, basis_key, dim),
+      lanczos_key,
+      group.lanczos_steps,
+      chunk,
+    )
     point.pop("subspace_hessian")
     return point
 
   def subspace(data, theta_key, basis_key, log_alpha, log_temperature):
     return measurements.subspace_point(
-        problem, data, sweeps.initial_theta(problem, theta_key), log_alpha,
-        log_temperature, sweeps.orthonormal_basis(problem, basis_key, dim),
-        chunk)
+      problem,
+      data,
+      sweeps.initial_theta(problem, theta_key),
+      log_alpha,
+      log_temperature,
+      sweeps.orthonormal_basis(problem, basis_key, dim),
+      chunk,
+    )
 
   keys = plan_lib.keys()
   phases = [
-      plan_lib.Phase("sweep point", sweep, (data, keys, keys, keys, scalar),
-                     steps=num_alphas * group.num_seeds,
-                     params=problem.num_params, x64=True),
-      plan_lib.Phase("subspace point", subspace,
-                     (data, keys, keys, scalar, scalar),
-                     steps=2 * num_alphas + group.num_random_inits
-                     + group.num_notes_inits,
-                     params=problem.num_params, x64=True)]
+    plan_lib.Phase(
+      "sweep point",
+      sweep,
+      (data, keys, keys, keys, scalar),
+      steps=num_alphas * group.num_seeds,
+      params=problem.num_params,
+      x64=True,
+    ),
+    plan_lib.Phase(
+      "subspace point",
+      subspace,
+      (data, keys, keys, scalar, scalar),
+      steps=2 * num_alphas + group.num_random_inits + group.num_notes_inits,
+      params=problem.num_params,
+      x64=True,
+    ),
+  ]
   if len(group.full_log_alphas):
     coordinates = None
     if group.full_coordinates:
       coordinates = plan_lib.struct(
-          (problem.num_params, min(group.full_coordinates,
-                                   problem.num_params)), np.float64)
-    phases.append(plan_lib.Phase(
+        (problem.num_params, min(group.full_coordinates, problem.num_params)),
+        np.float64,
+      )
+    phases.append(
+      plan_lib.Phase(
         "full-space point",
         lambda data, key, log_alpha, coords: measurements.full_point(
-            problem, data, sweeps.initial_theta(problem, key), log_alpha,
-            coords, chunk),
+          problem,
+          data,
+          sweeps.initial_theta(problem, key),
+          log_alpha,
+          coords,
+          chunk,
+        ),
         (data, keys, scalar, coordinates),
-        steps=len(group.full_log_alphas), params=problem.num_params,
-        x64=True))
-  phases.append(plan_lib.Phase(
+        steps=len(group.full_log_alphas),
+        params=problem.num_params,
+        x64=True,
+      )
+    )
+  phases.append(
+    plan_lib.Phase(
       "prior point (3 offsets)",
       lambda data, key, offsets: jax.vmap(
-          lambda offset: measurements.prior_point(
-              problem, data, sweeps.initial_theta(problem, key), offset))(
-                  offsets),
+        lambda offset: measurements.prior_point(
+          problem, data, sweeps.initial_theta(problem, key), offset
+        )
+      )(offsets),
       (data, keys, plan_lib.struct((3, problem.num_classes), np.float64)),
-      steps=group.num_prior_inits, params=problem.num_params, x64=True))
+      steps=group.num_prior_inits,
+      params=problem.num_params,
+      x64=True,
+    )
+  )
   return phases
 
 
@@ -108,31 +146,52 @@ def training_phases(config) -> list[plan_lib.Phase]:
 
   def zone(data, theta_key, basis_key, log_alpha):
     return measurements.subspace_point(
-        problem, data, sweeps.initial_theta(problem, theta_key), log_alpha,
-        0.0, sweeps.orthonormal_basis(problem, basis_key,
-                                      config.curvature.subspace_dim),
-        config.curvature.chunk_size)
+      problem,
+      data,
+      sweeps.initial_theta(problem, theta_key),
+      log_alpha,
+      0.0,
+      sweeps.orthonormal_basis(
+        problem, basis_key, config.curvature.subspace_dim
+      ),
+      config.curvature.chunk_size,
+    )
 
-  _, blocks, _ = training._compiled(problem.apply_flat, group.log_every,
-                                    group.sharpness_steps,
-                                    config.fast_compile, 1)
+  _, blocks, _ = training._compiled(
+    problem.apply_flat,
+    group.log_every,
+    group.sharpness_steps,
+    config.fast_compile,
+    1,
+  )
   theta = plan_lib.struct((alphas, problem.num_params))
-  test = shapes.split_size(group.dataset, "test") if (
-      group.dataset != "circles") else circles.SPLIT_SIZES["test"]
-  data = (data_structs(size, shape, np.float32)
-          + data_structs(test, shape, np.float32))
+  test = (
+    shapes.split_size(group.dataset, "test")
+    if (group.dataset != "circles")
+    else circles.SPLIT_SIZES["test"]
+  )
+  data = data_structs(size, shape, np.float32) + data_structs(
+    test, shape, np.float32
+  )
   return [
-      plan_lib.Phase("training-net zone point",
-                     zone, (data_structs(size, shape), keys, keys, scalar),
-                     steps=group.zone_seeds * alphas,
-                     params=problem.num_params, x64=True),
-      plan_lib.Phase(
-          f"GD block ({group.log_every} steps + log, {alphas} alphas)",
-          blocks, (theta, theta,
-                                      plan_lib.struct((alphas,)), data),
-          steps=group.num_steps // group.log_every,
-          params=problem.num_params, replicas=alphas,
-          note="Lanczos sharpness at the start and end not counted")]
+    plan_lib.Phase(
+      "training-net zone point",
+      zone,
+      (data_structs(size, shape), keys, keys, scalar),
+      steps=group.zone_seeds * alphas,
+      params=problem.num_params,
+      x64=True,
+    ),
+    plan_lib.Phase(
+      f"GD block ({group.log_every} steps + log, {alphas} alphas)",
+      blocks,
+      (theta, theta, plan_lib.struct((alphas,)), data),
+      steps=group.num_steps // group.log_every,
+      params=problem.num_params,
+      replicas=alphas,
+      note="Lanczos sharpness at the start and end not counted",
+    ),
+  ]
 
 
 def plan(config) -> list[plan_lib.Phase]:

@@ -15,20 +15,35 @@ from repro.studies.group_priors.config import check_config, get_config
 from repro.studies.group_priors.experiment import run
 from repro.studies.group_priors.plan import plan
 
-TITLE = ("Mind the GAP: Improving Robustness to Subpopulation Shifts with "
-         "Group-Aware Priors")
+TITLE = (
+  "Mind the GAP: Improving Robustness to Subpopulation Shifts with "
+  "Group-Aware Priors"
+)
 ARXIV = "2403.09869"
 
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_training.png",
-              "ERM training loss and GAP's last-layer loss.",
-              x="step", series=("gaussian/erm/train_loss",
-                                "gaussian/gap_ll/loss",
-                                "dominoes/erm/train_loss",
-                                "dominoes/gap_ll/loss")),
+  CurveSpec(
+    "seed_curves_training.png",
+    "ERM training loss and GAP's last-layer loss.",
+    x="step",
+    series=(
+      "gaussian/erm/train_loss",
+      "gaussian/gap_ll/loss",
+      "dominoes/erm/train_loss",
+      "dominoes/gap_ll/loss",
+    ),
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

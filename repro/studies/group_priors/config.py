@@ -28,10 +28,10 @@ def _cpu_config() -> ml_collections.ConfigDict:
   data = config.data = ml_collections.ConfigDict()
   data.num_train = 4000
   data.majority_fraction = 0.95
-  data.num_annotated = 1000           # fit half + select half
+  data.num_annotated = 1000  # fit half + select half
   data.annotated_majority_fraction = 0.95
   data.test_per_group = 1000
-  data.probe_per_group = 250          # B0: balanced held-out probe set
+  data.probe_per_group = 250  # B0: balanced held-out probe set
 
   gaussian = config.gaussian = ml_collections.ConfigDict()
   gaussian.core_dim = 5
@@ -42,9 +42,9 @@ def _cpu_config() -> ml_collections.ConfigDict:
   gaussian.spurious_std = 0.5
 
   dominoes = config.dominoes = ml_collections.ConfigDict()
-  dominoes.core_classes = (3, 5)      # y: the harder digit pair
+  dominoes.core_classes = (3, 5)  # y: the harder digit pair
   dominoes.spurious_classes = (0, 1)  # a: the easy digit pair
-  dominoes.core_noise = 1.0           # pixel noise: 0.3 gave no failure
+  dominoes.core_noise = 1.0  # pixel noise: 0.3 gave no failure
 
   waterbirds = config.waterbirds = ml_collections.ConfigDict()
   waterbirds.image_size = 32
@@ -63,10 +63,10 @@ def _cpu_config() -> ml_collections.ConfigDict:
   # at N = 500 the prior's pull precision / (2 N) = 0.5 outweighs the
   # context weight lambda / |B| = 0.39 even at lambda = 50.
   gap.scales = (5.0, 15.0, 50.0, 150.0, 500.0)
-  gap.rhos = (0.0, 0.15)              # SAM radius grid
-  gap.group_scales = (1.0, 4.0)       # s grid of the GAP method
-  gap.ablation_group_scale = 0.0      # B3: uniform context
-  gap.precision = 500.0               # 1 / sigma0^2
+  gap.rhos = (0.0, 0.15)  # SAM radius grid
+  gap.group_scales = (1.0, 4.0)  # s grid of the GAP method
+  gap.ablation_group_scale = 0.0  # B3: uniform context
+  gap.precision = 500.0  # 1 / sigma0^2
   gap.learning_rate = 1e-2
   gap.momentum = 0.9
   gap.steps = 500
@@ -91,8 +91,9 @@ def _cpu_config() -> ml_collections.ConfigDict:
 
 def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` in {"smoke", "cpu", "paper"}."""
-  return config_lib.from_cpu_config(preset, _cpu_config(), smoke=_smoke,
-                                    paper=_paper)
+  return config_lib.from_cpu_config(
+    preset, _cpu_config(), smoke=_smoke, paper=_paper
+  )
 
 
 def _smoke(config: ml_collections.ConfigDict) -> None:
@@ -141,9 +142,13 @@ def check_config(config) -> None:
     raise UserError("datasets must name at least one dataset")
   for name in config.datasets:
     if name not in group_data.BUILDERS:
-      raise UserError(f"unknown dataset {name!r} in datasets; use one of "
-                      f"{', '.join(group_data.BUILDERS)}")
+      raise UserError(
+        f"unknown dataset {name!r} in datasets; use one of "
+        f"{', '.join(group_data.BUILDERS)}"
+      )
   group_data.split_counts(config)
   if config.gap.ablation_group_scale in tuple(config.gap.group_scales):
-    raise UserError("gap.ablation_group_scale must not be one of "
-                    "gap.group_scales (claim B3 compares them)")
+    raise UserError(
+      "gap.ablation_group_scale must not be one of "
+      "gap.group_scales (claim B3 compares them)"
+    )

@@ -29,18 +29,23 @@ def run(config, workdir: str, checkpoints=None) -> Summary:
     logging.info("dataset %s", name)
     with jax.threefry_partitionable(False):
       results, sweep, dataset_curves = methods.run_dataset(
-          name, config, checkpoints)
+        name, config, checkpoints
+      )
     prefix = "" if position == 0 else f"{name}/"
     metrics.update(methods.dataset_metrics(results, prefix))
-    figure_list += figures.write_all(workdir, name, results, sweep, config,
-                                     methods.GROUP_NAMES)
+    figure_list += figures.write_all(
+      workdir, name, results, sweep, config, methods.GROUP_NAMES
+    )
     for step, value in enumerate(dataset_curves["erm_loss"]):
       if step % 10 == 0:
         curves.append({"step": step, f"{name}/erm/train_loss": float(value)})
     for step, value in enumerate(dataset_curves["gap_loss"]):
       curves.append({"step": step, f"{name}/gap_ll/loss": float(value)})
-  notes = (f"Datasets {', '.join(config.datasets)}; {config.num_seeds} "
-           f"seeds; claims on {config.datasets[0]}. Hyperparameters "
-           "selected by worst-group accuracy on the held-out select half.")
-  return Summary(metrics=metrics, curves=curves, figures=figure_list,
-                 notes=notes)
+  notes = (
+    f"Datasets {', '.join(config.datasets)}; {config.num_seeds} "
+    f"seeds; claims on {config.datasets[0]}. Hyperparameters "
+    "selected by worst-group accuracy on the held-out select half."
+  )
+  return Summary(
+    metrics=metrics, curves=curves, figures=figure_list, notes=notes
+  )

@@ -39,8 +39,9 @@ def head_grid(config):
   gap = config.gap
   rows = []
   group_scales = tuple(gap.group_scales) + (gap.ablation_group_scale,)
-  for scale, rho, group_scale in itertools.product(gap.scales, gap.rhos,
-                                                   group_scales):
+  for scale, rho, group_scale in itertools.product(
+    gap.scales, gap.rhos, group_scales
+  ):
     rows.append(("gap", (scale, rho, group_scale, gap.precision)))
   rows.append(("lambda0", (0.0, 0.0, max(gap.group_scales), gap.precision)))
   rows.append(("erm_ll", (0.0, 0.0, 0.0, 0.0)))
@@ -63,116 +64,164 @@ def _select(select_wga, mask):
 
 
 def _pick(values, index):
-  return np.take_along_axis(values, index.reshape((-1, 1) + (1,) * (
-      values.ndim - 2)), axis=1)[:, 0]
+  return np.take_along_axis(
+    values, index.reshape((-1, 1) + (1,) * (values.ndim - 2)), axis=1
+  )[:, 0]
 
 
 def _report(logits, split, weights):
   """Test numbers of logits with a leading [seed, (config,)] shape."""
   extra = logits.ndim - 2 - split["label"].ndim + 1
-  labels = split["label"].reshape(split["label"].shape[:1] + (1,) * extra
-                                  + split["label"].shape[1:])
+  labels = split["label"].reshape(
+    split["label"].shape[:1] + (1,) * extra + split["label"].shape[1:]
+  )
   groups = split["group"].reshape(labels.shape)
   predictions = np.argmax(logits, axis=-1)
   correct = (predictions == labels).astype(np.float64)
   member = groups[..., None, :] == np.arange(NUM_GROUPS)[:, None]
   counts = member.sum(-1)
-  accuracy = np.where(counts > 0, (member * correct[..., None, :]).sum(-1)
-                      / np.maximum(counts, 1), np.nan)
+  accuracy = np.where(
+    counts > 0,
+    (member * correct[..., None, :]).sum(-1) / np.maximum(counts, 1),
+    np.nan,
+  )
   # The same numbers as repro.ops.group_metrics (checked in the tests),
   # in numpy so that no evaluation shape needs a compile.
-  return {"group_acc": accuracy,
-          "wga": np.nanmin(accuracy, axis=-1),
-          "avg_acc": np.nansum(accuracy * weights, axis=-1) / np.sum(
-              np.where(np.isnan(accuracy), 0.0, weights), axis=-1),
-          "mean_acc": np.nanmean(accuracy, axis=-1)}
+  return {
+    "group_acc": accuracy,
+    "wga": np.nanmin(accuracy, axis=-1),
+    "avg_acc": np.nansum(accuracy * weights, axis=-1)
+    / np.sum(np.where(np.isnan(accuracy), 0.0, weights), axis=-1),
+    "mean_acc": np.nanmean(accuracy, axis=-1),
+  }
 
 
 def train_erm(config, sets, checkpoints=None):
   """Trains the ERM MLP per seed; returns params with a seed axis."""
   train_set = sets["train"]
-  sizes = ((int(np.prod(train_set["x"].shape[2:])),)
-           + tuple(config.erm.hidden_sizes) + (training.NUM_CLASSES,))
-  inits = [training.init_mlp(_numpy_rng(config, r, "init"), sizes)
-           for r in range(config.num_seeds)]
+  sizes = (
+    (int(np.prod(train_set["x"].shape[2:])),)
+    + tuple(config.erm.hidden_sizes)
+    + (training.NUM_CLASSES,)
+  )
+  inits = [
+    training.init_mlp(_numpy_rng(config, r, "init"), sizes)
+    for r in range(config.num_seeds)
+  ]
   params = jax.tree.map(lambda *leaves: np.stack(leaves), *inits)
   num_train = train_set["label"].shape[1]
   batch_size = min(config.erm.batch_size, num_train)
   steps = max(1, config.erm.epochs * num_train // batch_size)
-  train_keys = rng.replica_keys(rng.stream(config.seed, "train"),
-                                config.num_seeds)
+  train_keys = rng.replica_keys(
+    rng.stream(config.seed, "train"), config.num_seeds
+  )
   params, x, y, train_keys = parallel.shard_replicas(
-      (params, train_set["x"], train_set["label"], train_keys))
+    (params, train_set["x"], train_set["label"], train_keys)
+  )
   state, history = train.fit(
-      functools.partial(training.erm_loss, batch_size=batch_size),
-      optax.adam(config.erm.learning_rate), params, train_keys, steps,
-      data=(x, y), replicated=True, chunk_steps=steps,
-      description="ERM", checkpoints=checkpoints)
+    functools.partial(training.erm_loss, batch_size=batch_size),
+    optax.adam(config.erm.learning_rate),
+    params,
+    train_keys,
+    steps,
+    data=(x, y),
+    replicated=True,
+    chunk_steps=steps,
+    description="ERM",
+    checkpoints=checkpoints,
+  )
   return jax.device_get(state.params), history["loss"]
 
 
 @jax.jit
 def _all_features(body, inputs):
-  return {name: jax.vmap(training.features)(body, x)
-          for name, x in inputs.items()}
+  return {
+    name: jax.vmap(training.features)(body, x) for name, x in inputs.items()
+  }
 
 
 def run_dataset(name, config, checkpoints=None):
   """All methods on one dataset; returns per-method test numbers etc."""
   num_seeds = config.num_seeds
   sets = data_lib.make_sets(name, config)
-  train_counts = np.bincount(sets["train"]["group"][0],
-                             minlength=NUM_GROUPS).astype(np.float64)
+  train_counts = np.bincount(
+    sets["train"]["group"][0], minlength=NUM_GROUPS
+  ).astype(np.float64)
   weights = train_counts / train_counts.sum()
   logging.info("%s: train group sizes %s", name, train_counts.tolist())
 
   erm_params, erm_loss = train_erm(config, sets, checkpoints)
   body, erm_head = training.split_head(erm_params)
-  feats = jax.device_get(_all_features(
-      body, {split: sets[split]["x"] for split in data_lib.SPLITS}))
-  results = {}   # method -> {"wga", "avg_acc", "mean_acc", "group_acc"}
+  feats = jax.device_get(
+    _all_features(body, {split: sets[split]["x"] for split in data_lib.SPLITS})
+  )
+  results = {}  # method -> {"wga", "avg_acc", "mean_acc", "group_acc"}
   results["erm"] = _report(
-      feats["test"] @ erm_head["kernel"] + erm_head["bias"][:, None],
-      sets["test"], weights)
+    feats["test"] @ erm_head["kernel"] + erm_head["bias"][:, None],
+    sets["test"],
+    weights,
+  )
 
   # Last-layer heads: the whole grid in one vmapped, jitted scan.
   rows = head_grid(config)
   width = feats["fit"].shape[-1]
-  init_heads = {"kernel": np.stack([
-      _numpy_rng(config, r, "head").uniform(
-          -1.0, 1.0, (width, training.NUM_CLASSES)).astype(np.float32)
-      * config.gap.head_init_scale / np.sqrt(width)
-      for r in range(num_seeds)]),
-                "bias": np.zeros((num_seeds, training.NUM_CLASSES),
-                                 np.float32)}
+  init_heads = {
+    "kernel": np.stack(
+      [
+        _numpy_rng(config, r, "head")
+        .uniform(-1.0, 1.0, (width, training.NUM_CLASSES))
+        .astype(np.float32)
+        * config.gap.head_init_scale
+        / np.sqrt(width)
+        for r in range(num_seeds)
+      ]
+    ),
+    "bias": np.zeros((num_seeds, training.NUM_CLASSES), np.float32),
+  }
   gap = config.gap
-  train_kwargs = dict(steps=gap.steps, learning_rate=gap.learning_rate,
-                      momentum=gap.momentum, batch_size=gap.batch_size,
-                      context_batch_size=gap.context_batch_size,
-                      num_groups=NUM_GROUPS)
-  logging.info("%s: %d last-layer configurations x %d seeds", name,
-               len(rows), num_seeds)
+  train_kwargs = dict(
+    steps=gap.steps,
+    learning_rate=gap.learning_rate,
+    momentum=gap.momentum,
+    batch_size=gap.batch_size,
+    context_batch_size=gap.context_batch_size,
+    num_groups=NUM_GROUPS,
+  )
+  logging.info(
+    "%s: %d last-layer configurations x %d seeds", name, len(rows), num_seeds
+  )
   gap_keys = rng.replica_keys(rng.stream(config.seed, "gap"), num_seeds)
   inputs = parallel.shard_replicas(
-      (init_heads, erm_head, feats["fit"], sets["fit"]["label"],
-       sets["fit"]["group"], gap_keys))
-  heads, head_losses = jax.jit(functools.partial(
-      training.grid_train_gap, training.head_logits, **train_kwargs))(
-          *inputs[:5], _hypers(rows), inputs[5])
+    (
+      init_heads,
+      erm_head,
+      feats["fit"],
+      sets["fit"]["label"],
+      sets["fit"]["group"],
+      gap_keys,
+    )
+  )
+  heads, head_losses = jax.jit(
+    functools.partial(
+      training.grid_train_gap, training.head_logits, **train_kwargs
+    )
+  )(*inputs[:5], _hypers(rows), inputs[5])
   heads = jax.device_get(heads)
 
   def head_report(split):
-    logits = (np.einsum("snd,scdk->scnk", feats[split], heads["kernel"])
-              + heads["bias"][:, :, None, :])
+    logits = (
+      np.einsum("snd,scdk->scnk", feats[split], heads["kernel"])
+      + heads["bias"][:, :, None, :]
+    )
     return _report(logits, sets[split], weights)
 
   on_select, on_test = head_report("select"), head_report("test")
   kind = np.array([r[0] for r in rows])
   values = np.array([r[1] for r in rows])
   masks = {
-      "gap_ll": (kind == "gap") & np.isin(values[:, 2], gap.group_scales),
-      "lambda0": kind == "lambda0",
-      "erm_ll": kind == "erm_ll",
+    "gap_ll": (kind == "gap") & np.isin(values[:, 2], gap.group_scales),
+    "lambda0": kind == "lambda0",
+    "erm_ll": kind == "erm_ll",
   }
   for s in tuple(gap.group_scales) + (gap.ablation_group_scale,):
     masks[f"gap_ll_s{s:g}"] = (kind == "gap") & (values[:, 2] == s)
@@ -181,21 +230,30 @@ def run_dataset(name, config, checkpoints=None):
   chosen = {}
   for method, mask in masks.items():
     chosen[method] = _select(on_select["wga"], mask)
-    results[method] = {k: _pick(v, chosen[method])
-                       for k, v in on_test.items()}
-  logging.info("%s: selected GAP configurations %s", name,
-               [rows[i][1] for i in chosen["gap_ll"]])
+    results[method] = {k: _pick(v, chosen[method]) for k, v in on_test.items()}
+  logging.info(
+    "%s: selected GAP configurations %s",
+    name,
+    [rows[i][1] for i in chosen["gap_ll"]],
+  )
 
   with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
     results["probe"] = _probe(config, feats, sets, weights)
     results["dfr"] = _dfr(config, feats, sets, weights)
-  results["gap_all"] = _all_layers(config, sets, erm_params, init_heads,
-                                   weights, train_kwargs)
-  sweep = {"rows": rows, "test_wga": on_test["wga"],
-           "select_wga": on_select["wga"]}
-  curves = {"erm_loss": np.asarray(erm_loss).mean(0),
-            "gap_loss": np.asarray(head_losses)[
-                np.arange(num_seeds), chosen["gap_ll"]].mean(0)}
+  results["gap_all"] = _all_layers(
+    config, sets, erm_params, init_heads, weights, train_kwargs
+  )
+  sweep = {
+    "rows": rows,
+    "test_wga": on_test["wga"],
+    "select_wga": on_select["wga"],
+  }
+  curves = {
+    "erm_loss": np.asarray(erm_loss).mean(0),
+    "gap_loss": np.asarray(head_losses)[
+      np.arange(num_seeds), chosen["gap_ll"]
+    ].mean(0),
+  }
   return results, sweep, curves
 
 
@@ -206,14 +264,20 @@ def _stack_results(per_seed):
 def _probe(config, feats, sets, weights):
   """B0: logistic regression on the balanced held-out probe set."""
   from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
+
   per_seed = []
   for seed in range(config.num_seeds):
     model = LogisticRegression(max_iter=1000)
     model.fit(feats["probe"][seed], sets["probe"]["label"][seed])
     scores = model.decision_function(feats["test"][seed])
     logits = np.stack([np.zeros_like(scores), scores], -1)[None]
-    per_seed.append(_report(logits, {k: v[seed:seed + 1] for k, v in
-                                     sets["test"].items()}, weights))
+    per_seed.append(
+      _report(
+        logits,
+        {k: v[seed : seed + 1] for k, v in sets["test"].items()},
+        weights,
+      )
+    )
   return {k: v[:, 0] for k, v in _stack_results(per_seed).items()}
 
 
@@ -221,51 +285,80 @@ def _dfr(config, feats, sets, weights):
   """DFR per seed (numpy / scikit-learn), C chosen on the select half."""
   per_seed = []
   for seed in range(config.num_seeds):
-    split = {name: (feats[name][seed], sets[name]["label"][seed],
-                    sets[name]["group"][seed])
-             for name in ("fit", "select")}
+    split = {
+      name: (
+        feats[name][seed],
+        sets[name]["label"][seed],
+        sets[name]["group"][seed],
+      )
+      for name in ("fit", "select")
+    }
     head, _, _ = dfr.select_dfr_head(
-        split["fit"], split["select"], NUM_GROUPS, training.NUM_CLASSES,
-        config.dfr.num_retrains, seed=config.seed * 1000 + seed,
-        c_grid=tuple(config.dfr.c_grid))
+      split["fit"],
+      split["select"],
+      NUM_GROUPS,
+      training.NUM_CLASSES,
+      config.dfr.num_retrains,
+      seed=config.seed * 1000 + seed,
+      c_grid=tuple(config.dfr.c_grid),
+    )
     logits = (feats["test"][seed] @ head.weights + head.bias)[None]
-    per_seed.append(_report(logits, {k: v[seed:seed + 1] for k, v in
-                                     sets["test"].items()}, weights))
+    per_seed.append(
+      _report(
+        logits,
+        {k: v[seed : seed + 1] for k, v in sets["test"].items()},
+        weights,
+      )
+    )
   return {k: v[:, 0] for k, v in _stack_results(per_seed).items()}
 
 
-def _all_layers(config, sets, erm_params, init_heads, weights,
-                train_kwargs):
+def _all_layers(config, sets, erm_params, init_heads, weights, train_kwargs):
   """GAP on every layer from the ERM weights, head re-initialised (B6).
 
   The prior mean is the whole ERM network, its head included (as in the
   official code); lambda and rho are chosen on the select half.
   """
   cfg = config.all_layers
-  rows = [("gap", (scale, rho, cfg.group_scale, config.gap.precision))
-          for scale, rho in itertools.product(cfg.scales, cfg.rhos)]
+  rows = [
+    ("gap", (scale, rho, cfg.group_scale, config.gap.precision))
+    for scale, rho in itertools.product(cfg.scales, cfg.rhos)
+  ]
   body, _ = training.split_head(erm_params)
   init = training.join_head(body, init_heads)
-  kwargs = dict(train_kwargs, steps=cfg.steps,
-                learning_rate=cfg.learning_rate)
-  keys = rng.replica_keys(rng.stream(config.seed, "all_layers"),
-                          config.num_seeds)
+  kwargs = dict(train_kwargs, steps=cfg.steps, learning_rate=cfg.learning_rate)
+  keys = rng.replica_keys(
+    rng.stream(config.seed, "all_layers"), config.num_seeds
+  )
   inputs = parallel.shard_replicas(
-      (init, erm_params, sets["fit"]["x"], sets["fit"]["label"],
-       sets["fit"]["group"], keys))
-  params, _ = jax.jit(functools.partial(
-      training.grid_train_gap, training.mlp_logits, **kwargs))(
-          *inputs[:5], _hypers(rows), inputs[5])
+    (
+      init,
+      erm_params,
+      sets["fit"]["x"],
+      sets["fit"]["label"],
+      sets["fit"]["group"],
+      keys,
+    )
+  )
+  params, _ = jax.jit(
+    functools.partial(training.grid_train_gap, training.mlp_logits, **kwargs)
+  )(*inputs[:5], _hypers(rows), inputs[5])
   body, head = training.split_head(jax.device_get(params))
-  features = jax.jit(jax.vmap(jax.vmap(training.features,
-                                        in_axes=(0, None))))
+  features = jax.jit(jax.vmap(jax.vmap(training.features, in_axes=(0, None))))
   # feats[split]: [seed, config, n, width]
-  feats = {split: jax.device_get(features(body, sets[split]["x"]))
-           for split in ("select", "test")}
-  on = {split: _report(
+  feats = {
+    split: jax.device_get(features(body, sets[split]["x"]))
+    for split in ("select", "test")
+  }
+  on = {
+    split: _report(
       np.einsum("scnd,scdk->scnk", feats[split], head["kernel"])
-      + head["bias"][:, :, None, :], sets[split], weights)
-        for split in ("select", "test")}
+      + head["bias"][:, :, None, :],
+      sets[split],
+      weights,
+    )
+    for split in ("select", "test")
+  }
   index = _select(on["select"]["wga"], np.ones(len(rows), bool))
   return {k: _pick(v, index) for k, v in on["test"].items()}
 
@@ -279,7 +372,8 @@ def dataset_metrics(results, prefix: str) -> dict[str, float]:
     metrics[f"{prefix}{method}/wga_seed_std"] = float(np.std(result["wga"]))
     for g, group in enumerate(GROUP_NAMES):
       metrics[f"{prefix}{method}/acc_{group}"] = float(
-          np.mean(result["group_acc"][:, g]))
+        np.mean(result["group_acc"][:, g])
+      )
 
   def gap(a, b, key="wga"):
     return results[a][key] - results[b][key]
@@ -287,19 +381,26 @@ def dataset_metrics(results, prefix: str) -> dict[str, float]:
   gain = gap("gap_ll", "erm")
   metrics[f"{prefix}gap_ll/wga_gain_over_erm"] = float(gain.mean())
   metrics[f"{prefix}gap_ll/wga_gain_over_erm_per_std"] = float(
-      gain.mean() / max(float(gain.std()), 1e-6))
+    gain.mean() / max(float(gain.std()), 1e-6)
+  )
   metrics[f"{prefix}gap_ll/wga_minus_dfr"] = float(gap("gap_ll", "dfr").mean())
   metrics[f"{prefix}gap_ll_s0/wga_minus_erm_ll"] = float(
-      gap("gap_ll_s0", "erm_ll").mean())
+    gap("gap_ll_s0", "erm_ll").mean()
+  )
   metrics[f"{prefix}gap_ll_s4/wga_minus_s0"] = float(
-      gap("gap_ll_s4", "gap_ll_s0").mean())
+    gap("gap_ll_s4", "gap_ll_s0").mean()
+  )
   metrics[f"{prefix}gap_ll/wga_minus_lambda0"] = float(
-      gap("gap_ll", "lambda0").mean())
+    gap("gap_ll", "lambda0").mean()
+  )
   metrics[f"{prefix}gap_ll/avg_acc_minus_erm"] = float(
-      gap("gap_ll", "erm", "avg_acc").mean())
+    gap("gap_ll", "erm", "avg_acc").mean()
+  )
   metrics[f"{prefix}gap_ll/wga_minus_all_layers"] = float(
-      gap("gap_ll", "gap_all").mean())
+    gap("gap_ll", "gap_all").mean()
+  )
   if "gap_ll_rho0.15" in results and "gap_ll_rho0" in results:
     metrics[f"{prefix}gap_ll/wga_rho0.15_minus_rho0"] = float(
-        gap("gap_ll_rho0.15", "gap_ll_rho0").mean())
+      gap("gap_ll_rho0.15", "gap_ll_rho0").mean()
+    )
   return metrics

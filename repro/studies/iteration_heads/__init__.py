@@ -18,11 +18,23 @@ ARXIV = "2406.02128"
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_training.png",
-              "Test accuracy and iteration-head attention peak during "
-              "training, one line per run.",
-              x="step", series=("test_acc", "iter_peak"), group="run"),
+  CurveSpec(
+    "seed_curves_training.png",
+    "Test accuracy and iteration-head attention peak during "
+    "training, one line per run.",
+    x="step",
+    series=("test_acc", "iter_peak"),
+    group="run",
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

@@ -102,13 +102,17 @@ def check_config(config) -> None:
     raise UserError("num_seeds must be >= 1")
   for name in config.steps:
     if config.steps[name] < config.eval_every:
-      raise UserError(f"steps.{name}={config.steps[name]} must be at least "
-                      f"eval_every ({config.eval_every})")
+      raise UserError(
+        f"steps.{name}={config.steps[name]} must be at least "
+        f"eval_every ({config.eval_every})"
+      )
   start = config.transfer_from_step
-  if start != -1 and (start < 0 or start > config.steps.cot or
-                      start % config.eval_every):
+  if start != -1 and (
+    start < 0 or start > config.steps.cot or start % config.eval_every
+  ):
     raise UserError(
-        f"transfer_from_step={start} must be -1 or a multiple of eval_every "
-        f"({config.eval_every}) in 0..steps.cot ({config.steps.cot})")
+      f"transfer_from_step={start} must be -1 or a multiple of eval_every "
+      f"({config.eval_every}) in 0..steps.cot ({config.steps.cot})"
+    )
   if config.task.min_eval_len > config.task.max_len:
     raise UserError("task.min_eval_len must be <= task.max_len")

@@ -28,9 +28,16 @@ ANGLE_CONVENTION = "official"
 ANGLE_UNITS = "degrees"
 
 
-def evaluation_metrics(train: dict, test: dict, train_labels, test_labels,
-                       classifier, *, num_classes: int,
-                       rtol: float = nc.PINV_RTOL) -> dict[str, np.ndarray]:
+def evaluation_metrics(
+  train: dict,
+  test: dict,
+  train_labels,
+  test_labels,
+  classifier,
+  *,
+  num_classes: int,
+  rtol: float = nc.PINV_RTOL,
+) -> dict[str, np.ndarray]:
   """All NC numbers of one evaluation, per seed, in float64.
 
   Args:
@@ -50,50 +57,95 @@ def evaluation_metrics(train: dict, test: dict, train_labels, test_labels,
     ``layer{l}_nc1_{clean,pgd,ratio}``, ``test_*``/``test_pgd_*`` from
     ``ncc_transfer``).
   """
+
   def as64(tree):
-    return jax.tree.map(lambda a: np.asarray(a, np.float64) if np.issubdtype(
-        np.asarray(a).dtype, np.floating) else np.asarray(a), tree)
+    return jax.tree.map(
+      lambda a: (
+        np.asarray(a, np.float64)
+        if np.issubdtype(np.asarray(a).dtype, np.floating)
+        else np.asarray(a)
+      ),
+      tree,
+    )
 
   with jax.enable_x64(True):
-    result = _evaluation_metrics(as64(train), as64(test),
-                                 np.asarray(train_labels),
-                                 np.asarray(test_labels), as64(classifier),
-                                 num_classes, rtol)
+    result = _evaluation_metrics(
+      as64(train),
+      as64(test),
+      np.asarray(train_labels),
+      np.asarray(test_labels),
+      as64(classifier),
+      num_classes,
+      rtol,
+    )
     return {k: np.asarray(v, np.float64) for k, v in result.items()}
 
 
 @functools.partial(jax.jit, static_argnums=(5,))
 @functools.partial(jax.vmap, in_axes=(0, 0, None, None, 0, None, None))
-def _evaluation_metrics(train, test, labels, test_labels, classifier,
-                        num_classes, rtol):
+def _evaluation_metrics(
+  train, test, labels, test_labels, classifier, num_classes, rtol
+):
   kwargs = dict(num_classes=num_classes, rtol=rtol)
   clean, pgd = train["clean"], train["pgd"]
   row = clean_and_perturbed(
-      clean["features"][-1], clean["logits"], pgd["features"][-1],
-      pgd["logits"], labels, classifier, **kwargs)
-  row.update(targeted_leap(
-      clean["features"][-1], train["targeted"]["features"][-1],
-      train["targeted"]["logits"], labels, classifier, **kwargs))
+    clean["features"][-1],
+    clean["logits"],
+    pgd["features"][-1],
+    pgd["logits"],
+    labels,
+    classifier,
+    **kwargs,
+  )
+  row.update(
+    targeted_leap(
+      clean["features"][-1],
+      train["targeted"]["features"][-1],
+      train["targeted"]["logits"],
+      labels,
+      classifier,
+      **kwargs,
+    )
+  )
   for kind in ("gaussian", "sign"):
     noise = noise_robustness(
-        clean["features"][-1], clean["logits"], train[kind]["features"][-1],
-        train[kind]["logits"], labels, **kwargs)
+      clean["features"][-1],
+      clean["logits"],
+      train[kind]["features"][-1],
+      train[kind]["logits"],
+      labels,
+      **kwargs,
+    )
     row.update({f"{kind}_{k}": v for k, v in noise.items()})
   for layer, (clean_layer, pgd_layer) in enumerate(
-      zip(clean["features"], pgd["features"], strict=True), start=1):
+    zip(clean["features"], pgd["features"], strict=True), start=1
+  ):
     nc1s = layer_nc1(clean_layer, pgd_layer, labels, **kwargs)
     row.update({f"layer{layer}_nc1_{k}": v for k, v in nc1s.items()})
   for kind, prefix in (("pgd", "test_pgd_"), ("clean", "test_")):
     transfer = ncc_transfer(
-        clean["features"][-1], labels, test[kind]["features"][-1],
-        test[kind]["logits"], test_labels, num_classes=num_classes)
+      clean["features"][-1],
+      labels,
+      test[kind]["features"][-1],
+      test[kind]["logits"],
+      test_labels,
+      num_classes=num_classes,
+    )
     row.update({prefix + k: v for k, v in transfer.items()})
   return row
 
 
-def clean_and_perturbed(clean_features, clean_logits, perturbed_features,
-                        perturbed_logits, labels, classifier, *,
-                        num_classes: int, rtol: float = nc.PINV_RTOL):
+def clean_and_perturbed(
+  clean_features,
+  clean_logits,
+  perturbed_features,
+  perturbed_logits,
+  labels,
+  classifier,
+  *,
+  num_classes: int,
+  rtol: float = nc.PINV_RTOL,
+):
   """NC1-NC4 of clean and perturbed features and how the two relate.
 
   Returns clean metrics (``nc1`` ...), perturbed ones (``pgd_nc1`` ...),
@@ -105,26 +157,39 @@ def clean_and_perturbed(clean_features, clean_logits, perturbed_features,
   """
   clean_pred = jnp.argmax(clean_logits, axis=1)
   perturbed_pred = jnp.argmax(perturbed_logits, axis=1)
-  clean = nc.collapse_metrics(clean_features, labels, num_classes,
-                              classifier, clean_pred, rtol=rtol,
-                              equinorm_ddof=EQUINORM_DDOF)
-  perturbed = nc.collapse_metrics(perturbed_features, labels, num_classes,
-                                  classifier, perturbed_pred, rtol=rtol,
-                                  equinorm_ddof=EQUINORM_DDOF)
+  clean = nc.collapse_metrics(
+    clean_features,
+    labels,
+    num_classes,
+    classifier,
+    clean_pred,
+    rtol=rtol,
+    equinorm_ddof=EQUINORM_DDOF,
+  )
+  perturbed = nc.collapse_metrics(
+    perturbed_features,
+    labels,
+    num_classes,
+    classifier,
+    perturbed_pred,
+    rtol=rtol,
+    equinorm_ddof=EQUINORM_DDOF,
+  )
   clean_means, _ = nc.class_means(clean_features, labels, num_classes)
-  perturbed_means, _ = nc.class_means(perturbed_features, labels,
-                                      num_classes)
+  perturbed_means, _ = nc.class_means(perturbed_features, labels, num_classes)
   agreement = jnp.mean(
-      (nc.ncc_predict(perturbed_features, clean_means) == perturbed_pred
-       ).astype(clean_features.dtype))
+    (nc.ncc_predict(perturbed_features, clean_means) == perturbed_pred).astype(
+      clean_features.dtype
+    )
+  )
   return {
-      **clean,
-      **{f"pgd_{k}": v for k, v in perturbed.items()},
-      "accuracy": _accuracy(clean_pred, labels),
-      "pgd_accuracy": _accuracy(perturbed_pred, labels),
-      "nc1_pgd_over_clean": perturbed["nc1"] / clean["nc1"],
-      "ncc_agreement": agreement,
-      **_alignment("alignment", clean_means, perturbed_means),
+    **clean,
+    **{f"pgd_{k}": v for k, v in perturbed.items()},
+    "accuracy": _accuracy(clean_pred, labels),
+    "pgd_accuracy": _accuracy(perturbed_pred, labels),
+    "nc1_pgd_over_clean": perturbed["nc1"] / clean["nc1"],
+    "ncc_agreement": agreement,
+    **_alignment("alignment", clean_means, perturbed_means),
   }
 
 
@@ -137,22 +202,29 @@ def _alignment(prefix: str, means_a, means_b) -> dict:
   ``{prefix}_centre_angle``/``_distance``: between the two centres (the
   unweighted means of the class means).
   """
-  result = nc.simplex_alignment(means_a, means_b,
-                                convention=ANGLE_CONVENTION,
-                                units=ANGLE_UNITS)
+  result = nc.simplex_alignment(
+    means_a, means_b, convention=ANGLE_CONVENTION, units=ANGLE_UNITS
+  )
   return {
-      f"{prefix}_angle": jnp.mean(result["centred_angle"]),
-      f"{prefix}_distance": jnp.mean(result["centred_distance"]),
-      f"{prefix}_uncentred_angle": jnp.mean(result["uncentred_angle"]),
-      f"{prefix}_uncentred_distance": jnp.mean(result["uncentred_distance"]),
-      f"{prefix}_centre_angle": result["centre_angle"],
-      f"{prefix}_centre_distance": result["centre_distance"],
+    f"{prefix}_angle": jnp.mean(result["centred_angle"]),
+    f"{prefix}_distance": jnp.mean(result["centred_distance"]),
+    f"{prefix}_uncentred_angle": jnp.mean(result["uncentred_angle"]),
+    f"{prefix}_uncentred_distance": jnp.mean(result["uncentred_distance"]),
+    f"{prefix}_centre_angle": result["centre_angle"],
+    f"{prefix}_centre_distance": result["centre_distance"],
   }
 
 
-def targeted_leap(clean_features, targeted_features, targeted_logits, labels,
-                  classifier, *, num_classes: int,
-                  rtol: float = nc.PINV_RTOL):
+def targeted_leap(
+  clean_features,
+  targeted_features,
+  targeted_logits,
+  labels,
+  classifier,
+  *,
+  num_classes: int,
+  rtol: float = nc.PINV_RTOL,
+):
   """Targeted-attack NC grouped by target ``t = (y + 1) mod C``.
 
   ``targeted_nc1`` is NC1 of the targeted features grouped by target;
@@ -170,36 +242,59 @@ def targeted_leap(clean_features, targeted_features, targeted_logits, labels,
   clean_means, _ = nc.class_means(clean_features, labels, num_classes)
   targeted_means, _ = nc.class_means(targeted_features, targets, num_classes)
   return {
-      "targeted_nc1": targeted_nc1,
-      "targeted_nc1_over_clean": targeted_nc1 / clean_nc1,
-      **_alignment("targeted", clean_means, targeted_means),
-      "target_success": _accuracy(predictions, targets),
+    "targeted_nc1": targeted_nc1,
+    "targeted_nc1_over_clean": targeted_nc1 / clean_nc1,
+    **_alignment("targeted", clean_means, targeted_means),
+    "target_success": _accuracy(predictions, targets),
   }
 
 
-def noise_robustness(clean_features, clean_logits, noisy_features,
-                     noisy_logits, labels, *, num_classes: int,
-                     rtol: float = nc.PINV_RTOL):
+def noise_robustness(
+  clean_features,
+  clean_logits,
+  noisy_features,
+  noisy_logits,
+  labels,
+  *,
+  num_classes: int,
+  rtol: float = nc.PINV_RTOL,
+):
   """NC1 ratio and accuracy drop under same-size random noise."""
   clean_nc1 = nc.nc1(clean_features, labels, num_classes, rtol=rtol)
   noisy_nc1 = nc.nc1(noisy_features, labels, num_classes, rtol=rtol)
   clean_accuracy = _accuracy(jnp.argmax(clean_logits, axis=1), labels)
   noisy_accuracy = _accuracy(jnp.argmax(noisy_logits, axis=1), labels)
-  return {"nc1": noisy_nc1, "nc1_over_clean": noisy_nc1 / clean_nc1,
-          "accuracy": noisy_accuracy,
-          "accuracy_drop": clean_accuracy - noisy_accuracy}
+  return {
+    "nc1": noisy_nc1,
+    "nc1_over_clean": noisy_nc1 / clean_nc1,
+    "accuracy": noisy_accuracy,
+    "accuracy_drop": clean_accuracy - noisy_accuracy,
+  }
 
 
-def layer_nc1(clean_features, perturbed_features, labels, *,
-              num_classes: int, rtol: float = nc.PINV_RTOL):
+def layer_nc1(
+  clean_features,
+  perturbed_features,
+  labels,
+  *,
+  num_classes: int,
+  rtol: float = nc.PINV_RTOL,
+):
   """Clean and perturbed NC1 of one layer and their ratio ``r_l``."""
   clean = nc.nc1(clean_features, labels, num_classes, rtol=rtol)
   perturbed = nc.nc1(perturbed_features, labels, num_classes, rtol=rtol)
   return {"clean": clean, "pgd": perturbed, "ratio": perturbed / clean}
 
 
-def ncc_transfer(train_features, train_labels, test_features, test_logits,
-                 test_labels, *, num_classes: int):
+def ncc_transfer(
+  train_features,
+  train_labels,
+  test_features,
+  test_logits,
+  test_labels,
+  *,
+  num_classes: int,
+):
   """Accuracy of the NCC with clean *train* means on (perturbed) test data.
 
   Compared with the network's accuracy on the same inputs (B6).
@@ -208,8 +303,11 @@ def ncc_transfer(train_features, train_labels, test_features, test_logits,
   ncc = nc.ncc_predict(test_features, train_means)
   network = _accuracy(jnp.argmax(test_logits, axis=1), test_labels)
   ncc_accuracy = _accuracy(ncc, test_labels)
-  return {"ncc_accuracy": ncc_accuracy, "network_accuracy": network,
-          "gap": jnp.abs(ncc_accuracy - network)}
+  return {
+    "ncc_accuracy": ncc_accuracy,
+    "network_accuracy": network,
+    "gap": jnp.abs(ncc_accuracy - network),
+  }
 
 
 def _accuracy(predictions, labels):

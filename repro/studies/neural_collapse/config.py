@@ -108,17 +108,23 @@ def check_config(config) -> None:
   """
   for mode in config.modes:
     if mode not in MODES:
-      raise UserError(f"unknown mode {mode!r} in modes; choose from "
-                      f"{', '.join(MODES)}")
+      raise UserError(
+        f"unknown mode {mode!r} in modes; choose from {', '.join(MODES)}"
+      )
   if config.trades_start not in TRADES_STARTS:
-    raise UserError(f"trades_start {config.trades_start!r}: use one of "
-                    f"{', '.join(TRADES_STARTS)}")
-  for name in ("standard_epochs", "adversarial_epochs",
-               "eval_every_epochs"):
+    raise UserError(
+      f"trades_start {config.trades_start!r}: use one of "
+      f"{', '.join(TRADES_STARTS)}"
+    )
+  for name in ("standard_epochs", "adversarial_epochs", "eval_every_epochs"):
     if config[name] % config.chunk_epochs:
-      raise UserError(f"{name}={config[name]} must be a multiple of "
-                      f"chunk_epochs={config.chunk_epochs}")
+      raise UserError(
+        f"{name}={config[name]} must be a multiple of "
+        f"chunk_epochs={config.chunk_epochs}"
+      )
   for name in ("standard_epochs", "adversarial_epochs"):
     if config[name] % config.eval_every_epochs:
-      raise UserError(f"{name}={config[name]} must be a multiple of "
-                      f"eval_every_epochs={config.eval_every_epochs}")
+      raise UserError(
+        f"{name}={config[name]} must be a multiple of "
+        f"eval_every_epochs={config.eval_every_epochs}"
+      )

@@ -35,6 +35,7 @@ class Network:
   Variables are Flax's dict: ``{"params": ...}`` plus ``"batch_stats"`` when
   the module has BatchNorm.
   """
+
   module: nn.Module
   kind: str
   channel_mean: tuple[float, ...]
@@ -54,8 +55,9 @@ class Network:
     variables = self.module.init(key, self._standardise(sample))
     return dict(variables)
 
-  def logits(self, variables: dict, images: jax.Array,
-             train: bool) -> tuple[jax.Array, dict]:
+  def logits(
+    self, variables: dict, images: jax.Array, train: bool
+  ) -> tuple[jax.Array, dict]:
     """Logits and the (possibly updated) variables.
 
     ``train=True`` normalises BatchNorm layers with batch statistics and
@@ -67,15 +69,18 @@ class Network:
       return self.module.apply(variables, inputs), variables
     if not train:
       return self.module.apply(variables, inputs, train=False), variables
-    logits, updates = self.module.apply(variables, inputs, train=True,
-                                        mutable=["batch_stats"])
+    logits, updates = self.module.apply(
+      variables, inputs, train=True, mutable=["batch_stats"]
+    )
     return logits, {**variables, **updates}
 
-  def features(self, variables: dict,
-               images: jax.Array) -> tuple[jax.Array, list[jax.Array]]:
+  def features(
+    self, variables: dict, images: jax.Array
+  ) -> tuple[jax.Array, list[jax.Array]]:
     """Eval-mode logits and the per-layer features (last: penultimate)."""
-    return self.module.apply(variables, self._standardise(images),
-                             train=False, return_features=True)
+    return self.module.apply(
+      variables, self._standardise(images), train=False, return_features=True
+    )
 
   def classifier(self, variables: dict) -> jax.Array:
     """Weights W [C, d] of the last linear layer."""
@@ -90,20 +95,33 @@ def build(config, train_images: np.ndarray, num_classes: int) -> Network:
   channel_mean = train_images.mean(axis=(0, 1, 2))
   channel_std = train_images.std(axis=(0, 1, 2))
   if config.model == "bn_mlp":
-    module = MLP(hidden_sizes=tuple(config.hidden_sizes),
-                 num_outputs=num_classes, use_bias=True, batch_norm=True,
-                 output_name="classifier")
+    module = MLP(
+      hidden_sizes=tuple(config.hidden_sizes),
+      num_outputs=num_classes,
+      use_bias=True,
+      batch_norm=True,
+      output_name="classifier",
+    )
   elif config.model == "mlp":
-    module = MLP(hidden_sizes=tuple(config.hidden_sizes),
-                 num_outputs=num_classes, use_bias=True)
+    module = MLP(
+      hidden_sizes=tuple(config.hidden_sizes),
+      num_outputs=num_classes,
+      use_bias=True,
+    )
   elif config.model == "vgg11_bn":
     if min(train_images.shape[1:3]) < 32:
-      raise UserError(f"vgg11_bn needs images of at least 32x32, got "
-                      f"{train_images.shape[1:3]}; use model=mlp")
+      raise UserError(
+        f"vgg11_bn needs images of at least 32x32, got "
+        f"{train_images.shape[1:3]}; use model=mlp"
+      )
     module = vgg11_bn(num_classes, config.width_multiplier)
   else:
-    raise UserError(f"unknown model {config.model!r}; choose one of "
-                    f"{', '.join(MODELS)}")
-  return Network(module, config.model,
-                 tuple(float(v) for v in channel_mean),
-                 tuple(float(v) for v in channel_std))
+    raise UserError(
+      f"unknown model {config.model!r}; choose one of {', '.join(MODELS)}"
+    )
+  return Network(
+    module,
+    config.model,
+    tuple(float(v) for v in channel_mean),
+    tuple(float(v) for v in channel_std),
+  )

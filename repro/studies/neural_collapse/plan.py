@@ -15,9 +15,9 @@ from repro.core import plan as plan_lib
 from repro.data import shapes
 from repro.studies.neural_collapse import network, probes, training
 from repro.studies.neural_collapse.experiment import (
-    NUM_CLASSES,
-    TEST_PROBES,
-    TRAIN_PROBES,
+  NUM_CLASSES,
+  TEST_PROBES,
+  TRAIN_PROBES,
 )
 
 
@@ -34,38 +34,65 @@ def plan(config) -> list[plan_lib.Phase]:
   num_train, num_test = split_size(config, "train"), split_size(config, "test")
   seeds = config.num_seeds
   # Standardisation statistics only; any images of the right shape do.
-  net = network.build(config, np.random.default_rng(0).random((2,) + image),
-                      NUM_CLASSES)
-  variables = jax.eval_shape(jax.vmap(lambda key: net.init(
-      key, np.zeros((1,) + image, np.float32))), plan_lib.keys(seeds))
+  net = network.build(
+    config, np.random.default_rng(0).random((2,) + image), NUM_CLASSES
+  )
+  variables = jax.eval_shape(
+    jax.vmap(lambda key: net.init(key, np.zeros((1,) + image, np.float32))),
+    plan_lib.keys(seeds),
+  )
   steps_per_epoch = num_train // config.batch_size
-  train_data = (plan_lib.struct((num_train,) + image),
-                plan_lib.struct((num_train,), np.int32))
+  train_data = (
+    plan_lib.struct((num_train,) + image),
+    plan_lib.struct((num_train,), np.int32),
+  )
   phases, evaluations = [], 0
   for mode in config.modes:
-    epochs = (config.standard_epochs if mode == "standard"
-              else config.adversarial_epochs)
+    epochs = (
+      config.standard_epochs
+      if mode == "standard"
+      else config.adversarial_epochs
+    )
     optimizer = training.make_optimizer(config, epochs * steps_per_epoch)
     chunk = training.make_train_chunk(net, mode, config, optimizer, 1)
     states = jax.eval_shape(
-        lambda v, o=optimizer: training.init_states(o, v), variables)
-    phases.append(plan_lib.Phase(
-        f"{mode} train step", chunk,
+      lambda v, o=optimizer: training.init_states(o, v), variables
+    )
+    phases.append(
+      plan_lib.Phase(
+        f"{mode} train step",
+        chunk,
         (states, plan_lib.keys(seeds), plan_lib.keys(seeds)) + train_data,
         steps=epochs * steps_per_epoch,
         params=plan_lib.count_params(variables["params"]) // seeds,
-        replicas=seeds))
+        replicas=seeds,
+      )
+    )
     # After the first chunk, then every eval_every_epochs.
-    evaluations += len({config.chunk_epochs} | set(range(
-        config.eval_every_epochs, epochs + 1, config.eval_every_epochs)))
-  for split, kinds, size in (("train", TRAIN_PROBES, num_train),
-                             ("test", TEST_PROBES, num_test)):
+    evaluations += len(
+      {config.chunk_epochs}
+      | set(
+        range(config.eval_every_epochs, epochs + 1, config.eval_every_epochs)
+      )
+    )
+  for split, kinds, size in (
+    ("train", TRAIN_PROBES, num_train),
+    ("test", TEST_PROBES, num_test),
+  ):
     probe = probes.make_probe(net, config, NUM_CLASSES, kinds, size)
-    phases.append(plan_lib.Phase(
-        f"{split} probe ({', '.join(kinds)})", probe,
-        (variables, plan_lib.keys(seeds), plan_lib.struct((size,) + image),
-         plan_lib.struct((size,), np.int32)),
-        steps=evaluations, replicas=seeds,
-        note="evaluations of all modes; the NC metrics on the host not "
-             "counted"))
+    phases.append(
+      plan_lib.Phase(
+        f"{split} probe ({', '.join(kinds)})",
+        probe,
+        (
+          variables,
+          plan_lib.keys(seeds),
+          plan_lib.struct((size,) + image),
+          plan_lib.struct((size,), np.int32),
+        ),
+        steps=evaluations,
+        replicas=seeds,
+        note="evaluations of all modes; the NC metrics on the host not counted",
+      )
+    )
   return phases

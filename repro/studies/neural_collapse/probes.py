@@ -30,21 +30,38 @@ from repro.studies.neural_collapse.network import Network
 KINDS = ("clean", "pgd", "targeted", "gaussian", "sign")
 
 
-def perturb(network: Network, variables: dict, images: jax.Array,
-            labels: jax.Array, key: jax.Array, kind: str, config,
-            num_classes: int) -> jax.Array:
+def perturb(
+  network: Network,
+  variables: dict,
+  images: jax.Array,
+  labels: jax.Array,
+  key: jax.Array,
+  kind: str,
+  config,
+  num_classes: int,
+) -> jax.Array:
   """Returns the ``kind`` version of ``images`` (module docstring)."""
   if kind == "clean":
     return images
   if kind in ("pgd", "targeted"):
+
     def logits_fn(inputs):
       return network.logits(variables, inputs, train=False)[0]
+
     targeted = kind == "targeted"
     goal = (labels + 1) % num_classes if targeted else labels
-    return attacks.pgd(logits_fn, images, goal, eps=config.eps,
-                       num_steps=config.attack_steps,
-                       step_size=config.attack_step_size, norm=config.norm,
-                       key=key, random_init=True, targeted=targeted)
+    return attacks.pgd(
+      logits_fn,
+      images,
+      goal,
+      eps=config.eps,
+      num_steps=config.attack_steps,
+      step_size=config.attack_step_size,
+      norm=config.norm,
+      key=key,
+      random_init=True,
+      targeted=targeted,
+    )
   if kind == "gaussian":
     noise = jax.random.normal(key, images.shape, images.dtype)
   elif kind == "sign":
@@ -54,12 +71,18 @@ def perturb(network: Network, variables: dict, images: jax.Array,
   if config.norm == "l2":
     flat = noise.reshape(noise.shape[0], -1)
     noise = noise / jnp.linalg.norm(flat, axis=1).reshape(
-        (-1,) + (1,) * (images.ndim - 1))
+      (-1,) + (1,) * (images.ndim - 1)
+    )
   return jnp.clip(images + config.eps * noise, 0.0, 1.0)
 
 
-def make_probe(network: Network, config, num_classes: int,
-               all_layers: dict[str, bool], num_examples: int):
+def make_probe(
+  network: Network,
+  config,
+  num_classes: int,
+  all_layers: dict[str, bool],
+  num_examples: int,
+):
   """Jitted ``probe(variables, key, images, labels) -> {kind: outputs}``.
 
   Args:
@@ -84,26 +107,41 @@ def make_probe(network: Network, config, num_classes: int,
     for index, kind in enumerate(KINDS):
       if kind not in all_layers:
         continue
-      inputs = perturb(network, variables, images, labels,
-                       jax.random.fold_in(key, index), kind, config,
-                       num_classes)
+      inputs = perturb(
+        network,
+        variables,
+        images,
+        labels,
+        jax.random.fold_in(key, index),
+        kind,
+        config,
+        num_classes,
+      )
       logits, features = network.features(variables, inputs)
-      outputs[kind] = {"logits": logits, "features": (
-          features if all_layers[kind] else features[-1:])}
+      outputs[kind] = {
+        "logits": logits,
+        "features": (features if all_layers[kind] else features[-1:]),
+      }
     return outputs
 
   def probe(variables, key, images, labels):
     pad = padded - num_examples
     images = jnp.concatenate([images, images[:pad]]) if pad else images
     labels = jnp.concatenate([labels, labels[:pad]]) if pad else labels
-    batches = (images.reshape((num_batches, batch_size) + images.shape[1:]),
-               labels.reshape(num_batches, batch_size),
-               jnp.arange(num_batches))
+    batches = (
+      images.reshape((num_batches, batch_size) + images.shape[1:]),
+      labels.reshape(num_batches, batch_size),
+      jnp.arange(num_batches),
+    )
     outputs = jax.lax.map(
-        lambda batch: one_batch(variables, jax.random.fold_in(key, batch[2]),
-                                batch[0], batch[1]), batches)
+      lambda batch: one_batch(
+        variables, jax.random.fold_in(key, batch[2]), batch[0], batch[1]
+      ),
+      batches,
+    )
     return jax.tree.map(
-        lambda leaf: leaf.reshape((padded,) + leaf.shape[2:])[:num_examples],
-        outputs)
+      lambda leaf: leaf.reshape((padded,) + leaf.shape[2:])[:num_examples],
+      outputs,
+    )
 
   return jax.jit(jax.vmap(probe, in_axes=(0, 0, None, None)))

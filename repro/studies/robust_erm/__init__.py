@@ -20,13 +20,27 @@ ARXIV = "2406.04981"
 # Curves drawn over root seeds (mean and min-max band) in the multi-seed
 # report.
 SEED_CURVES = (
-    CurveSpec("seed_curves_training.png",
-              "Linear models: robust test accuracy per algorithm; networks: "
-              "robust training loss.",
-              x="step", series=("linear/gd/robust_test_acc/eps0.50",
-                                "linear/sd/robust_test_acc/eps0.50",
-                                "nn/gd/loss/eps0.10", "nn/sd/loss/eps0.10")),
+  CurveSpec(
+    "seed_curves_training.png",
+    "Linear models: robust test accuracy per algorithm; networks: "
+    "robust training loss.",
+    x="step",
+    series=(
+      "linear/gd/robust_test_acc/eps0.50",
+      "linear/sd/robust_test_acc/eps0.50",
+      "nn/gd/loss/eps0.10",
+      "nn/sd/loss/eps0.10",
+    ),
+  ),
 )
 
-__all__ = ["ARXIV", "CLAIMS", "SEED_CURVES", "TITLE", "check_config",
-           "get_config", "plan", "run"]
+__all__ = [
+  "ARXIV",
+  "CLAIMS",
+  "SEED_CURVES",
+  "TITLE",
+  "check_config",
+  "get_config",
+  "plan",
+  "run",
+]

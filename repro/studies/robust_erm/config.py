@@ -20,24 +20,24 @@ def _cpu_config() -> ml_collections.ConfigDict:
   # A-lin: sparse teacher, dense Gaussian inputs, margin injection (Fig. 1/2).
   linear = config.linear = ml_collections.ConfigDict()
   linear.dim = 200
-  linear.teacher_nonzero = 5          # k_w, exactly this many +-1 entries
-  linear.input_nonzero = 0            # k_x; 0 means dense N(0, I_d) inputs
-  linear.rho = 0.5                    # margin injection (teacher eps* >= rho)
+  linear.teacher_nonzero = 5  # k_w, exactly this many +-1 entries
+  linear.input_nonzero = 0  # k_x; 0 means dense N(0, I_d) inputs
+  linear.rho = 0.5  # margin injection (teacher eps* >= rho)
   linear.train_sizes = (20, 50, 100, 200)
-  linear.eps_fractions = (0.0, 0.25, 0.5, 0.9)   # eps = fraction * eps*
+  linear.eps_fractions = (0.0, 0.25, 0.5, 0.9)  # eps = fraction * eps*
   linear.num_seeds = 5
   linear.num_test = 5000
   linear.num_steps = 20000
-  linear.num_snapshots = 12           # log-spaced checkpoints of w
-  linear.lr_scale = 1.0               # multiplies every default step size
-  linear.diag_alpha = 1e-3            # diagonal net init scale (rich regime)
-  linear.check_attack_steps = 100     # A1: PGD steps against closed form
+  linear.num_snapshots = 12  # log-spaced checkpoints of w
+  linear.lr_scale = 1.0  # multiplies every default step size
+  linear.diag_alpha = 1e-3  # diagonal net init scale (rich regime)
+  linear.check_attack_steps = 100  # A1: PGD steps against closed form
   linear.check_num_points = 1000
 
   # A7: CD - GD benefit over teacher sparsity x data sparsity x eps (Fig. 2).
   heatmap = config.heatmap = ml_collections.ConfigDict()
   heatmap.teacher_nonzero = (5, 50, 200)
-  heatmap.input_nonzero = (0, 10, 50)   # 0 means dense inputs
+  heatmap.input_nonzero = (0, 10, 50)  # 0 means dense inputs
   heatmap.train_sizes = (25, 50)
   heatmap.num_seeds = 3
   heatmap.num_test = 2000
@@ -46,11 +46,11 @@ def _cpu_config() -> ml_collections.ConfigDict:
   # A8: one-hidden-layer ReLU net, digits 2 vs 7, GD vs sign GD (Fig. 3).
   nn = config.nn = ml_collections.ConfigDict()
   nn.dataset = "digits"
-  nn.classes = (2, 7)                 # label +1, label -1
+  nn.classes = (2, 7)  # label +1, label -1
   nn.train_sizes = (60, 150)
-  nn.max_test = 0                     # 0: every pool point not trained on
+  nn.max_test = 0  # 0: every pool point not trained on
   nn.eps = (0.0, 0.1, 0.2)
-  nn.gap_eps = 0.2                    # the robust eps of claim A8
+  nn.gap_eps = 0.2  # the robust eps of claim A8
   nn.width = 128
   nn.init_scale = 0.01
   nn.num_seeds = 3
@@ -64,15 +64,16 @@ def _cpu_config() -> ml_collections.ConfigDict:
   nn.train_attack_steps = 10
   nn.eval_attack_steps = 20
   nn.eval_restarts = 1
-  nn.attack_step_fraction = 0.2       # PGD step = fraction * eps
+  nn.attack_step_fraction = 0.2  # PGD step = fraction * eps
   nn.num_curve_points = 50
   return config
 
 
 def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   """Returns the config of ``preset`` in {"smoke", "cpu", "paper"}."""
-  return config_lib.from_cpu_config(preset, _cpu_config(), smoke=_smoke,
-                                    paper=_paper)
+  return config_lib.from_cpu_config(
+    preset, _cpu_config(), smoke=_smoke, paper=_paper
+  )
 
 
 def _smoke(config: ml_collections.ConfigDict) -> None:
@@ -145,13 +146,17 @@ def check_config(config) -> None:
   fractions = tuple(config.linear.eps_fractions)
   for needed in (0.0, 0.5, 0.9):
     if needed not in fractions:
-      raise UserError(f"linear.eps_fractions must contain {needed} (claims "
-                      f"A2-A7 read it); got {fractions}")
+      raise UserError(
+        f"linear.eps_fractions must contain {needed} (claims "
+        f"A2-A7 read it); got {fractions}"
+      )
   if max(config.heatmap.teacher_nonzero) > config.linear.dim:
     raise UserError("heatmap.teacher_nonzero must not exceed linear.dim")
   if max(config.heatmap.input_nonzero) > config.linear.dim:
     raise UserError("heatmap.input_nonzero must not exceed linear.dim")
   eps = tuple(config.nn.eps)
   if 0.0 not in eps or config.nn.gap_eps not in eps:
-    raise UserError(f"nn.eps must contain 0 and nn.gap_eps={config.nn.gap_eps}"
-                    f" (claim A8); got {eps}")
+    raise UserError(
+      f"nn.eps must contain 0 and nn.gap_eps={config.nn.gap_eps}"
+      f" (claim A8); got {eps}"
+    )
