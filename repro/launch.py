@@ -328,26 +328,16 @@ def _run_seed(
   writer = jax.process_index() == 0
   resumable = jax.process_count() == 1 or bool(checkpoint_root)
   result_dir = seed_result_dir(workdir, study, preset, config)
-  checkpoints = None
-  if resumable:
-    checkpoints = run_checkpoint_dir(
-      workdir, study, preset, config, checkpoint_root
-    )
-    if not resume and writer:
-      shutil.rmtree(checkpoints, ignore_errors=True)
-      shutil.rmtree(result_dir, ignore_errors=True)
-  if (
-    resume
-    and jax.process_count() == 1
-    and os.path.exists(os.path.join(result_dir, report.SUMMARY))
-  ):
-    logging.info(
-      "%s/%s seed %d: finished before, reusing %s (--noresume reruns it)",
-      study,
-      preset,
-      config.seed,
-      result_dir,
-    )
+  checkpoints = _seed_checkpoints(
+    workdir,
+    study,
+    preset,
+    config,
+    checkpoint_root,
+    resumable,
+    clear=not resume and writer,
+  )
+  if resume and jax.process_count() == 1 and _finished_before(result_dir):
     return _finished_seed(result_dir, config.seed)
   staging = (
     _make_staging(workdir, study, preset)
@@ -356,51 +346,16 @@ def _run_seed(
   )
   try:
     logging.info("%s/%s: running seed %d", study, preset, config.seed)
-    start = time.perf_counter()
-    with compile_clock.measure() as compile_time:
-      if checkpoints is None:
-        logging.info(
-          "no resume checkpoints with several processes unless "
-          "--checkpoint_dir names a shared directory"
-        )
-        summary = module.run(config, staging, None)
-      else:
-        summary = module.run(
-          config,
-          staging,
-          checkpoint_lib.RunCheckpoints(
-            checkpoints, checkpoint_every, checkpoint_interval_s
-          ),
-        )
-    record = seed_record(
-      study,
-      preset,
-      config,
-      module.CLAIMS,
-      summary,
-      time.perf_counter() - start,
-      compile_time,
+    run_checkpoints = _run_checkpoints(
+      checkpoints, checkpoint_every, checkpoint_interval_s
+    )
+    summary, record = _execute_seed(
+      module, study, preset, config, staging, run_checkpoints
     )
     if not writer:
       return SeedRun(config.seed, record, staging, summary.figures)
     try:
-      report.write_json(os.path.join(staging, report.SUMMARY), record)
-      report.write_metrics_jsonl(
-        os.path.join(staging, report.METRICS), summary.curves
-      )
-      report.write_report(
-        os.path.join(staging, report.REPORT),
-        record,
-        module.TITLE,
-        module.ARXIV,
-        summary.figures,
-        summary.notes,
-      )
-      _write_json_quietly(
-        os.path.join(staging, FIGURES),
-        [dataclasses.asdict(f) for f in summary.figures],
-      )
-      _write_json_quietly(os.path.join(staging, NOTES), summary.notes)
+      _write_seed_files(module, staging, record, summary)
       if resumable:
         os.makedirs(os.path.dirname(result_dir), exist_ok=True)
         shutil.rmtree(result_dir, ignore_errors=True)
@@ -428,6 +383,95 @@ def _run_seed(
     record["wall_time_s"],
   )
   return SeedRun(config.seed, record, staging, summary.figures)
+
+
+def _finished_before(result_dir: str) -> bool:
+  """Whether the seed's results were kept by an earlier run (resume)."""
+  if not os.path.exists(os.path.join(result_dir, report.SUMMARY)):
+    return False
+  logging.info("finished before, reusing %s (--noresume reruns it)", result_dir)
+  return True
+
+
+def _execute_seed(
+  module, study: str, preset: str, config, staging: str, run_checkpoints
+) -> tuple:
+  """Runs the study for one seed; returns its summary and record."""
+  start = time.perf_counter()
+  with compile_clock.measure() as compile_time:
+    summary = module.run(config, staging, run_checkpoints)
+  record = seed_record(
+    study,
+    preset,
+    config,
+    module.CLAIMS,
+    summary,
+    time.perf_counter() - start,
+    compile_time,
+  )
+  return summary, record
+
+
+def _seed_checkpoints(
+  workdir: str,
+  study: str,
+  preset: str,
+  config,
+  checkpoint_root: str | None,
+  resumable: bool,
+  *,
+  clear: bool,
+) -> str | None:
+  """The seed's checkpoint folder (None when it cannot resume).
+
+  ``clear`` (``--noresume`` on the writing process) removes the folder and
+  the seed's finished results first.
+  """
+  if not resumable:
+    return None
+  checkpoints = run_checkpoint_dir(
+    workdir, study, preset, config, checkpoint_root
+  )
+  if clear:
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    shutil.rmtree(
+      seed_result_dir(workdir, study, preset, config), ignore_errors=True
+    )
+  return checkpoints
+
+
+def _run_checkpoints(
+  checkpoints: str | None, every: int, interval_s: float
+) -> checkpoint_lib.RunCheckpoints | None:
+  """What the study's loops checkpoint into; None without a folder."""
+  if checkpoints is None:
+    logging.info(
+      "no resume checkpoints with several processes unless "
+      "--checkpoint_dir names a shared directory"
+    )
+    return None
+  return checkpoint_lib.RunCheckpoints(checkpoints, every, interval_s)
+
+
+def _write_seed_files(module, staging: str, record: dict, summary) -> None:
+  """summary.json, metrics.jsonl, report.md and the files a resume reads."""
+  report.write_json(os.path.join(staging, report.SUMMARY), record)
+  report.write_metrics_jsonl(
+    os.path.join(staging, report.METRICS), summary.curves
+  )
+  report.write_report(
+    os.path.join(staging, report.REPORT),
+    record,
+    module.TITLE,
+    module.ARXIV,
+    summary.figures,
+    summary.notes,
+  )
+  _write_json_quietly(
+    os.path.join(staging, FIGURES),
+    [dataclasses.asdict(f) for f in summary.figures],
+  )
+  _write_json_quietly(os.path.join(staging, NOTES), summary.notes)
 
 
 def seed_record(
