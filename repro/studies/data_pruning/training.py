@@ -35,51 +35,16 @@ from repro.nn import vgg as vgg_lib
 from repro.ops.losses import mean_cross_entropy
 from repro.studies.data_pruning import data as data_module
 
+# fmt: off
 VGG_LAYERS = {
   "vgg11": vgg_lib.VGG11_LAYERS,
   # Simonyan & Zisserman cfg D / E without the last max-pool (as vgg.py).
-  "vgg16": (
-    64,
-    64,
-    "M",
-    128,
-    128,
-    "M",
-    256,
-    256,
-    256,
-    "M",
-    512,
-    512,
-    512,
-    "M",
-    512,
-    512,
-    512,
-  ),
-  "vgg19": (
-    64,
-    64,
-    "M",
-    128,
-    128,
-    "M",
-    256,
-    256,
-    256,
-    256,
-    "M",
-    512,
-    512,
-    512,
-    512,
-    "M",
-    512,
-    512,
-    512,
-    512,
-  ),
+  "vgg16": (64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
+            512, 512, 512, "M", 512, 512, 512),
+  "vgg19": (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+            512, 512, 512, 512, "M", 512, 512, 512, 512),
 }
+# fmt: on
 
 
 class Model(NamedTuple):
